@@ -1,0 +1,24 @@
+// Bundles the TypeScript side with esbuild (the published package has no runtime dependencies)
+// and emits type declarations for the public API with tsc.
+import { build } from "esbuild";
+import { execFileSync } from "node:child_process";
+import { rmSync } from "node:fs";
+
+rmSync("dist", { recursive: true, force: true });
+await build({
+  entryPoints: { index: "src/index.ts", cli: "src/cli.ts" },
+  outdir: "dist",
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: "node20",
+  sourcemap: true,
+  splitting: true,
+  // Keep heavy build-only tools out of the bundle; they are loaded lazily where needed.
+  external: ["assemblyscript", "assemblyscript/*", "wabt", "@bytecodealliance/jco", "esbuild", "playwright-core"],
+  // Bundled CommonJS dependencies may call require(); give ESM output one.
+  banner: { js: "import { createRequire as __wrCreateRequire } from 'node:module'; const require = __wrCreateRequire(import.meta.url);" },
+  logLevel: "warning",
+});
+execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.json"], { stdio: "inherit" });
+console.log("built dist/index.js, dist/cli.js and dist/types/");

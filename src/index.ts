@@ -1,0 +1,5 @@
+/**
+ * wayroute's public TypeScript API: the Envoy-faithful proxy-wasm host harness and the tools
+ * around it. Everything a user may import is re-exported here.
+ */
+export {};
