@@ -1,0 +1,7 @@
+/**
+ * Registry of micro-benchmark suites, in the order the table lists them.
+ * Adding a suite is one import and one entry here.
+ */
+import type { MicroSuite } from "../suite.js";
+
+export const microSuites: MicroSuite[] = [];

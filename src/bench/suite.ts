@@ -1,0 +1,104 @@
+/**
+ * The micro-benchmark suite interface. A suite measures a few cases, each against a named
+ * baseline, and returns one row per case; `npm run bench` prints every suite's rows in one table
+ * and writes them to `bench-results/micro.json` and the HTML report.
+ *
+ * Adding a suite is one file under `src/bench/micro/` exporting a `MicroSuite`, plus one line in
+ * `src/bench/micro/index.ts`.
+ */
+
+/** What the runner hands a suite. */
+export interface MicroContext {
+  /** Repository root (where `build/` and `examples/` live). */
+  repoRoot: string;
+  /** Wall-clock budget per measured case, in milliseconds (short under `--quick`). */
+  durationMs: number;
+  /** True for a quick smoke run (CI, `--quick`): measure briefly, still return every row. */
+  quick: boolean;
+  /** Progress line for the runner's progress bar; never write to stdout from a suite. */
+  log(message: string): void;
+}
+
+/** One row of the micro table. */
+export interface MicroResult {
+  /** The case, e.g. "request headers, 8 headers". */
+  case: string;
+  /** What the case is compared against, e.g. "passthrough.wasm"; "" when there is none. */
+  baseline: string;
+  /** Operations per second of the case. */
+  opsPerSec: number;
+  /** Operations per second of the baseline on the same work, when measured. */
+  baselineOpsPerSec?: number;
+  /** `opsPerSec / baselineOpsPerSec` (below 1 means the case is slower than its baseline). */
+  ratio?: number;
+  /** Mean microseconds per operation of the case. */
+  usPerOp?: number;
+  /** Free text, e.g. the workload size. */
+  notes?: string;
+}
+
+/** A named group of micro cases. */
+export interface MicroSuite {
+  /** Short id, also the `--suite` filter value, e.g. "harness", "body", "picker". */
+  name: string;
+  /** One line for the report. */
+  description: string;
+  /** Measures every case; throws a `BenchError` when a prerequisite (e.g. a build) is missing. */
+  run(ctx: MicroContext): Promise<MicroResult[]>;
+}
+
+/** A failure the benchmark runner reports as one line and skips the suite for. */
+export class BenchError extends Error {
+  constructor(
+    message: string,
+    readonly code = "E_BENCH",
+  ) {
+    super(message);
+  }
+}
+
+/** Result of {@link measure}. */
+export interface Measurement {
+  ops: number;
+  elapsedMs: number;
+  opsPerSec: number;
+  usPerOp: number;
+}
+
+/**
+ * Runs `op` repeatedly for about `durationMs` (after a short warm-up) and reports the rate.
+ * `op` may be sync or async; batches of `batch` calls amortise the clock reads.
+ */
+export async function measure(
+  op: () => unknown,
+  durationMs: number,
+  batch = 64,
+): Promise<Measurement> {
+  const warmUntil = performance.now() + Math.min(200, durationMs / 4);
+  while (performance.now() < warmUntil) for (let i = 0; i < batch; i++) await op();
+  let ops = 0;
+  const start = performance.now();
+  const end = start + durationMs;
+  let now = start;
+  while (now < end) {
+    for (let i = 0; i < batch; i++) await op();
+    ops += batch;
+    now = performance.now();
+  }
+  const elapsedMs = now - start;
+  const opsPerSec = (ops * 1000) / elapsedMs;
+  return { ops, elapsedMs, opsPerSec, usPerOp: (elapsedMs * 1000) / ops };
+}
+
+/** Builds a row comparing a case with its baseline. */
+export function compare(caseName: string, baseline: string, c: Measurement, b: Measurement, notes?: string): MicroResult {
+  return {
+    case: caseName,
+    baseline,
+    opsPerSec: c.opsPerSec,
+    baselineOpsPerSec: b.opsPerSec,
+    ratio: c.opsPerSec / b.opsPerSec,
+    usPerOp: c.usPerOp,
+    ...(notes ? { notes } : {}),
+  };
+}
