@@ -1,0 +1,96 @@
+// One model-server endpoint of a pool: where it is, what it is, and what we know about its load.
+// Plain data; the scheduler reads it, the entry writes it from scrapes, ORCA reports and responses.
+
+/** Model-server engine whose Prometheus names the scraper maps (see assembly/metrics/engines.ts). */
+export enum Engine {
+  Auto = 0,
+  Vllm = 1,
+  Sglang = 2,
+  TrtllmServe = 3,
+  TritonTrtllm = 4,
+}
+
+/** Parses an engine name from config; -1 when unknown. */
+export function engineFromName(name: string): i32 {
+  if (name == "auto") return Engine.Auto;
+  if (name == "vllm") return Engine.Vllm;
+  if (name == "sglang") return Engine.Sglang;
+  if (name == "trtllm-serve") return Engine.TrtllmServe;
+  if (name == "triton-trtllm") return Engine.TritonTrtllm;
+  return -1;
+}
+
+export function engineName(e: i32): string {
+  switch (e) {
+    case Engine.Vllm: return "vllm";
+    case Engine.Sglang: return "sglang";
+    case Engine.TrtllmServe: return "trtllm-serve";
+    case Engine.TritonTrtllm: return "triton-trtllm";
+    default: return "auto";
+  }
+}
+
+/** Never-set timestamp: metrics that were never scraped are infinitely old. */
+export const NEVER: i64 = -1;
+
+export class Endpoint {
+  /** Position in the pool's endpoint list; stable for the life of a config/feed generation. */
+  index: i32 = 0;
+  /** `ip:port` or `[ipv6]:port`, validated. */
+  address: string;
+  // Labels.
+  zone: string = "";
+  cluster: string = "";
+  network: string = "";
+  engine: i32 = Engine.Auto;
+  /** Static weight (route mode subsets, weighted pickers); > 0. */
+  weight: f64 = 1.0;
+  /** Route mode: backend name written to the route header when this endpoint is picked. */
+  backend: string = "";
+  /** Scrape target: cluster to `http_call` for this endpoint's metrics (empty: none). */
+  metricsCluster: string = "";
+
+  // Load state from the model server's /metrics (or ORCA).
+  waiting: i32 = 0;
+  running: i32 = 0;
+  /** KV-cache use as a fraction 0..1. */
+  kvUsage: f64 = 0.0;
+  activeLoras: string[] = [];
+  waitingLoras: string[] = [];
+  maxLora: i32 = 0;
+  /** Wall-clock ms when the load state was last refreshed; NEVER if it never was. */
+  metricsAtMs: i64 = NEVER;
+
+  /** Requests this proxy (all workers) has sent and not yet seen end. */
+  inFlight: i32 = 0;
+
+  // Passive health (outlier detection).
+  consecutiveFailures: i32 = 0;
+  /** Ejected while now < ejectedUntilMs. */
+  ejectedUntilMs: i64 = 0;
+  /** Times ejected without a clean recovery since; drives the backoff. */
+  ejectionCount: i32 = 0;
+
+  constructor(address: string) {
+    this.address = address;
+  }
+
+  /** Age of the load state at `nowMs`; i64.MAX_VALUE when never refreshed. */
+  metricsAgeMs(nowMs: i64): i64 {
+    if (this.metricsAtMs == NEVER) return i64.MAX_VALUE;
+    let age = nowMs - this.metricsAtMs;
+    return age < 0 ? 0 : age;
+  }
+
+  isEjected(nowMs: i64): bool {
+    return nowMs < this.ejectedUntilMs;
+  }
+
+  hasActiveLora(name: string): bool {
+    return this.activeLoras.includes(name);
+  }
+
+  hasWaitingLora(name: string): bool {
+    return this.waitingLoras.includes(name);
+  }
+}
