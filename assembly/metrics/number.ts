@@ -1,0 +1,47 @@
+// Strict number text for the Prometheus exposition format: a Go ParseFloat-compatible subset.
+// Validates before converting so "1.5abc" is an error, not 1.5.
+
+function isDigit(c: i32): bool {
+  return c >= 48 && c <= 57;
+}
+
+/** Parses `s[from, to)` as a float; NaN (and `ok == false` via isStrictNumber) when malformed. */
+export function parseStrictNumber(s: string, from: i32, to: i32): f64 {
+  if (!isStrictNumber(s, from, to)) return NaN;
+  let first = s.charCodeAt(from);
+  let body = first == 43 || first == 45 ? from + 1 : from;
+  let c = s.charCodeAt(body);
+  if (c == 73 || c == 105 /* I i */) return first == 45 ? -Infinity : Infinity;
+  if (c == 78 || c == 110 /* N n */) return NaN;
+  return parseFloat(s.substring(from, to));
+}
+
+/** True when `s[from, to)` is `[+-]digits[.digits][e[+-]digits]`, `.5`, `NaN` or `[+-]Inf`. */
+export function isStrictNumber(s: string, from: i32, to: i32): bool {
+  if (from >= to) return false;
+  let i = from;
+  let c = s.charCodeAt(i);
+  if (c == 43 || c == 45) i++;
+  if (i >= to) return false;
+  let rest = to - i;
+  c = s.charCodeAt(i);
+  if (c == 73 || c == 105 || c == 78 || c == 110) {
+    let word = s.substring(i, to).toLowerCase();
+    return word == "inf" || word == "infinity" || (word == "nan" && i == from);
+  }
+  let digits = 0;
+  while (i < to && isDigit(s.charCodeAt(i))) { i++; digits++; }
+  if (i < to && s.charCodeAt(i) == 46) {
+    i++;
+    while (i < to && isDigit(s.charCodeAt(i))) { i++; digits++; }
+  }
+  if (digits == 0) return false;
+  if (i < to && (s.charCodeAt(i) == 101 || s.charCodeAt(i) == 69)) {
+    i++;
+    if (i < to && (s.charCodeAt(i) == 43 || s.charCodeAt(i) == 45)) i++;
+    let exp = 0;
+    while (i < to && isDigit(s.charCodeAt(i))) { i++; exp++; }
+    if (exp == 0) return false;
+  }
+  return i == to && rest > 0;
+}
