@@ -1,4 +1,13 @@
 import type { Command } from "../command.js";
+import { pack } from "./pack.js";
+import { push } from "./push.js";
+import { pull } from "./pull.js";
+import { inspect } from "./inspect.js";
 
 /** Every subcommand, in the order `wayroute --help` lists them. Adding one is one line here. */
-export const commands: Command[] = [];
+export const commands: Command[] = [
+  pack,
+  push,
+  pull,
+  inspect,
+];

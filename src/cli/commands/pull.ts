@@ -1,0 +1,58 @@
+import { intOption, stringOption } from "../args.js";
+import { type Command, UsageError } from "../command.js";
+import type { ImageSummary } from "../../oci/transfer.js";
+import { pullImage } from "../../oci/transfer.js";
+import { asCliError } from "./pack.js";
+
+/** Human-readable lines for an image summary (shared by pull and inspect). */
+export function summaryText(s: ImageSummary): string {
+  const lines = [
+    ...(s.url ? [`url:            ${s.url}`] : []),
+    `manifest:       ${s.manifestDigest}`,
+    `sha256:         ${s.sha256}   (WasmPlugin.spec.sha256 for an oci:// url)`,
+    `format:         ${s.format}`,
+    `wasm sha256:    ${s.wasmSha256}   (spec.sha256 if served over http(s)://)`,
+    `wasm size:      ${s.wasmSize} bytes`,
+  ];
+  for (const [k, v] of Object.entries(s.annotations)) lines.push(`annotation:     ${k}=${v}`);
+  return lines.join("\n") + "\n";
+}
+
+export const pull: Command = {
+  name: "pull",
+  summary: "pull a Wasm image, verify every digest, and report what a WasmPlugin needs",
+  usage: `usage: wayroute pull <host[:port]/repository[:tag|@sha256:…]> [options]
+
+Fetches the manifest and every blob, verifies each digest, extracts the module the way Istio
+does (compat: plugin.wasm in the last tar+gzip layer; artifact: the wasm layer of exactly two),
+and prints the manifest digest, the wasm sha256 and size, and the format.
+
+options:
+  --out <dir>       also write the image as an OCI layout directory
+  --insecure        talk plain HTTP to a non-loopback registry
+  --retries <n>     attempts per request on 5xx / connection errors (default 4)
+  --json            print JSON
+
+Exit codes: 0 ok, 1 failure (auth, unreachable, digest mismatch, not a Wasm image), 2 usage error.`,
+  options: {
+    out: { type: "string", short: "o" },
+    insecure: { type: "boolean" },
+    retries: { type: "string" },
+    json: { type: "boolean" },
+  },
+  async run(args) {
+    const [ref, extra] = args.positionals;
+    if (!ref || extra) throw new UsageError("expected one <reference>");
+    try {
+      const { summary } = await pullImage(ref, {
+        out: stringOption(args, "out"),
+        insecure: args.options.insecure === true,
+        attempts: intOption(args, "retries", 4, 1, 20),
+      });
+      process.stdout.write(args.options.json === true ? JSON.stringify(summary, null, 2) + "\n" : summaryText(summary));
+      return 0;
+    } catch (err) {
+      throw asCliError(err);
+    }
+  },
+};

@@ -1,0 +1,160 @@
+/**
+ * Push a packed layout to a registry; pull or inspect an image from a registry or a layout,
+ * verifying every digest and extracting the module the way Istio would.
+ */
+import { stat } from "node:fs/promises";
+import { resolveCredentials } from "./credentials.js";
+import { type Digest, digestHex, isDigest } from "./digest.js";
+import { OciError } from "./errors.js";
+import type { OciManifest } from "./image.js";
+import { type AcceptedFormat, extractWasmLikeIstio } from "./istio-rules.js";
+import { openLayout, readLayoutManifest, selectManifest, writeLayoutDir } from "./layout.js";
+import { OCI_INDEX, OCI_MANIFEST } from "./media-types.js";
+import { formatReference, type ImageReference, parseReference } from "./reference.js";
+import { RegistryClient, type RegistryClientOptions } from "./registry-client.js";
+
+/** Network options shared by push, pull and inspect. */
+export interface TransferOptions extends Omit<RegistryClientOptions, "credentials"> {
+  /** Environment for credential lookup (default `process.env`). */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Result of a push. */
+export interface PushResult {
+  reference: string;
+  manifestDigest: Digest;
+  /** Blobs uploaded (the rest were already present). */
+  uploaded: number;
+  skipped: number;
+}
+
+/** What a WasmPlugin needs to know about an image. */
+export interface ImageSummary {
+  /** `oci://registry/repo@sha256:…` pinned by digest (absent for a local layout). */
+  url?: string;
+  manifestDigest: Digest;
+  /** `WasmPlugin.spec.sha256` for an oci:// URL: the manifest digest's hex. */
+  sha256: string;
+  format: AcceptedFormat;
+  wasmSha256: string;
+  wasmSize: number;
+  annotations: Record<string, string>;
+}
+
+async function clientFor(ref: ImageReference, opts: TransferOptions): Promise<RegistryClient> {
+  const credentials = await resolveCredentials(ref.registry, opts.env ?? process.env);
+  return new RegistryClient(ref.registry, { ...opts, credentials });
+}
+
+function parseManifest(bytes: Buffer, what: string): OciManifest {
+  let m: OciManifest & { manifests?: unknown };
+  try {
+    m = JSON.parse(bytes.toString("utf8")) as OciManifest & { manifests?: unknown };
+  } catch {
+    throw new OciError("E_BAD_IMAGE", `${what} is not valid JSON`);
+  }
+  if (m.mediaType === OCI_INDEX || Array.isArray(m.manifests)) {
+    throw new OciError("E_BAD_IMAGE", `${what} is an image index; Istio needs a single image manifest`);
+  }
+  if (m.schemaVersion !== 2 || !m.config || !Array.isArray(m.layers)) {
+    throw new OciError("E_BAD_IMAGE", `${what} is not a schema 2 image manifest`);
+  }
+  return m;
+}
+
+/** Pushes the layout at `layoutPath` (directory or .tar) to `reference`. */
+export async function pushLayout(layoutPath: string, reference: string, opts: TransferOptions & { tag?: string } = {}): Promise<PushResult> {
+  const ref = parseReference(reference);
+  const layout = await openLayout(layoutPath);
+  const entry = selectManifest(layout, layoutPath, opts.tag);
+  const { bytes, manifest } = await readLayoutManifest(layout, entry);
+  parseManifest(bytes, `manifest ${entry.descriptor.digest} in ${layoutPath}`);
+  const digest = entry.descriptor.digest as Digest;
+  if (ref.digest && ref.digest !== digest) {
+    throw new OciError("E_DIGEST_MISMATCH", `reference pins ${ref.digest} but the layout's manifest is ${digest}`);
+  }
+  const target = ref.tag ?? (ref.digest ? digest : entry.tag);
+  if (!target) throw new OciError("E_BAD_REFERENCE", `give ${reference} a tag (the layout's manifest has none)`);
+  const client = await clientFor(ref, opts);
+  let uploaded = 0;
+  let skipped = 0;
+  const seen = new Set<string>();
+  for (const d of [manifest.config, ...manifest.layers]) {
+    if (seen.has(d.digest)) continue;
+    seen.add(d.digest);
+    const data = await layout.readBlob(d.digest);
+    if (await client.pushBlob(ref.repository, data, d.digest)) uploaded++;
+    else skipped++;
+  }
+  const mediaType = manifest.mediaType ?? entry.descriptor.mediaType ?? OCI_MANIFEST;
+  const manifestDigest = await client.putManifest(ref.repository, target, bytes, mediaType);
+  return { reference: formatReference({ ...ref, tag: ref.tag ?? (ref.digest ? undefined : target), digest: manifestDigest }), manifestDigest, uploaded, skipped };
+}
+
+async function summarize(
+  manifest: OciManifest,
+  mediaType: string | undefined,
+  manifestDigest: Digest,
+  readBlob: (d: string) => Promise<Buffer>,
+): Promise<{ summary: Omit<ImageSummary, "url">; blobs: Map<Digest, Buffer> }> {
+  const blobs = new Map<Digest, Buffer>();
+  const cached = async (d: string) => {
+    if (!isDigest(d)) throw new OciError("E_BAD_IMAGE", `unsupported digest '${d}' (only sha256)`);
+    let b = blobs.get(d);
+    if (!b) {
+      b = await readBlob(d);
+      blobs.set(d, b);
+    }
+    return b;
+  };
+  // Every digest is fetched and verified, not only the layer holding the module.
+  for (const d of [manifest.config, ...manifest.layers]) await cached(d.digest);
+  const extracted = await extractWasmLikeIstio(manifest, mediaType, cached);
+  return {
+    blobs,
+    summary: {
+      manifestDigest,
+      sha256: digestHex(manifestDigest),
+      format: extracted.format,
+      wasmSha256: digestHex(extracted.wasmDigest),
+      wasmSize: extracted.wasm.length,
+      annotations: manifest.annotations ?? {},
+    },
+  };
+}
+
+/** Inspects a registry image or a local layout (a path that exists), verifying every digest. */
+export async function inspectImage(target: string, opts: TransferOptions & { tag?: string } = {}): Promise<ImageSummary> {
+  const local = await stat(target).then(
+    () => true,
+    () => false,
+  );
+  if (local) {
+    const layout = await openLayout(target);
+    const entry = selectManifest(layout, target, opts.tag);
+    const { bytes, manifest } = await readLayoutManifest(layout, entry);
+    parseManifest(bytes, `manifest in ${target}`);
+    const { summary } = await summarize(manifest, manifest.mediaType ?? entry.descriptor.mediaType, entry.descriptor.digest as Digest, (d) => layout.readBlob(d));
+    return summary;
+  }
+  return (await pullImage(target, opts)).summary;
+}
+
+/** Pulls `reference`, verifies it, and optionally writes it as a layout at `out`. */
+export async function pullImage(reference: string, opts: TransferOptions & { out?: string } = {}): Promise<{ summary: ImageSummary; wasm?: Buffer }> {
+  const ref = parseReference(reference);
+  const client = await clientFor(ref, opts);
+  const fetched = await client.getManifest(ref.repository, ref.digest ?? ref.tag ?? "latest");
+  if (ref.digest && fetched.digest !== ref.digest) {
+    throw new OciError("E_DIGEST_MISMATCH", `manifest digest is ${fetched.digest}, reference pins ${ref.digest}`);
+  }
+  const manifest = parseManifest(fetched.bytes, `manifest of ${reference}`);
+  const { summary, blobs } = await summarize(manifest, fetched.mediaType || manifest.mediaType, fetched.digest, (d) =>
+    client.getBlob(ref.repository, d),
+  );
+  if (opts.out) {
+    await writeLayoutDir(opts.out, { manifest, manifestBytes: fetched.bytes, manifestDigest: fetched.digest, blobs }, ref.tag ?? "latest");
+  }
+  const url = `oci://${formatReference({ registry: ref.registry, repository: ref.repository, tag: ref.tag, digest: fetched.digest })}`;
+  return { summary: { url, ...summary } };
+}
