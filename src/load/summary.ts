@@ -1,0 +1,65 @@
+/** Aggregates of a load run: latency percentiles, throughput, sheds and errors. */
+import type { RequestRecord } from "./client.js";
+
+/** The `q`-quantile (0..1) of `values` by nearest rank; NaN for an empty list. */
+export function quantile(values: readonly number[], q: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[rank]!;
+}
+
+export interface LoadSummary {
+  requests: number;
+  ok: number;
+  sheds: number;
+  errors: number;
+  ttftP50Ms: number;
+  ttftP90Ms: number;
+  ttftP99Ms: number;
+  e2eP50Ms: number;
+  e2eP90Ms: number;
+  /** Successful requests per wall second. */
+  throughputRps: number;
+  /** Output characters / 4 per wall second. */
+  outputTokensPerSec: number;
+  /** Successful requests per simulator. */
+  perServer: Record<string, number>;
+  /** Per request class: ok, shed, error counts and TTFT p90. */
+  perClass: Record<string, { ok: number; sheds: number; errors: number; ttftP90Ms: number }>;
+}
+
+export function summarize(records: readonly RequestRecord[], durationMs: number): LoadSummary {
+  const ok = records.filter((r) => r.status === 200 && !r.error);
+  const ttft = ok.flatMap((r) => (r.ttftMs !== undefined ? [r.ttftMs] : []));
+  const e2e = ok.map((r) => r.e2eMs);
+  const perServer: Record<string, number> = {};
+  for (const r of ok) if (r.server) perServer[r.server] = (perServer[r.server] ?? 0) + 1;
+  const perClass: LoadSummary["perClass"] = {};
+  for (const name of new Set(records.map((r) => r.class))) {
+    const rs = records.filter((r) => r.class === name);
+    const okc = rs.filter((r) => r.status === 200 && !r.error);
+    perClass[name] = {
+      ok: okc.length,
+      sheds: rs.filter((r) => r.shed).length,
+      errors: rs.filter((r) => !r.shed && (r.status !== 200 || r.error)).length,
+      ttftP90Ms: quantile(okc.flatMap((r) => (r.ttftMs !== undefined ? [r.ttftMs] : [])), 0.9),
+    };
+  }
+  const secs = Math.max(durationMs, 1) / 1000;
+  return {
+    requests: records.length,
+    ok: ok.length,
+    sheds: records.filter((r) => r.shed).length,
+    errors: records.filter((r) => !r.shed && (r.status !== 200 || !!r.error)).length,
+    ttftP50Ms: quantile(ttft, 0.5),
+    ttftP90Ms: quantile(ttft, 0.9),
+    ttftP99Ms: quantile(ttft, 0.99),
+    e2eP50Ms: quantile(e2e, 0.5),
+    e2eP90Ms: quantile(e2e, 0.9),
+    throughputRps: ok.length / secs,
+    outputTokensPerSec: ok.reduce((a, r) => a + r.outputChars, 0) / 4 / secs,
+    perServer,
+    perClass,
+  };
+}
