@@ -1,0 +1,54 @@
+// Prompt → chained block hashes, GIE's approximate prefix-cache key: the prompt is cut into
+// blocks of `blockChars` characters (a trailing partial block is ignored), block i's hash covers
+// block i and hash i-1, and hash 0 is the model name's, so two models never share entries.
+// 64-bit FNV-1a over UTF-16 code units with a splitmix64 finaliser: cheap, allocation-free and
+// identical in every VM (the index is shared across workers by these values).
+
+const FNV_OFFSET: u64 = 0xcbf29ce484222325;
+const FNV_PRIME: u64 = 0x100000001b3;
+
+@inline
+function mix(h: u64): u64 {
+  h ^= h >> 30;
+  h *= 0xbf58476d1ce4e5b9;
+  h ^= h >> 27;
+  h *= 0x94d049bb133111eb;
+  h ^= h >> 31;
+  return h;
+}
+
+/** Hash of `s[from, to)` continuing from `seed`. */
+export function hashChars(seed: u64, s: string, from: i32, to: i32): u64 {
+  let h = FNV_OFFSET ^ seed;
+  let p = changetype<usize>(s) + (<usize>from << 1);
+  let end = changetype<usize>(s) + (<usize>to << 1);
+  while (p < end) {
+    let c = <u64>load<u16>(p);
+    h = (h ^ (c & 0xff)) * FNV_PRIME;
+    h = (h ^ (c >> 8)) * FNV_PRIME;
+    p += 2;
+  }
+  return mix(h);
+}
+
+export function hashModel(model: string): u64 {
+  return hashChars(0, model, 0, model.length);
+}
+
+/**
+ * Writes the chained block hashes of `prompt` into `out` (block 1..n; the model seed is not
+ * stored) and returns n. n is 0 for prompts shorter than one block; at most min(maxBlocks,
+ * out.length) blocks are hashed, so cost is bounded whatever the prompt size.
+ */
+export function hashPrompt(model: string, prompt: string, blockChars: i32, maxBlocks: i32, out: StaticArray<u64>): i32 {
+  if (blockChars <= 0) return 0;
+  let limit = min(maxBlocks, out.length);
+  let blocks = min(prompt.length / blockChars, limit);
+  let prev = hashModel(model);
+  for (let i = 0; i < blocks; i++) {
+    let from = i * blockChars;
+    prev = hashChars(prev, prompt, from, from + blockChars);
+    unchecked((out[i] = prev));
+  }
+  return blocks;
+}
