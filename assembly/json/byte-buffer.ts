@@ -1,7 +1,7 @@
 /**
  * ByteBuffer: a growable byte array meant to be reused.
  *
- * API: `length`, `reset()`, `pushByte(b)`, `pushBytes(ptr, len)`, `pushString(s)` (UTF-8),
+ * API: `length`, `reset()`, `truncate(n)`, `pushByte(b)`, `pushBytes(ptr, len)`, `pushString(s)` (UTF-8),
  * `dataStart` (address of byte 0; valid until the next push), `byteAt(i)`, `toString()`
  * (UTF-8 decode), `toArrayBuffer()` (a copy).
  *
@@ -32,6 +32,11 @@ export class ByteBuffer {
 
   reset(): void {
     this.used = 0;
+  }
+
+  /** Drops bytes past `n` (no-op when already shorter). */
+  truncate(n: i32): void {
+    if (n >= 0 && n < this.used) this.used = n;
   }
 
   /** Byte `i`, or -1 when out of range. */

@@ -1,0 +1,88 @@
+/**
+ * Model rewrite: replaces the bytes of the top-level `model` value and nothing else.
+ *
+ * API summary
+ * - `rewriteModel(base, len, scan, newModel, out): bool`: writes into `out` (reset first) the
+ *   body with `[scan.modelStart, scan.modelEnd)` replaced by `newModel` as a JSON string.
+ *   Every other byte (whitespace, key order, other duplicates, number spellings) is copied
+ *   unchanged. Returns false (out empty) when the scan has no string model.
+ * - `encodeJsonString(s, out)`: appends `s` as a JSON string literal: `"` and `\` escaped,
+ *   control characters as `\u00XX`, everything else as raw UTF-8 (lone surrogates as U+FFFD).
+ * - `rewrittenLength(scan, newModel)`: the new body length, for `content-length`, without
+ *   building the body.
+ *
+ * When the body has duplicate `model` members only the last (the one JSON.parse keeps) is
+ * replaced; see scanner.ts.
+ */
+import { ByteBuffer } from "../json/byte-buffer";
+import { BodyScan } from "./scanner";
+
+const HEX = "0123456789abcdef";
+
+export function encodeJsonString(s: string, out: ByteBuffer): void {
+  out.pushByte(0x22);
+  const n = s.length;
+  let i = 0;
+  while (i < n) {
+    let cp = <u32>s.charCodeAt(i++);
+    if (cp >= 0xd800 && cp <= 0xdbff && i < n) {
+      const lo = <u32>s.charCodeAt(i);
+      if (lo >= 0xdc00 && lo <= 0xdfff) {
+        cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+        i++;
+      }
+    }
+    if (cp == 0x22 || cp == 0x5c) {
+      out.pushByte(0x5c);
+      out.pushByte(cp);
+    } else if (cp < 0x20) {
+      out.pushByte(0x5c);
+      out.pushByte(0x75);
+      out.pushByte(0x30);
+      out.pushByte(0x30);
+      out.pushByte(<u32>HEX.charCodeAt(<i32>(cp >> 4)));
+      out.pushByte(<u32>HEX.charCodeAt(<i32>(cp & 15)));
+    } else {
+      out.pushCodePoint(cp);
+    }
+  }
+  out.pushByte(0x22);
+}
+
+/** Encoded size of `s` as a JSON string literal (matches encodeJsonString). */
+export function encodedJsonStringLength(s: string): i32 {
+  let total = 2;
+  const n = s.length;
+  let i = 0;
+  while (i < n) {
+    let cp = <u32>s.charCodeAt(i++);
+    if (cp >= 0xd800 && cp <= 0xdbff && i < n) {
+      const lo = <u32>s.charCodeAt(i);
+      if (lo >= 0xdc00 && lo <= 0xdfff) {
+        i++;
+        total += 4;
+        continue;
+      }
+    }
+    if (cp == 0x22 || cp == 0x5c) total += 2;
+    else if (cp < 0x20) total += 6;
+    else if (cp < 0x80) total += 1;
+    else if (cp < 0x800) total += 2;
+    else total += 3; // BMP, including lone surrogates written as U+FFFD
+  }
+  return total;
+}
+
+export function rewrittenLength(len: i32, scan: BodyScan, newModel: string): i32 {
+  if (!scan.hasStringModel) return len;
+  return len - (scan.modelEnd - scan.modelStart) + encodedJsonStringLength(newModel);
+}
+
+export function rewriteModel(base: usize, len: i32, scan: BodyScan, newModel: string, out: ByteBuffer): bool {
+  out.reset();
+  if (!scan.hasStringModel || scan.modelEnd > len) return false;
+  out.pushBytes(base, scan.modelStart);
+  encodeJsonString(newModel, out);
+  out.pushBytes(base + <usize>scan.modelEnd, len - scan.modelEnd);
+  return true;
+}
