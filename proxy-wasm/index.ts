@@ -12,3 +12,4 @@ export {
   decodePropertyString,
 } from "./property-path";
 export * from "./hostcalls";
+export { EMPTY_BUFFER } from "./allocator";

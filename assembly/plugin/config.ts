@@ -1,0 +1,82 @@
+// The whole plugin config: `logLevel` plus one key per registered section (sections.ts).
+// Parsing is all-or-nothing: the first problem refuses the config and is reported as
+// `<JSON path>: <what is wrong>`; the root keeps its previous config in that case.
+
+import { LogLevel } from "../../proxy-wasm/index";
+import { parseJsonBytes } from "../json/parse";
+import { ConfigReader } from "../config/reader";
+import { LOG_LEVEL_NAMES, parseLogLevel } from "./log";
+import { SECTIONS } from "./sections";
+import { Stage } from "./stage";
+
+export class PluginConfig {
+  logLevel: LogLevel = LogLevel.Info;
+  /** Stages of the sections present in the config, in registry order. */
+  stages: Stage[] = [];
+
+  /** The stage built from top-level key `section`, or null when that section is absent. */
+  stage(section: string): Stage | null {
+    for (let i = 0, n = this.stages.length; i < n; i++) {
+      const stage = unchecked(this.stages[i]);
+      if (stage.section == section) return stage;
+    }
+    return null;
+  }
+}
+
+/** Either a config or the reason it was refused. */
+export class ConfigOutcome {
+  constructor(
+    public config: PluginConfig | null,
+    /** `<JSON path>: <message>`; "" when config is set. */
+    public error: string,
+  ) {}
+}
+
+/** Top-level keys accepted: logLevel and every registered section. */
+function allowedKeys(): string[] {
+  const keys = ["logLevel"];
+  for (let i = 0; i < SECTIONS.length; i++) keys.push(unchecked(SECTIONS[i]).key);
+  return keys;
+}
+
+function isBlank(bytes: ArrayBuffer): bool {
+  const base = changetype<usize>(bytes);
+  for (let i = 0, n = bytes.byteLength; i < n; i++) {
+    const c = load<u8>(base + <usize>i);
+    if (c != 0x20 && c != 0x09 && c != 0x0a && c != 0x0d) return false;
+  }
+  return true;
+}
+
+/**
+ * Parses the PLUGIN_CONFIGURATION bytes. An empty (or blank) configuration means `{}`: Istio
+ * sends none when a WasmPlugin has no pluginConfig.
+ */
+export function parsePluginConfig(bytes: ArrayBuffer): ConfigOutcome {
+  const config = new PluginConfig();
+  if (isBlank(bytes)) return new ConfigOutcome(config, "");
+
+  const parsed = parseJsonBytes(bytes);
+  if (!parsed.ok) return new ConfigOutcome(null, "$: invalid JSON: " + parsed.error);
+
+  const r = new ConfigReader();
+  const root = r.root(parsed.value!);
+  if (!r.requireObject(root) || !r.rejectUnknownKeys(root, allowedKeys())) {
+    return new ConfigOutcome(null, r.error);
+  }
+  config.logLevel = parseLogLevel(r.optEnum(root, "logLevel", LOG_LEVEL_NAMES, "info"));
+
+  for (let i = 0; i < SECTIONS.length && r.ok; i++) {
+    const section = unchecked(SECTIONS[i]);
+    const node = root.child(section.key);
+    if (node == null) continue;
+    const stage = section.parse(r, node);
+    if (stage != null && r.ok) {
+      stage.index = config.stages.length;
+      config.stages.push(stage);
+    }
+  }
+  if (!r.ok) return new ConfigOutcome(null, r.error);
+  return new ConfigOutcome(config, "");
+}

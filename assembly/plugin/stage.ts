@@ -1,0 +1,72 @@
+// A Stage is the runtime half of one config section: the parsed section, with hooks the plugin
+// calls per stream (and per root for background work). Stages run in the order of the section
+// registry (sections.ts). Defaults do nothing, so a stage overrides only what it needs.
+//
+// Per-stream data a stage needs (buffered body, chosen endpoint ...) goes in
+// `stream.slots[stage.index]`, a StageSlot subclass the stage allocates on first use.
+
+import {
+  FilterDataStatus,
+  FilterHeadersStatus,
+} from "../../proxy-wasm/index";
+
+/** Base of a stage's per-stream state. */
+export class StageSlot {}
+
+/** What every stage sees of one HTTP stream. */
+export class StreamState {
+  /** Set by a stage that sent a local reply: the remaining stages are skipped. */
+  replied: bool = false;
+  /** One slot per stage (index = Stage.index); null until the stage stores something. */
+  slots: Array<StageSlot | null>;
+
+  constructor(
+    public readonly contextId: u32,
+    stageCount: i32,
+  ) {
+    this.slots = new Array<StageSlot | null>(stageCount);
+  }
+}
+
+export class Stage {
+  /** Position in PluginConfig.stages; set by the config builder. */
+  index: i32 = 0;
+
+  constructor(
+    /** The top-level config key this stage came from, e.g. "headers". */
+    public readonly section: string,
+  ) {}
+
+  onRequestHeaders(stream: StreamState, endOfStream: bool): FilterHeadersStatus {
+    return FilterHeadersStatus.Continue;
+  }
+
+  onRequestBody(stream: StreamState, bodySize: usize, endOfStream: bool): FilterDataStatus {
+    return FilterDataStatus.Continue;
+  }
+
+  onResponseHeaders(stream: StreamState, endOfStream: bool): FilterHeadersStatus {
+    return FilterHeadersStatus.Continue;
+  }
+
+  onResponseBody(stream: StreamState, bodySize: usize, endOfStream: bool): FilterDataStatus {
+    return FilterDataStatus.Continue;
+  }
+
+  /** Stream finished (access-log time): final status and upstream are known. */
+  onLog(stream: StreamState): void {}
+
+  /** Root context: this config became active. Start timers, define metrics, etc. here. */
+  onActivate(): void {}
+
+  /** Root context timer. */
+  onTick(): void {}
+
+  /** Root context: an http call finished. Return true if the token was this stage's. */
+  onHttpCallResponse(token: u32, headerCount: u32, bodySize: usize, trailerCount: u32): bool {
+    return false;
+  }
+
+  /** Root context: a shared queue has items. */
+  onQueueReady(queueId: u32): void {}
+}

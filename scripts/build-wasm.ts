@@ -1,0 +1,207 @@
+/**
+ * Builds the wasm modules with the AssemblyScript compiler API:
+ *   build/plugin.wasm          release plugin   (asconfig.json target "release")
+ *   build/plugin.debug.wasm    debug plugin     (target "debug")
+ *   build/passthrough.wasm     baseline: every callback Continue       (release flags)
+ *   build/body-reader.wasm     baseline: buffers and reads the request body (release flags)
+ * Each module gets a custom section `wayroute.version` (JSON: name, version, revision, dirty,
+ * target, module) and is validated with wabt before it is written. Prints each file's size.
+ *
+ * Skips compiling when the inputs (AssemblyScript sources, asconfig.json, package version, git
+ * revision) hash the same as the last build and the outputs exist. `--force` rebuilds.
+ *
+ * Usage: tsx scripts/build-wasm.ts [--force] [--only plugin|baselines]
+ */
+import { createHash } from "node:crypto";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import asc from "assemblyscript/asc";
+import wabtInit from "wabt";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const buildDir = path.join(root, "build");
+const stampFile = path.join(buildDir, ".wasm-build-stamp.json");
+
+/** Name of the custom section carrying version metadata. */
+export const VERSION_SECTION = "wayroute.version";
+
+interface ModuleSpec {
+  /** Short name used in the metadata and logs. */
+  name: string;
+  entry: string;
+  target: "release" | "debug";
+  outFile: string;
+}
+
+const MODULES: ModuleSpec[] = [
+  { name: "plugin", entry: "assembly/index.ts", target: "release", outFile: "build/plugin.wasm" },
+  { name: "plugin", entry: "assembly/index.ts", target: "debug", outFile: "build/plugin.debug.wasm" },
+  { name: "passthrough", entry: "assembly/baselines/passthrough.ts", target: "release", outFile: "build/passthrough.wasm" },
+  { name: "body-reader", entry: "assembly/baselines/body-reader.ts", target: "release", outFile: "build/body-reader.wasm" },
+];
+
+/** Failure of one module's build; the message carries the compiler's output. */
+export class WasmBuildError extends Error {
+  readonly code = "WASM_BUILD_FAILED";
+  constructor(message: string) {
+    super(message);
+    this.name = "WasmBuildError";
+  }
+}
+
+function gitRevision(): { revision: string | null; dirty: boolean } {
+  try {
+    const revision = execFileSync("git", ["rev-parse", "HEAD"], { cwd: root, stdio: ["ignore", "pipe", "ignore"] })
+      .toString()
+      .trim();
+    const status = execFileSync("git", ["status", "--porcelain", "--", "assembly", "proxy-wasm", "asconfig.json"], {
+      cwd: root,
+      stdio: ["ignore", "pipe", "ignore"],
+    }).toString();
+    return { revision, dirty: status.trim().length > 0 };
+  } catch {
+    return { revision: null, dirty: false };
+  }
+}
+
+function listSources(dir: string, out: string[] = []): string[] {
+  if (!existsSync(dir)) return out;
+  for (const name of readdirSync(dir).sort()) {
+    const full = path.join(dir, name);
+    if (statSync(full).isDirectory()) listSources(full, out);
+    else if (name.endsWith(".ts") && !name.endsWith(".spec.ts")) out.push(full);
+  }
+  return out;
+}
+
+function inputsHash(extra: string): string {
+  const hash = createHash("sha256");
+  for (const file of [...listSources(path.join(root, "assembly")), ...listSources(path.join(root, "proxy-wasm"))]) {
+    hash.update(path.relative(root, file)).update("\0").update(readFileSync(file)).update("\0");
+  }
+  hash.update(readFileSync(path.join(root, "asconfig.json")));
+  hash.update(extra);
+  return hash.digest("hex");
+}
+
+function leb128(value: number): number[] {
+  const bytes: number[] = [];
+  do {
+    let byte = value & 0x7f;
+    value >>>= 7;
+    if (value !== 0) byte |= 0x80;
+    bytes.push(byte);
+  } while (value !== 0);
+  return bytes;
+}
+
+/** Appends a custom section (id 0) named `name` holding `payload` to a wasm binary. */
+export function appendCustomSection(binary: Uint8Array, name: string, payload: Uint8Array): Uint8Array {
+  const nameBytes = new TextEncoder().encode(name);
+  const body = [...leb128(nameBytes.length), ...nameBytes, ...payload];
+  const section = Uint8Array.from([0, ...leb128(body.length), ...body]);
+  const out = new Uint8Array(binary.length + section.length);
+  out.set(binary, 0);
+  out.set(section, binary.length);
+  return out;
+}
+
+async function compile(spec: ModuleSpec): Promise<Uint8Array> {
+  const config = JSON.parse(readFileSync(path.join(root, "asconfig.json"), "utf8"));
+  // asc adds the config's `entries` to the command line ones; baselines must not pull in the
+  // plugin entry, so the config is served without them (the entry comes from `spec`).
+  const configText = JSON.stringify({ ...config, entries: [] });
+  let binary: Uint8Array | null = null;
+  const stderr: string[] = [];
+  const result = await asc.main(
+    [spec.entry, "--config", "asconfig.json", "--target", spec.target, "--outFile", spec.outFile],
+    {
+      readFile(name: string, baseDir: string) {
+        const full = path.resolve(root, baseDir, name);
+        if (full === path.join(root, "asconfig.json")) return configText;
+        try {
+          return readFileSync(full, "utf8");
+        } catch {
+          return null;
+        }
+      },
+      writeFile(name: string, contents: Uint8Array | string) {
+        if (name.endsWith(".wasm") && typeof contents !== "string") binary = contents;
+      },
+      stderr: {
+        write(chunk: string | Uint8Array) {
+          stderr.push(typeof chunk === "string" ? chunk : Buffer.from(chunk).toString());
+          return true;
+        },
+      },
+    } as never,
+  );
+  if (result.error || binary === null) {
+    throw new WasmBuildError(
+      `compiling ${spec.entry} (target ${spec.target}) failed: ${result.error?.message ?? "no output"}\n${stderr.join("")}` +
+        "\nFix the AssemblyScript error above and rerun `npm run build:wasm`.",
+    );
+  }
+  return binary;
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const force = args.includes("--force");
+  const onlyIndex = args.indexOf("--only");
+  const only = onlyIndex >= 0 ? args[onlyIndex + 1] : null;
+  const selected = MODULES.filter((m) =>
+    only === null ? true : only === "plugin" ? m.name === "plugin" : m.name !== "plugin",
+  );
+
+  const pkg = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as { name: string; version: string };
+  const { revision, dirty } = gitRevision();
+  const hash = inputsHash(JSON.stringify({ version: pkg.version, revision, dirty }));
+  mkdirSync(buildDir, { recursive: true });
+
+  let stamp: Record<string, string> = {};
+  try {
+    stamp = JSON.parse(readFileSync(stampFile, "utf8"));
+  } catch {
+    stamp = {};
+  }
+
+  const wabt = await wabtInit();
+  for (const spec of selected) {
+    const outPath = path.join(root, spec.outFile);
+    if (!force && stamp[spec.outFile] === hash && existsSync(outPath)) {
+      console.log(`${spec.outFile.padEnd(26)} ${String(statSync(outPath).size).padStart(8)} bytes (unchanged)`);
+      continue;
+    }
+    const started = Date.now();
+    const compiled = await compile(spec);
+    const metadata = {
+      name: pkg.name,
+      version: pkg.version,
+      revision,
+      dirty,
+      module: spec.name,
+      target: spec.target,
+    };
+    const binary = appendCustomSection(compiled, VERSION_SECTION, new TextEncoder().encode(JSON.stringify(metadata)));
+    const module = wabt.readWasm(binary, { readDebugNames: false });
+    try {
+      module.validate();
+    } catch (error) {
+      throw new WasmBuildError(`${spec.outFile} failed wabt validation: ${(error as Error).message}`);
+    } finally {
+      module.destroy();
+    }
+    writeFileSync(outPath, binary);
+    stamp[spec.outFile] = hash;
+    writeFileSync(stampFile, JSON.stringify(stamp, null, 2));
+    console.log(`${spec.outFile.padEnd(26)} ${String(binary.length).padStart(8)} bytes (${Date.now() - started} ms)`);
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});
