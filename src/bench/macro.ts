@@ -1,0 +1,88 @@
+/**
+ * The macro benchmark: for every (workload, policy) pair, fresh simulators (cold caches), the
+ * local proxy running the policy, and the load generator; collects latency, throughput, sheds,
+ * errors and the simulators' prefix-cache hit rate.
+ */
+import { type LoadSummary, runLoad, summarize, type Workload, plannedRequests } from "../load/index.js";
+import type { MacroCell } from "../report/types.js";
+import { ProxyServer } from "../serve/index.js";
+import type { FilterFactory } from "../serve/filter.js";
+import { SimCluster, type SimParams } from "../sim/index.js";
+import type { Policy } from "./policies.js";
+
+export interface MacroOptions {
+  repoRoot: string;
+  workloads: Workload[];
+  policies: Policy[];
+  servers: number;
+  sim?: Partial<SimParams>;
+  workers: number;
+  seed: number;
+  /** Builds the plugin filter for a policy (undefined for proxy-only policies). */
+  filtersFor(policy: Policy, sims: SimCluster): Promise<FilterFactory | undefined>;
+  onProgress?(done: number, total: number, label: string): void;
+  /** A policy that cannot run (plugin missing, config refused) is reported here and skipped. */
+  onSkip?(policy: Policy, reason: string): void;
+}
+
+export interface MacroRun {
+  cells: MacroCell[];
+  skipped: { policy: string; workload: string; reason: string }[];
+}
+
+export async function runMacro(o: MacroOptions): Promise<MacroRun> {
+  const total = o.workloads.reduce((a, w) => a + plannedRequests(w), 0) * o.policies.length;
+  let done = 0;
+  const cells: MacroCell[] = [];
+  const skipped: MacroRun["skipped"] = [];
+  const dead = new Set<string>();
+  for (const w of o.workloads) {
+    for (const p of o.policies) {
+      if (dead.has(p.name)) {
+        done += plannedRequests(w);
+        continue;
+      }
+      const sims = await SimCluster.start({ servers: o.servers, ...(o.sim ? { params: o.sim } : {}) });
+      let proxy: ProxyServer | undefined;
+      try {
+        let filters: FilterFactory | undefined;
+        try {
+          filters = await o.filtersFor(p, sims);
+        } catch (err) {
+          const reason = (err as Error).message;
+          dead.add(p.name);
+          skipped.push({ policy: p.name, workload: w.name, reason });
+          o.onSkip?.(p, reason);
+          done += plannedRequests(w);
+          continue;
+        }
+        proxy = new ProxyServer({ workers: o.workers, defaultCluster: { name: "sim", endpoints: sims.addresses, lb: p.lb } }, filters);
+        await proxy.start();
+        const base = done;
+        const before = sims.stats();
+        const run = await runLoad({
+          target: proxy.address, workload: w, seed: o.seed,
+          onProgress: (d) => o.onProgress?.(base + d, total, `${w.name} / ${p.name}`),
+        });
+        done = base + plannedRequests(w);
+        const after = sims.stats();
+        let queried = 0;
+        let hits = 0;
+        for (const k of Object.keys(after)) {
+          queried += after[k]!.prefixQueriedTokens - (before[k]?.prefixQueriedTokens ?? 0);
+          hits += after[k]!.prefixHitTokens - (before[k]?.prefixHitTokens ?? 0);
+        }
+        const summary: LoadSummary = summarize(run.records, run.durationMs);
+        cells.push({
+          workload: w.name, policy: p.name, durationMs: run.durationMs, summary,
+          prefixHitRate: queried > 0 ? hits / queried : 0,
+          ttftSamples: run.records.filter((r) => r.status === 200 && r.ttftMs !== undefined).map((r) => Math.round(r.ttftMs! * 10) / 10).sort((a, b) => a - b),
+        });
+      } finally {
+        await proxy?.stop();
+        await sims.stop();
+      }
+    }
+  }
+  return { cells, skipped };
+}
