@@ -1,0 +1,36 @@
+// low-queue-filter (GIE): keeps endpoints whose waiting queue is at most `threshold`
+// (GIE default 128). Soft: if none qualifies, all are kept.
+import { ConfigReader, ConfigNode } from "../../config/reader";
+import { SchedulingContext } from "../context";
+import { Filter } from "../plugin";
+import { copyInto } from "./saturation";
+
+export const LOW_QUEUE_FILTER = "low-queue-filter";
+
+export class LowQueueFilter extends Filter {
+  constructor(public threshold: i32 = 128) {
+    super();
+  }
+
+  get typeName(): string {
+    return LOW_QUEUE_FILTER;
+  }
+
+  filter(ctx: SchedulingContext, input: i32[], out: i32[]): void {
+    out.length = 0;
+    for (let i = 0; i < input.length; i++) {
+      let e = unchecked(input[i]);
+      if (ctx.ep(e).waiting <= this.threshold) out.push(e);
+    }
+    if (out.length == 0) copyInto(input, out);
+  }
+}
+
+export function parseLowQueueFilter(r: ConfigReader, params: ConfigNode | null): Filter {
+  let threshold: i64 = 128;
+  if (params != null) {
+    r.rejectUnknownKeys(params, ["threshold"]);
+    threshold = r.optInt(params, "threshold", 128, 0, 1_000_000);
+  }
+  return new LowQueueFilter(<i32>threshold);
+}

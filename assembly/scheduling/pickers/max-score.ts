@@ -1,0 +1,57 @@
+// max-score-picker (GIE): highest total score first, ties broken uniformly at random (GIE
+// shuffles then stable-sorts; we do k reservoir-sampled argmax passes: same distribution, no
+// allocation, O(k·n) for the k <= 8 picks a steering header can carry).
+import { ConfigReader, ConfigNode } from "../../config/reader";
+import { SchedulingContext } from "../context";
+import { Picker } from "../plugin";
+
+export const MAX_SCORE_PICKER = "max-score-picker";
+
+export class MaxScorePicker extends Picker {
+  private taken: StaticArray<bool> = new StaticArray<bool>(0);
+
+  get typeName(): string {
+    return MAX_SCORE_PICKER;
+  }
+
+  pick(ctx: SchedulingContext, cands: i32[], totals: Float64Array, max: i32, out: i32[]): void {
+    out.length = 0;
+    let n = cands.length;
+    if (this.taken.length < n) this.taken = new StaticArray<bool>(n);
+    let taken = this.taken;
+    for (let k = 0; k < n; k++) unchecked((taken[k] = false));
+    appendByScore(ctx, cands, totals, max, out, taken);
+  }
+}
+
+/** Appends best-scoring untaken candidates (random tie-break) until `out` has `max` entries. */
+export function appendByScore(
+  ctx: SchedulingContext, cands: i32[], totals: Float64Array, max: i32, out: i32[], taken: StaticArray<bool>,
+): void {
+  let n = cands.length;
+  while (out.length < max) {
+    let best = -1;
+    let bestScore = -Infinity;
+    let ties = 0;
+    for (let k = 0; k < n; k++) {
+      if (unchecked(taken[k])) continue;
+      let s = unchecked(totals[k]);
+      if (best < 0 || s > bestScore) {
+        best = k;
+        bestScore = s;
+        ties = 1;
+      } else if (s == bestScore) {
+        ties++;
+        if (ctx.rng.nextInt(ties) == 0) best = k;
+      }
+    }
+    if (best < 0) return;
+    unchecked((taken[best] = true));
+    out.push(unchecked(cands[best]));
+  }
+}
+
+export function parseMaxScorePicker(r: ConfigReader, params: ConfigNode | null): Picker {
+  if (params != null) r.rejectUnknownKeys(params, []);
+  return new MaxScorePicker();
+}

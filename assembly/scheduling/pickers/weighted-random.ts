@@ -1,0 +1,51 @@
+// weighted-random-picker (GIE): random pick with probability proportional to the total score,
+// by A-Res weighted reservoir sampling (key = u^(1/w), largest keys win). Zero scores are never
+// picked unless every score is zero; then the pick is uniform.
+import { ConfigReader, ConfigNode } from "../../config/reader";
+import { SchedulingContext } from "../context";
+import { Picker } from "../plugin";
+
+export const WEIGHTED_RANDOM_PICKER = "weighted-random-picker";
+
+export class WeightedRandomPicker extends Picker {
+  private keys: Float64Array = new Float64Array(0);
+
+  get typeName(): string {
+    return WEIGHTED_RANDOM_PICKER;
+  }
+
+  pick(ctx: SchedulingContext, cands: i32[], totals: Float64Array, max: i32, out: i32[]): void {
+    out.length = 0;
+    let n = cands.length;
+    if (this.keys.length < n) this.keys = new Float64Array(n);
+    let keys = this.keys;
+    let anyPositive = false;
+    for (let k = 0; k < n; k++) if (unchecked(totals[k]) > 0) anyPositive = true;
+    for (let k = 0; k < n; k++) {
+      let w = unchecked(totals[k]);
+      let u = ctx.rng.nextF64();
+      if (u == 0) u = 1e-12;
+      // -1 marks "not eligible" so zero-weight candidates come last (and only as fallbacks).
+      unchecked((keys[k] = !anyPositive ? u : w > 0 ? Math.pow(u, 1.0 / w) : -1.0 + u * 1e-9));
+    }
+    while (out.length < max) {
+      let best = -1;
+      let bestKey = -Infinity;
+      for (let k = 0; k < n; k++) {
+        let key = unchecked(keys[k]);
+        if (key > bestKey) {
+          bestKey = key;
+          best = k;
+        }
+      }
+      if (best < 0) return;
+      unchecked((keys[best] = -Infinity));
+      out.push(unchecked(cands[best]));
+    }
+  }
+}
+
+export function parseWeightedRandomPicker(r: ConfigReader, params: ConfigNode | null): Picker {
+  if (params != null) r.rejectUnknownKeys(params, []);
+  return new WeightedRandomPicker();
+}

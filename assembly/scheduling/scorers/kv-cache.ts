@@ -1,0 +1,25 @@
+// kv-cache-utilization-scorer (GIE): 1 - KV-cache use, so emptier caches score higher.
+import { ConfigReader, ConfigNode } from "../../config/reader";
+import { SchedulingContext } from "../context";
+import { Scorer } from "../plugin";
+
+export const KV_CACHE_SCORER = "kv-cache-utilization-scorer";
+
+export class KvCacheScorer extends Scorer {
+  get typeName(): string {
+    return KV_CACHE_SCORER;
+  }
+
+  score(ctx: SchedulingContext, cands: i32[], out: Float64Array): void {
+    for (let k = 0; k < cands.length; k++) {
+      let kv = ctx.ep(unchecked(cands[k])).kvUsage;
+      let s = 1.0 - kv;
+      unchecked((out[k] = s < 0 ? 0 : s > 1 ? 1 : s));
+    }
+  }
+}
+
+export function parseKvCacheScorer(r: ConfigReader, params: ConfigNode | null): Scorer {
+  if (params != null) r.rejectUnknownKeys(params, []);
+  return new KvCacheScorer();
+}

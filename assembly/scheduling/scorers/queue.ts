@@ -1,0 +1,33 @@
+// queue-scorer (GIE): (maxQ - q) / (maxQ - minQ) over the candidates' waiting queues; 1 for
+// all when every queue is equal.
+import { ConfigReader, ConfigNode } from "../../config/reader";
+import { SchedulingContext } from "../context";
+import { Scorer } from "../plugin";
+
+export const QUEUE_SCORER = "queue-scorer";
+
+export class QueueScorer extends Scorer {
+  get typeName(): string {
+    return QUEUE_SCORER;
+  }
+
+  score(ctx: SchedulingContext, cands: i32[], out: Float64Array): void {
+    let lo = i32.MAX_VALUE;
+    let hi = i32.MIN_VALUE;
+    for (let k = 0; k < cands.length; k++) {
+      let q = ctx.ep(unchecked(cands[k])).waiting;
+      if (q < lo) lo = q;
+      if (q > hi) hi = q;
+    }
+    let span = <f64>(hi - lo);
+    for (let k = 0; k < cands.length; k++) {
+      let q = ctx.ep(unchecked(cands[k])).waiting;
+      unchecked((out[k] = span > 0 ? <f64>(hi - q) / span : 1.0));
+    }
+  }
+}
+
+export function parseQueueScorer(r: ConfigReader, params: ConfigNode | null): Scorer {
+  if (params != null) r.rejectUnknownKeys(params, []);
+  return new QueueScorer();
+}
