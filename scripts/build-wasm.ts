@@ -51,16 +51,21 @@ export class WasmBuildError extends Error {
   }
 }
 
+/** Paths whose changes change the wasm; the recorded revision is the last commit touching them. */
+export const WASM_INPUT_PATHS = ["assembly", "proxy-wasm", "asconfig.json", "package.json", "scripts/build-wasm.ts"];
+
+/**
+ * The source revision of the wasm: the last commit that changed one of WASM_INPUT_PATHS (not
+ * HEAD, so unrelated commits neither change the metadata nor force a rebuild), and whether those
+ * paths have uncommitted changes. Null revision outside a git checkout.
+ */
 function gitRevision(): { revision: string | null; dirty: boolean } {
+  const git = (args: string[]): string =>
+    execFileSync("git", args, { cwd: root, stdio: ["ignore", "pipe", "ignore"] }).toString().trim();
   try {
-    const revision = execFileSync("git", ["rev-parse", "HEAD"], { cwd: root, stdio: ["ignore", "pipe", "ignore"] })
-      .toString()
-      .trim();
-    const status = execFileSync("git", ["status", "--porcelain", "--", "assembly", "proxy-wasm", "asconfig.json"], {
-      cwd: root,
-      stdio: ["ignore", "pipe", "ignore"],
-    }).toString();
-    return { revision, dirty: status.trim().length > 0 };
+    const revision = git(["log", "-1", "--format=%H", "--", ...WASM_INPUT_PATHS]);
+    const status = git(["status", "--porcelain", "--", ...WASM_INPUT_PATHS]);
+    return { revision: revision.length > 0 ? revision : null, dirty: status.length > 0 };
   } catch {
     return { revision: null, dirty: false };
   }
@@ -201,7 +206,11 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.message : error);
-  process.exit(1);
-});
+// Build only when run as a script; tests import the constants above.
+const invokedPath = process.argv[1] ? path.resolve(process.argv[1]) : "";
+if (invokedPath === fileURLToPath(import.meta.url)) {
+  main().catch((error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  });
+}
