@@ -3,6 +3,7 @@ import { pack } from "./pack.js";
 import { push } from "./push.js";
 import { pull } from "./pull.js";
 import { inspect } from "./inspect.js";
+import { manifest } from "./manifest.js";
 import { sim } from "./sim.js";
 
 /** Every subcommand, in the order `wayroute --help` lists them. Adding one is one line here. */
@@ -11,5 +12,6 @@ export const commands: Command[] = [
   push,
   pull,
   inspect,
+  manifest,
   sim,
 ];

@@ -1,0 +1,83 @@
+/**
+ * Puts the manifest pieces together: validates the plugin config against the plugin's schema,
+ * builds the WasmPlugin (validated against the Istio CRD) plus the route-mode objects, or the
+ * standalone Envoy config for endpoint mode, and renders multi-document YAML.
+ */
+import { Document } from "yaml";
+import { assertValidWasmPlugin } from "./crd-schema.js";
+import { buildEnvoyConfig, type EnvoyConfigOptions } from "./envoy.js";
+import { ManifestError } from "./errors.js";
+import { assertValidPluginConfig } from "./plugin-config.js";
+import { buildRouteMode, DEFAULT_ROUTE_HEADER, type RouteModeOptions } from "./route-mode.js";
+import { buildWasmPlugin, type WasmPluginOptions } from "./wasmplugin.js";
+
+export type SteeringMode = "route" | "endpoint";
+
+interface PoolLike {
+  steering?: { mode?: unknown; header?: unknown };
+  endpoints?: unknown;
+}
+
+function pools(config: Record<string, unknown> | undefined): PoolLike[] {
+  const p = config?.pools;
+  if (Array.isArray(p)) return p as PoolLike[];
+  if (p && typeof p === "object") return Object.values(p as Record<string, PoolLike>);
+  return [];
+}
+
+/** The steering mode the config asks for (`pools[*].steering.mode`), if it says. */
+export function configSteeringMode(config: Record<string, unknown> | undefined): SteeringMode | undefined {
+  const modes = new Set(pools(config).map((p) => p?.steering?.mode).filter((m): m is SteeringMode => m === "route" || m === "endpoint"));
+  if (modes.size > 1) {
+    throw new ManifestError("E_BAD_OPTION", "the config mixes route and endpoint steering across pools; generate each with --mode");
+  }
+  return [...modes][0];
+}
+
+/** The route-mode header the config names (`pools[*].steering.header`), else the default. */
+export function configRouteHeader(config: Record<string, unknown> | undefined): string {
+  for (const p of pools(config)) if (typeof p?.steering?.header === "string") return p.steering.header;
+  return DEFAULT_ROUTE_HEADER;
+}
+
+/** `ip:port` endpoints listed in the config's pools (strings, or objects with an `address`). */
+export function configEndpoints(config: Record<string, unknown> | undefined): string[] {
+  const out: string[] = [];
+  for (const p of pools(config)) {
+    if (!Array.isArray(p?.endpoints)) continue;
+    for (const e of p.endpoints as unknown[]) {
+      if (typeof e === "string") out.push(e);
+      else if (e && typeof (e as { address?: unknown }).address === "string") out.push((e as { address: string }).address);
+    }
+  }
+  return out;
+}
+
+/** Validates the config (when there is one) and returns it. */
+export function checkedConfig(config: Record<string, unknown> | undefined, schemasDir: string, source: string): Record<string, unknown> | undefined {
+  if (config) assertValidPluginConfig(config, schemasDir, source);
+  return config;
+}
+
+/** WasmPlugin + route objects for a stock ambient waypoint. */
+export function routeModeDocuments(plugin: WasmPluginOptions, route: RouteModeOptions, schemasDir: string): Record<string, unknown>[] {
+  const wasmPlugin = buildWasmPlugin(plugin);
+  assertValidWasmPlugin(wasmPlugin, schemasDir);
+  const routeDocs = buildRouteMode(route);
+  // Namespace and Gateway first, then the plugin, then Services and routes.
+  const infra = routeDocs.filter((d) => d.kind === "Namespace" || d.kind === "Gateway");
+  const rest = routeDocs.filter((d) => d.kind !== "Namespace" && d.kind !== "Gateway");
+  return [...infra, wasmPlugin, ...rest];
+}
+
+/** The Envoy bootstrap for endpoint mode. */
+export function endpointModeDocuments(envoy: EnvoyConfigOptions): Record<string, unknown>[] {
+  return [buildEnvoyConfig(envoy)];
+}
+
+/** Renders documents as YAML separated by `---`, after `headerLines` as comments. */
+export function renderYaml(docs: Record<string, unknown>[], headerLines: string[] = []): string {
+  const header = headerLines.map((l) => `# ${l}`.trimEnd()).join("\n");
+  const body = docs.map((d) => new Document(d).toString({ lineWidth: 0 })).join("---\n");
+  return (header ? header + "\n" : "") + body;
+}
