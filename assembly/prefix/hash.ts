@@ -52,3 +52,30 @@ export function hashPrompt(model: string, prompt: string, blockChars: i32, maxBl
   }
   return blocks;
 }
+
+/** Hash of bytes `[p, p+len)` continuing from `seed` (same mixing as hashChars). */
+export function hashBytes(seed: u64, p: usize, len: i32): u64 {
+  let h = FNV_OFFSET ^ seed;
+  let end = p + <usize>len;
+  while (p < end) {
+    h = (h ^ <u64>load<u8>(p)) * FNV_PRIME;
+    p++;
+  }
+  return mix(h);
+}
+
+/**
+ * hashPrompt over UTF-8 bytes, as the proxy hands the body over (GIE also blocks bytes):
+ * blocks of `blockSize` bytes, no decoding, no allocation.
+ */
+export function hashPromptBytes(model: string, base: usize, len: i32, blockSize: i32, maxBlocks: i32, out: StaticArray<u64>): i32 {
+  if (blockSize <= 0 || len <= 0) return 0;
+  let limit = min(maxBlocks, out.length);
+  let blocks = min(len / blockSize, limit);
+  let prev = hashModel(model);
+  for (let i = 0; i < blocks; i++) {
+    prev = hashBytes(prev, base + <usize>(i * blockSize), blockSize);
+    unchecked((out[i] = prev));
+  }
+  return blocks;
+}

@@ -1,5 +1,5 @@
 import { PrefixIndex } from "./index";
-import { hashPrompt, hashModel } from "./hash";
+import { hashPrompt, hashModel, hashPromptBytes } from "./hash";
 
 function repeat(s: string, n: i32): string {
   let out = "";
@@ -115,5 +115,18 @@ describe("PrefixIndex", () => {
     idx.add(h, 4, 1);
     idx.add(h, 4, 2);
     expect(idx.size).toBe(8);
+  });
+});
+
+describe("hashPromptBytes", () => {
+  it("blocks UTF-8 bytes and chains like hashPrompt", () => {
+    let bytes = String.UTF8.encode(A + B + "x", false);
+    let out = new StaticArray<u64>(8);
+    expect(hashPromptBytes("m", changetype<usize>(bytes), bytes.byteLength, 64, 256, out)).toBe(2);
+    let other = String.UTF8.encode(A + C, false);
+    let out2 = new StaticArray<u64>(8);
+    hashPromptBytes("m", changetype<usize>(other), other.byteLength, 64, 256, out2);
+    expect(out2[0]).toBe(out[0]);
+    expect(out2[1]).not.toBe(out[1]);
   });
 });
