@@ -2,4 +2,5 @@
  * wayroute's public TypeScript API: the Envoy-faithful proxy-wasm host harness and the tools
  * around it. Everything a user may import is re-exported here.
  */
-export {};
+// Proxy-wasm host harness (docs/harness.md).
+export * from "./host/index.js";

@@ -1,0 +1,99 @@
+/**
+ * Guest linear memory access with Envoy's bounds rules: every out-of-range pointer or length makes
+ * the host function return InvalidMemoryAccess instead of throwing. The memory buffer is re-read on
+ * every access because guests grow memory (Go, Emscripten) during calls.
+ */
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export function utf8(s: string): Uint8Array {
+  return encoder.encode(s);
+}
+
+export function fromUtf8(b: Uint8Array): string {
+  return decoder.decode(b);
+}
+
+/** Allocates `size` (> 0) bytes in the guest; returns the pointer, or 0 when allocation failed. */
+export type GuestAllocator = (size: number) => number;
+
+export class GuestMemory {
+  constructor(
+    private readonly memory: () => WebAssembly.Memory | undefined,
+    private readonly allocator: () => GuestAllocator | undefined,
+  ) {}
+
+  private bytes(): Uint8Array {
+    const m = this.memory();
+    return m ? new Uint8Array(m.buffer) : new Uint8Array(0);
+  }
+
+  /** Whether [ptr, ptr+len) lies inside memory. Pointers and lengths are unsigned 32-bit. */
+  inRange(ptr: number, len: number): boolean {
+    const p = ptr >>> 0;
+    const l = len >>> 0;
+    return p + l <= this.bytes().length;
+  }
+
+  /** A copy of [ptr, ptr+len), or null when out of range. */
+  read(ptr: number, len: number): Uint8Array | null {
+    const p = ptr >>> 0;
+    const l = len >>> 0;
+    const b = this.bytes();
+    if (p + l > b.length) return null;
+    return b.slice(p, p + l);
+  }
+
+  readString(ptr: number, len: number): string | null {
+    const b = this.read(ptr, len);
+    return b === null ? null : fromUtf8(b);
+  }
+
+  write(ptr: number, data: Uint8Array): boolean {
+    const p = ptr >>> 0;
+    const b = this.bytes();
+    if (p + data.length > b.length) return false;
+    b.set(data, p);
+    return true;
+  }
+
+  setU32(ptr: number, value: number): boolean {
+    const p = ptr >>> 0;
+    const b = this.bytes();
+    if (p + 4 > b.length) return false;
+    new DataView(b.buffer).setUint32(p, value >>> 0, true);
+    return true;
+  }
+
+  setU64(ptr: number, value: bigint): boolean {
+    const p = ptr >>> 0;
+    const b = this.bytes();
+    if (p + 8 > b.length) return false;
+    new DataView(b.buffer).setBigUint64(p, BigInt.asUintN(64, value), true);
+    return true;
+  }
+
+  getU32(ptr: number): number | null {
+    const p = ptr >>> 0;
+    const b = this.bytes();
+    if (p + 4 > b.length) return null;
+    return new DataView(b.buffer).getUint32(p, true);
+  }
+
+  /**
+   * Copies `data` into freshly allocated guest memory and writes pointer and size to
+   * `ptrPtr`/`sizePtr` (proxy-wasm-cpp-host `copyToPointerSize`). Empty data is written as
+   * pointer 0 / size 0 without calling the allocator: several SDKs trap on `malloc(0)`.
+   */
+  copyOut(data: Uint8Array, ptrPtr: number, sizePtr: number): boolean {
+    let ptr = 0;
+    if (data.length > 0) {
+      const alloc = this.allocator();
+      if (!alloc) return false;
+      ptr = alloc(data.length) >>> 0;
+      if (ptr === 0 || !this.write(ptr, data)) return false;
+    }
+    return this.setU32(ptrPtr, ptr) && this.setU32(sizePtr, data.length);
+  }
+}

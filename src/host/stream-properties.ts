@@ -1,0 +1,82 @@
+/**
+ * Envoy's default attributes (source/extensions/filters/common/expr/context.cc and the Wasm
+ * `findValue` tokens): plugin_name, plugin_root_id, plugin_vm_id, node, and for HTTP streams
+ * request.*, response.*, source.*, destination.*, connection.*, upstream.*, xds.*,
+ * cluster_name, route_name. Values are functions so they reflect the stream at lookup time.
+ */
+import { addressTree, headersTree, prop, type PropertyTree } from "./properties.js";
+import type { HttpStream } from "./streams.js";
+import type { PluginVm } from "./vm.js";
+
+export function defaultProperties(vm: PluginVm, stream: HttpStream | undefined): PropertyTree {
+  const o = vm.core.options;
+  const tree: PropertyTree = {
+    plugin_name: o.pluginName,
+    plugin_root_id: o.rootId,
+    plugin_vm_id: o.vmId,
+    node: { id: "wayroute-harness", cluster: "wayroute-harness", metadata: {} },
+    listener_direction: 0,
+  };
+  if (!stream) return tree;
+  const reqHeaders = () => stream.requestHeadersForProperties();
+  const path = () => reqHeaders().get(":path");
+  tree["request"] = {
+    path,
+    url_path: () => path()?.split("?")[0],
+    query: () => {
+      const p = path();
+      const i = p?.indexOf("?") ?? -1;
+      return p && i >= 0 ? p.slice(i + 1) : "";
+    },
+    host: () => reqHeaders().get(":authority"),
+    scheme: () => reqHeaders().get(":scheme"),
+    method: () => reqHeaders().get(":method"),
+    headers: () => headersTree(reqHeaders()),
+    referer: () => reqHeaders().get("referer"),
+    useragent: () => reqHeaders().get("user-agent"),
+    id: () => reqHeaders().get("x-request-id"),
+    protocol: "HTTP/1.1",
+    time: () => prop.timestampNs(BigInt(Math.round(stream.startMs * 1e6))),
+    duration: () => (stream.endMs === undefined ? undefined : prop.durationNs(BigInt(Math.round((stream.endMs - stream.startMs) * 1e6)))),
+    size: () => {
+      const cl = reqHeaders().get("content-length");
+      if (cl !== undefined && /^\d+$/.test(cl)) return Number(cl);
+      return stream.requestComplete ? stream.requestBodySize() : undefined;
+    },
+    total_size: () => (stream.requestComplete ? stream.requestBodySize() + reqHeaders().byteSize() : undefined),
+  };
+  tree["response"] = () => {
+    const h = stream.responseHeadersForProperties();
+    if (!h) return undefined;
+    const r: PropertyTree = {
+      code: Number(h.get(":status") ?? 0),
+      code_details: stream.localReply?.details || (stream.upstreamCalled ? "via_upstream" : ""),
+      flags: 0,
+      headers: headersTree(h),
+      trailers: headersTree(stream.responseTrailersForProperties()) ?? {},
+      size: stream.responseBodySize(),
+      total_size: stream.responseBodySize() + h.byteSize(),
+    };
+    const grpc = h.get("grpc-status") ?? stream.responseTrailersForProperties()?.get("grpc-status");
+    if (grpc !== undefined) r["grpc_status"] = Number(grpc);
+    return r;
+  };
+  tree["source"] = addressTree(stream.sourceAddress);
+  tree["destination"] = addressTree(stream.destinationAddress);
+  tree["connection"] = {
+    id: prop.uint(stream.connectionId),
+    mtls: false,
+    requested_server_name: "",
+  };
+  tree["connection_id"] = prop.uint(stream.connectionId);
+  tree["upstream"] = () => (stream.upstreamCalled ? addressTree(stream.upstreamAddress) : undefined);
+  tree["xds"] = {
+    cluster_name: o.clusterName,
+    route_name: o.routeName,
+    node: tree["node"],
+    listener_direction: 0,
+  };
+  tree["cluster_name"] = o.clusterName;
+  tree["route_name"] = o.routeName;
+  return tree;
+}
