@@ -1,0 +1,41 @@
+/**
+ * Header name and value safety rules for everything the plugin emits.
+ *
+ * API: `isValidHeaderName(name)`: a non-empty lowercase RFC 9110 token (`a-z 0-9` and
+ * `!#$%&'*+-.^_`|~`); uppercase is refused rather than folded so a config says what is sent.
+ * `isSafeHeaderValue(value)`: no CR, LF or NUL (the characters that split or truncate a header
+ * line); such values are never emitted. `isReservedHeaderName(name)`: names rules may not
+ * touch because the proxy owns them (`host`, `content-length`, `transfer-encoding`,
+ * `connection`, `upgrade`, `te`, `keep-alive`, `proxy-connection`); `:authority` and `:path`
+ * change through the dedicated actions.
+ */
+export function isValidHeaderName(name: string): bool {
+  const n = name.length;
+  if (n == 0) return false;
+  for (let i = 0; i < n; i++) {
+    const c = name.charCodeAt(i);
+    if (c >= 0x61 && c <= 0x7a) continue;
+    if (c >= 0x30 && c <= 0x39) continue;
+    if (
+      c == 0x21 || c == 0x23 || c == 0x24 || c == 0x25 || c == 0x26 || c == 0x27 || c == 0x2a ||
+      c == 0x2b || c == 0x2d || c == 0x2e || c == 0x5e || c == 0x5f || c == 0x60 || c == 0x7c || c == 0x7e
+    ) continue;
+    return false;
+  }
+  return true;
+}
+
+export function isSafeHeaderValue(value: string): bool {
+  for (let i = 0, n = value.length; i < n; i++) {
+    const c = value.charCodeAt(i);
+    if (c == 0x0d || c == 0x0a || c == 0x00) return false;
+  }
+  return true;
+}
+
+export function isReservedHeaderName(name: string): bool {
+  return (
+    name == "host" || name == "content-length" || name == "transfer-encoding" || name == "connection" ||
+    name == "upgrade" || name == "te" || name == "keep-alive" || name == "proxy-connection"
+  );
+}
