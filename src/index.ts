@@ -4,3 +4,6 @@
  */
 // Proxy-wasm host harness (docs/harness.md).
 export * from "./host/index.js";
+// OCI packaging and registry client, Istio/Envoy manifests (docs/packaging.md).
+export * from "./oci/index.js";
+export * from "./manifest/index.js";
