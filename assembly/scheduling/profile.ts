@@ -114,6 +114,8 @@ function pluginRef(r: ConfigReader, node: ConfigNode, allowed: string[]): string
   if (allowed.length > 0) keys = keys.concat(allowed);
   r.rejectUnknownKeys(node, keys);
   let t = r.requireString(node, "type");
+  let params = node.child("params");
+  if (params != null && r.ok) r.requireObject(params);
   return t;
 }
 
