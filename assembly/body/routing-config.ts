@@ -1,0 +1,180 @@
+/**
+ * The `bodyRouting` config section. Schema: schemas/body-routing.schema.json (keep in step).
+ *
+ * API: `readBodyRoutingSection(r, node): BodyRoutingConfig | null` (node is `$.bodyRouting`);
+ * `BodyRoutingConfig` holds the parsed values; `DEFAULT_BODY_ROUTING_PATHS`.
+ *
+ * Shape:
+ *   { "paths"?: [string]                  exact request paths (query ignored) whose bodies are read;
+ *                                         default DEFAULT_BODY_ROUTING_PATHS
+ *     "maxBodyBytes"?: int                bodies above this pass unchanged (default 1 MiB, 1..64 MiB)
+ *     "modelHeader"?: string              default "x-gateway-model-name"
+ *     "baseModelHeader"?: string          default "x-gateway-base-model-name"
+ *     "rewriteHeader"?: string            default "x-gateway-model-name-rewrite"
+ *     "adapters"?: {adapter: baseModel}   LoRA adapter → base model
+ *     "modelRewrites"?: [{ "matches"?: [{"model": {"type"?: "Exact", "value": string}}],
+ *                          "targets": [{"modelRewrite": string, "weight"?: 1..1000000}] }]
+ *     "rewriteBody"?: bool                write the chosen model into the body (default true)
+ *     "clearRouteCache"?: bool            clear Envoy's route cache after setting headers
+ *                                         (route mode; default true) }
+ *
+ * modelRewrites follow GIE's InferenceModelRewrite: a rule matches when ANY of its `matches`
+ * holds; an empty or absent `matches` is a catch-all. A rule with an exact match for the
+ * request's model wins over any catch-all, whatever the order; among several candidates of the
+ * same kind the first listed wins (GIE: the oldest). Weights are all set or all absent (absent
+ * = equal shares), each 1..1,000,000; the target is a weighted random choice.
+ */
+import { ConfigNode, ConfigReader, quote } from "../config/reader";
+import { isValidHeaderName, isReservedHeaderName, isSafeHeaderValue } from "../rewrite/header-name";
+
+export const DEFAULT_BODY_ROUTING_PATHS: string[] = [
+  "/v1/chat/completions",
+  "/v1/completions",
+  "/v1/embeddings",
+  "/v1/responses",
+];
+export const DEFAULT_MAX_BODY_BYTES: i32 = 1 << 20;
+export const MAX_MAX_BODY_BYTES: i32 = 64 << 20;
+export const MAX_WEIGHT: i64 = 1000000;
+
+const KEYS = ["paths", "maxBodyBytes", "modelHeader", "baseModelHeader", "rewriteHeader", "adapters", "modelRewrites", "rewriteBody", "clearRouteCache"];
+
+export class RewriteTarget {
+  constructor(
+    public model: string,
+    public weight: i64,
+  ) {}
+}
+
+export class ModelRewriteRule {
+  /** Exact model names; empty means catch-all. */
+  models: string[] = [];
+  targets: RewriteTarget[] = [];
+  totalWeight: i64 = 0;
+}
+
+export class BodyRoutingConfig {
+  paths: string[] = DEFAULT_BODY_ROUTING_PATHS.slice(0);
+  maxBodyBytes: i32 = DEFAULT_MAX_BODY_BYTES;
+  modelHeader: string = "x-gateway-model-name";
+  baseModelHeader: string = "x-gateway-base-model-name";
+  rewriteHeader: string = "x-gateway-model-name-rewrite";
+  adapterNames: string[] = [];
+  adapterBases: string[] = [];
+  rewrites: ModelRewriteRule[] = [];
+  rewriteBody: bool = true;
+  clearRouteCache: bool = true;
+
+  /** Base model of a LoRA adapter, or null when `model` is not a listed adapter. */
+  baseModelOf(model: string): string | null {
+    const i = this.adapterNames.indexOf(model);
+    return i < 0 ? null : unchecked(this.adapterBases[i]);
+  }
+}
+
+function readHeaderOption(r: ConfigReader, node: ConfigNode, key: string, dflt: string): string {
+  const child = node.child(key);
+  if (child == null) return dflt;
+  const s = r.stringOf(child);
+  if (!r.ok) return dflt;
+  if (!isValidHeaderName(s)) r.fail(child, quote(s) + " must be a lower-case header name token (a-z 0-9 !#$%&'*+-.^_`|~)");
+  else if (isReservedHeaderName(s)) r.fail(child, quote(s) + " is managed by the proxy");
+  return s;
+}
+
+function checkModelName(r: ConfigReader, node: ConfigNode, s: string): void {
+  if (s.length == 0) r.fail(node, "must not be empty");
+  else if (!isSafeHeaderValue(s)) r.fail(node, "must not contain CR, LF or NUL (it is sent in a header)");
+}
+
+export function readBodyRoutingSection(r: ConfigReader, node: ConfigNode): BodyRoutingConfig | null {
+  if (!r.requireObject(node) || !r.rejectUnknownKeys(node, KEYS)) return null;
+  const cfg = new BodyRoutingConfig();
+
+  const paths = r.optArray(node, "paths");
+  if (paths != null) {
+    cfg.paths = [];
+    if (paths.length == 0) r.fail(paths, "must list at least one path (omit the field for the defaults)");
+    for (let i = 0; i < paths.length && r.ok; i++) {
+      const el = paths.at(i)!;
+      const p = r.stringOf(el);
+      if (r.ok && (!p.startsWith("/") || p.includes("?") || !isSafeHeaderValue(p))) {
+        r.fail(el, "must be a path starting with \"/\" without a query, got " + quote(p));
+      }
+      cfg.paths.push(p);
+    }
+  }
+  cfg.maxBodyBytes = <i32>r.optInt(node, "maxBodyBytes", DEFAULT_MAX_BODY_BYTES, 1, MAX_MAX_BODY_BYTES);
+  cfg.modelHeader = readHeaderOption(r, node, "modelHeader", cfg.modelHeader);
+  cfg.baseModelHeader = readHeaderOption(r, node, "baseModelHeader", cfg.baseModelHeader);
+  cfg.rewriteHeader = readHeaderOption(r, node, "rewriteHeader", cfg.rewriteHeader);
+  cfg.rewriteBody = r.optBool(node, "rewriteBody", true);
+  cfg.clearRouteCache = r.optBool(node, "clearRouteCache", true);
+
+  const adapters = r.optObject(node, "adapters");
+  if (adapters != null) {
+    for (let i = 0; i < adapters.length && r.ok; i++) {
+      const name = adapters.value.keyAt(i);
+      const child = adapters.child(name)!;
+      checkModelName(r, child, name);
+      const base = r.stringOf(child);
+      if (!r.ok) break;
+      checkModelName(r, child, base);
+      cfg.adapterNames.push(name);
+      cfg.adapterBases.push(base);
+    }
+  }
+
+  const rewrites = r.optArray(node, "modelRewrites");
+  if (rewrites != null) {
+    for (let i = 0; i < rewrites.length && r.ok; i++) {
+      const rule = readRewriteRule(r, rewrites.at(i)!);
+      if (rule != null) cfg.rewrites.push(rule);
+    }
+  }
+  return r.ok ? cfg : null;
+}
+
+function readRewriteRule(r: ConfigReader, node: ConfigNode): ModelRewriteRule | null {
+  if (!r.requireObject(node) || !r.rejectUnknownKeys(node, ["matches", "targets"])) return null;
+  const rule = new ModelRewriteRule();
+  const matches = r.optArray(node, "matches");
+  if (matches != null) {
+    for (let i = 0; i < matches.length && r.ok; i++) {
+      const m = matches.at(i)!;
+      if (!r.requireObject(m) || !r.rejectUnknownKeys(m, ["model"])) return null;
+      const model = r.requireObjectField(m, "model");
+      if (model == null || !r.rejectUnknownKeys(model, ["type", "value"])) return null;
+      r.optEnum(model, "type", ["Exact"], "Exact");
+      const value = r.requireString(model, "value");
+      if (!r.ok) return null;
+      checkModelName(r, model.child("value")!, value);
+      rule.models.push(value);
+    }
+  }
+  const targets = r.requireArrayField(node, "targets");
+  if (targets == null) return null;
+  if (targets.length == 0) {
+    r.fail(targets, "must list at least one target");
+    return null;
+  }
+  let weighted = 0;
+  for (let i = 0; i < targets.length && r.ok; i++) {
+    const t = targets.at(i)!;
+    if (!r.requireObject(t) || !r.rejectUnknownKeys(t, ["modelRewrite", "weight"])) return null;
+    const model = r.requireString(t, "modelRewrite");
+    if (!r.ok) return null;
+    checkModelName(r, t.child("modelRewrite")!, model);
+    let weight: i64 = 1;
+    if (t.child("weight") != null) {
+      weighted++;
+      weight = r.optInt(t, "weight", 1, 1, MAX_WEIGHT);
+    }
+    rule.targets.push(new RewriteTarget(model, weight));
+    rule.totalWeight += weight;
+  }
+  if (r.ok && weighted != 0 && weighted != targets.length) {
+    r.fail(targets, "set \"weight\" on every target or on none (GIE InferenceModelRewrite rule)");
+  }
+  return r.ok ? rule : null;
+}
