@@ -124,7 +124,7 @@ describe("wayroute pack", () => {
     const r = await runCli(["pack", "--wasm", bogus, "--out", join(dir, "bad")]);
     expect(r.code).toBe(1);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
-    expect(r.stderr).toMatch(/is not a WebAssembly module/);
+    expect(r.stderr).toMatch(/notwasm\.txt is not a WebAssembly module/);
     expect(existsSync(join(dir, "bad"))).toBe(false);
     expect(existsSync(join(dir, "bad.tar"))).toBe(false);
     expect(await readdir(dir)).toEqual(before);

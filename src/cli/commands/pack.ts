@@ -6,6 +6,7 @@ import { isCodedError } from "../../oci/errors.js";
 import { buildWasmImage, WASM_IMAGE_FORMATS, type WasmImageFormat } from "../../oci/image.js";
 import { writeLayoutDir, writeLayoutTar } from "../../oci/layout.js";
 import { digestHex } from "../../oci/digest.js";
+import { assertWasm } from "../../oci/wasm.js";
 
 /** Re-raises a library error carrying a stable code as a one-line CLI failure. */
 export function asCliError(err: unknown): unknown {
@@ -86,6 +87,7 @@ Exit codes: 0 ok, 1 failure (e.g. the input is not wasm), 2 usage error.`,
     const tag = stringOption(args, "tag") ?? version ?? "latest";
     if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag)) throw new UsageError(`--tag '${tag}' is not a valid OCI tag`);
     try {
+      assertWasm(wasm, wasmPath);
       const image = buildWasmImage(wasm, {
         format,
         version: version || undefined,
