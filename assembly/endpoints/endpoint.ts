@@ -36,8 +36,10 @@ export const NEVER: i64 = -1;
 export class Endpoint {
   /** Position in the pool's endpoint list; stable for the life of a config/feed generation. */
   index: i32 = 0;
-  /** `ip:port` or `[ipv6]:port`, validated. */
+  /** `ip:port` or `[ipv6]:port`, validated ("" in route mode when only a backend is known). */
   address: string;
+  /** Slot in the pool's prefix index; stable while the endpoint stays in the pool. */
+  slot: i32 = -1;
   // Labels.
   zone: string = "";
   cluster: string = "";
@@ -76,6 +78,11 @@ export class Endpoint {
   }
 
   /** Age of the load state at `nowMs`; i64.MAX_VALUE when never refreshed. */
+  /** Identity across workers and feed refreshes: the address, else the backend name. */
+  get key(): string {
+    return this.address.length > 0 ? this.address : this.backend;
+  }
+
   metricsAgeMs(nowMs: i64): i64 {
     if (this.metricsAtMs == NEVER) return i64.MAX_VALUE;
     let age = nowMs - this.metricsAtMs;
