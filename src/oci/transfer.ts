@@ -26,6 +26,8 @@ export interface PushResult {
   /** Blobs uploaded (the rest were already present). */
   uploaded: number;
   skipped: number;
+  /** Every tag the manifest was put under. */
+  tags: string[];
 }
 
 /** What a WasmPlugin needs to know about an image. */
@@ -63,7 +65,11 @@ function parseManifest(bytes: Buffer, what: string): OciManifest {
 }
 
 /** Pushes the layout at `layoutPath` (directory or .tar) to `reference`. */
-export async function pushLayout(layoutPath: string, reference: string, opts: TransferOptions & { tag?: string } = {}): Promise<PushResult> {
+export async function pushLayout(
+  layoutPath: string,
+  reference: string,
+  opts: TransferOptions & { tag?: string; extraTags?: string[] } = {},
+): Promise<PushResult> {
   const ref = parseReference(reference);
   const layout = await openLayout(layoutPath);
   const entry = selectManifest(layout, layoutPath, opts.tag);
@@ -88,7 +94,18 @@ export async function pushLayout(layoutPath: string, reference: string, opts: Tr
   }
   const mediaType = manifest.mediaType ?? entry.descriptor.mediaType ?? OCI_MANIFEST;
   const manifestDigest = await client.putManifest(ref.repository, target, bytes, mediaType);
-  return { reference: formatReference({ ...ref, tag: ref.tag ?? (ref.digest ? undefined : target), digest: manifestDigest }), manifestDigest, uploaded, skipped };
+  for (const extra of opts.extraTags ?? []) {
+    if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(extra)) throw new OciError("E_BAD_REFERENCE", `'${extra}' is not a valid tag`);
+    await client.putManifest(ref.repository, extra, bytes, mediaType);
+  }
+  const tag = target === digest ? undefined : target;
+  return {
+    reference: formatReference({ ...ref, tag, digest: manifestDigest }),
+    manifestDigest,
+    uploaded,
+    skipped,
+    tags: [...(tag ? [tag] : []), ...(opts.extraTags ?? [])],
+  };
 }
 
 async function summarize(

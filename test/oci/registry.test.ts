@@ -89,6 +89,11 @@ describe.skipIf(!haveRegistry)("registry round trips", () => {
     const second = await runCli(["push", `${layouts.compat.path}.tar`, ref, "--json"], env());
     expect(second.code, second.stderr).toBe(0);
     expect(JSON.parse(second.stdout)).toMatchObject({ uploaded: 0, skipped: 2, manifestDigest: layouts.compat.digest });
+    // Extra tags point at the same manifest.
+    const tagged = await runCli(["push", layouts.compat.path, ref, "--add-tag", "stable", "--add-tag", "latest", "--json"], env());
+    expect(JSON.parse(tagged.stdout).tags).toEqual(["1", "stable", "latest"]);
+    const latest = await runCli(["inspect", `${anon.host}/wayroute/again:latest`, "--json"], env());
+    expect(JSON.parse(latest.stdout).manifestDigest).toBe(layouts.compat.digest);
   });
 
   it("uploads large blobs in chunks with progress on stderr", async () => {

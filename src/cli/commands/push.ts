@@ -18,6 +18,7 @@ registries are supported. Plain HTTP is used only for loopback registries or wit
 
 options:
   --tag <tag>           which manifest of the layout to push, when it holds several
+  --add-tag <tag>       also tag the manifest with <tag> (repeatable)
   --insecure            talk plain HTTP to a non-loopback registry
   --chunk-size <bytes>  upload blobs larger than this in chunks (default 8388608)
   --retries <n>         attempts per request on 5xx / connection errors (default 4)
@@ -26,6 +27,7 @@ options:
 Exit codes: 0 ok, 1 failure (auth, unreachable, registry error), 2 usage error.`,
   options: {
     tag: { type: "string" },
+    "add-tag": { type: "list" },
     insecure: { type: "boolean" },
     "chunk-size": { type: "string" },
     retries: { type: "string" },
@@ -37,6 +39,7 @@ Exit codes: 0 ok, 1 failure (auth, unreachable, registry error), 2 usage error.`
     try {
       const result = await pushLayout(layout, ref, {
         tag: stringOption(args, "tag"),
+        extraTags: args.options["add-tag"] as string[],
         insecure: args.options.insecure === true,
         chunkSize: intOption(args, "chunk-size", 8 << 20, 1),
         attempts: intOption(args, "retries", 4, 1, 20),
