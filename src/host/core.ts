@@ -109,8 +109,9 @@ export class HostCore {
   readonly foreignCalls: ForeignCall[] = [];
   readonly httpCalls: HttpCallRecord[] = [];
   readonly traps: TrapInfo[] = [];
-  readonly stdout: string[] = [];
-  readonly stderr: string[] = [];
+  /** Everything the VMs wrote to WASI stdout / stderr. */
+  stdout = "";
+  stderr = "";
   random?: (buf: Uint8Array) => void;
   private readonly pending = new Set<Promise<unknown>>();
 

@@ -232,12 +232,12 @@ export class ProxyWasmHost {
   get logs(): LogSink {
     return this.core.logs;
   }
-  /** Captured WASI stdout lines. */
-  get stdout(): string[] {
+  /** Everything the VMs wrote to WASI stdout (each write is also a log line at info). */
+  get stdout(): string {
     return this.core.stdout;
   }
-  /** Captured WASI stderr lines. */
-  get stderr(): string[] {
+  /** Everything the VMs wrote to WASI stderr (each write is also a log line at error), e.g. a Go panic. */
+  get stderr(): string {
     return this.core.stderr;
   }
   get metrics(): MetricsStore {

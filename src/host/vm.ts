@@ -381,9 +381,11 @@ export class PluginVm {
     if (stream && this.core.logs.entries[this.core.logs.entries.length - 1] === entry) stream.logs.push(entry);
   }
 
-  writeStdio(which: "stdout" | "stderr", text: string): void {
-    (which === "stdout" ? this.core.stdout : this.core.stderr).push(text);
-    this.log(which === "stdout" ? "info" : "error", text, which);
+  writeStdio(which: "stdout" | "stderr", raw: string): void {
+    if (which === "stdout") this.core.stdout += raw;
+    else this.core.stderr += raw;
+    // Envoy logs each write as one line, without its trailing newline.
+    this.log(which === "stdout" ? "info" : "error", raw.endsWith("\n") ? raw.slice(0, -1) : raw, which);
   }
 
   // ---------------------------------------------------------------- timers and queues
@@ -437,6 +439,8 @@ export class PluginVm {
     if (handler === "manual" || handler === undefined) return;
     this.core.track(
       (async () => {
+        // Never answer inside the dispatching callback: Envoy delivers on a later event-loop turn.
+        await Promise.resolve();
         let outcome: unknown;
         try {
           if (typeof handler === "string") outcome = await sendToLoopback(handler, request);
@@ -457,6 +461,11 @@ export class PluginVm {
 
   private deliverHttpCall(record: HttpCallRecord, response: DeliveredHttpResponse | null, state: HttpCallState): void {
     if (record.state !== "pending") return;
+    if (this.callStack.length > 0) {
+      // Re-entrant (e.g. answered from inside a plugin callback): Envoy defers it after the VM call.
+      this.defer(() => this.deliverHttpCall(record, response, state));
+      return;
+    }
     record.state = state;
     record.delivered = response;
     this.core.clock.cancel((record as unknown as { timeoutEvent?: ClockEvent }).timeoutEvent);

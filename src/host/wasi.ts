@@ -50,9 +50,7 @@ export function wasiImports(vm: PluginVm): Record<string, (...args: never[]) => 
           joined.set(p, off);
           off += p.length;
         }
-        let text = fromUtf8(joined);
-        if (text.endsWith("\n")) text = text.slice(0, -1);
-        vm.writeStdio(fd === 1 ? "stdout" : "stderr", text);
+        vm.writeStdio(fd === 1 ? "stdout" : "stderr", fromUtf8(joined));
       }
       return mem.setU32(nwrittenPtr, total) ? ESUCCESS : EFAULT;
     },
