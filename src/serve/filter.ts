@@ -17,7 +17,9 @@ export type Verdict =
       data?: Uint8Array;
     }
   | { kind: "wait" }
-  | { kind: "local"; status: number; headers: HeaderPairs; body: Uint8Array };
+  | { kind: "local"; status: number; headers: HeaderPairs; body: Uint8Array }
+  /** The plugin reset the stream (`proxy_close_stream`): the client gets no response. */
+  | { kind: "reset"; reason: string };
 
 /** One HTTP stream through a filter. Calls come in order; every call resolves (never rejects). */
 export interface StreamFilter {

@@ -29,6 +29,8 @@ export interface ProxyStats {
   /** How the upstream was chosen. */
   steering: { endpoint: number; route: number; default: number };
   fallbacks: number;
+  /** Streams the plugin reset. */
+  resets: number;
 }
 
 function json(status: number, message: string): { status: number; headers: HeaderPairs; body: Uint8Array } {
@@ -46,6 +48,11 @@ function toNodeHeaders(pairs: HeaderPairs): Record<string, string | string[]> {
   return out;
 }
 
+/** A verdict that ends the exchange: a local reply or a reset. */
+function isFinal(v: Verdict): v is Extract<Verdict, { kind: "local" | "reset" }> {
+  return v.kind === "local" || v.kind === "reset";
+}
+
 function header(pairs: HeaderPairs, name: string): string | undefined {
   for (const [k, v] of pairs) if (k === name) return v;
   return undefined;
@@ -53,7 +60,7 @@ function header(pairs: HeaderPairs, name: string): string | undefined {
 
 export class ProxyServer {
   readonly config: ServeConfig;
-  readonly stats: ProxyStats = { requests: 0, localReplies: 0, upstreamErrors: 0, badRequests: 0, perUpstream: {}, steering: { endpoint: 0, route: 0, default: 0 }, fallbacks: 0 };
+  readonly stats: ProxyStats = { requests: 0, localReplies: 0, upstreamErrors: 0, badRequests: 0, perUpstream: {}, steering: { endpoint: 0, route: 0, default: 0 }, fallbacks: 0, resets: 0 };
   private server: Server | undefined;
   private port = 0;
   private readonly agents = new AgentPool();
@@ -206,7 +213,7 @@ export class ProxyServer {
   private async run(req: IncomingMessage, res: ServerResponse, filter: StreamFilter, pairs: HeaderPairs, hasBody: boolean): Promise<void> {
     // ---- request headers
     let v: Verdict = await filter.requestHeaders(pairs, !hasBody);
-    if (v.kind === "local") return this.local(res, v, req);
+    if (isFinal(v)) return this.local(res, v, req);
     let released: HeaderPairs | undefined = v.kind === "continue" ? (v.headers ?? pairs) : undefined;
     let upstream: UpstreamRequest | undefined;
     let bodyBytes = 0;
@@ -240,7 +247,7 @@ export class ProxyServer {
           return;
         }
         v = await filter.requestData(new Uint8Array(c.buffer, c.byteOffset, c.length), false);
-        if (v.kind === "local") {
+        if (isFinal(v)) {
           upstream?.abort();
           return this.local(res, v, req);
         }
@@ -257,7 +264,7 @@ export class ProxyServer {
         return;
       }
       v = await filter.requestData(new Uint8Array(0), true);
-      if (v.kind === "local") {
+      if (isFinal(v)) {
         upstream?.abort();
         return this.local(res, v, req);
       }
@@ -294,9 +301,9 @@ export class ProxyServer {
       const body = Buffer.from(outcome.message);
       const rh: HeaderPairs = [[":status", String(status)], ["content-type", "text/plain"], ["content-length", String(body.length)]];
       const hv = await filter.responseHeaders(rh, false);
-      if (hv.kind === "local") return this.local(res, hv);
+      if (isFinal(hv)) return this.local(res, hv);
       const bv = await filter.responseData(new Uint8Array(body), true);
-      if (bv.kind === "local") return this.local(res, bv);
+      if (isFinal(bv)) return this.local(res, bv);
       return this.sendLocal(res, { status, headers: (hv.kind === "continue" && hv.headers) || rh, body: bv.kind === "continue" && bv.data ? bv.data : body });
     }
     const ures = outcome.response;
@@ -309,7 +316,7 @@ export class ProxyServer {
     }
     const emptyBody = ures.headers["content-length"] === "0";
     let rv = await filter.responseHeaders(rpairs, emptyBody);
-    if (rv.kind === "local") {
+    if (isFinal(rv)) {
       ures.destroy();
       return this.local(res, rv);
     }
@@ -333,7 +340,7 @@ export class ProxyServer {
           return;
         }
         rv = await filter.responseData(new Uint8Array(c.buffer, c.byteOffset, c.length), false);
-        if (rv.kind === "local") {
+        if (isFinal(rv)) {
           ures.destroy();
           return this.local(res, rv);
         }
@@ -357,7 +364,7 @@ export class ProxyServer {
       return;
     }
     rv = await filter.responseData(new Uint8Array(0), true);
-    if (rv.kind === "local") return this.local(res, rv);
+    if (isFinal(rv)) return this.local(res, rv);
     if (rv.kind === "continue") {
       if (!sentHeaders) outHeaders = rv.headers ?? outHeaders;
       writeHeaders(outHeaders, false);
@@ -366,9 +373,14 @@ export class ProxyServer {
     res.end();
   }
 
-  private local(res: ServerResponse, v: { status: number; headers: HeaderPairs; body: Uint8Array }, req?: IncomingMessage): void {
-    this.stats.localReplies++;
+  private local(res: ServerResponse, v: Extract<Verdict, { kind: "local" | "reset" }>, req?: IncomingMessage): void {
     req?.resume();
+    if (v.kind === "reset") {
+      this.stats.resets++;
+      res.destroy();
+      return;
+    }
+    this.stats.localReplies++;
     this.sendLocal(res, v);
   }
 }
