@@ -13,21 +13,30 @@ export const DESTINATION_HEADER = "x-gateway-destination-endpoint";
 export const FALLBACK_POLICIES = ["least_request", "round_robin", "random"] as const;
 export type FallbackPolicy = (typeof FALLBACK_POLICIES)[number];
 
+/** One upstream pool: its cluster, the model servers in it, and which requests go there. */
+export interface EnvoyPool {
+  name: string;
+  /** Cluster name; the plugin's scrape calls to `scrape.cluster` land on the same cluster. */
+  cluster: string;
+  /** `ip:port` of every model server; override_host only picks hosts in this set. */
+  endpoints: string[];
+  /** Header the plugin writes for this pool; the GIE one when absent. */
+  header?: string;
+  /** Which requests the route sends to this pool (the pool's `match`). Absent: all. */
+  match?: { authority?: string; pathPrefix?: string; headers?: { name: string; value?: string }[] };
+}
+
 /** Options of {@link buildEnvoyConfig}. */
 export interface EnvoyConfigOptions {
   pluginName: string;
   /** Path of the module inside the Envoy container. */
   wasmPath: string;
   pluginConfig: Record<string, unknown>;
-  /** `ip:port` of every model server; override_host only picks hosts in this set. */
-  endpoints: string[];
+  pools: EnvoyPool[];
   listenPort: number;
   adminPort: number;
-  clusterName: string;
   fallback: FallbackPolicy;
   failStrategy: "FAIL_CLOSE" | "FAIL_OPEN" | "FAIL_RELOAD";
-  /** Header the plugin writes; the GIE one unless the config says otherwise. */
-  destinationHeader?: string;
 }
 
 const FALLBACK_TYPES: Record<FallbackPolicy, string> = {
@@ -50,10 +59,68 @@ function typed(type: string, body: Record<string, unknown> = {}) {
   return { "@type": `type.googleapis.com/${type}`, ...body };
 }
 
+function overrideHostCluster(pool: EnvoyPool, fallback: FallbackPolicy): Record<string, unknown> {
+  if (pool.endpoints.length === 0) {
+    throw new ManifestError("E_BAD_OPTION", `pool '${pool.name}' has no ip:port endpoints; give --endpoints ip:port,... or list addresses in the config`);
+  }
+  const endpoints = pool.endpoints.map(parseEndpoint);
+  return {
+    name: pool.cluster,
+    type: "STATIC",
+    connect_timeout: "2s",
+    load_assignment: {
+      cluster_name: pool.cluster,
+      endpoints: [{ lb_endpoints: endpoints.map((e) => ({ endpoint: { address: { socket_address: { address: e.address, port_value: e.port } } } })) }],
+    },
+    load_balancing_policy: {
+      policies: [
+        {
+          typed_extension_config: {
+            name: "envoy.load_balancing_policies.override_host",
+            typed_config: typed("envoy.extensions.load_balancing_policies.override_host.v3.OverrideHost", {
+              override_host_sources: [{ header: pool.header ?? DESTINATION_HEADER }],
+              fallback_policy: {
+                policies: [{ typed_extension_config: { name: `envoy.load_balancing_policies.${fallback}`, typed_config: typed(FALLBACK_TYPES[fallback]) } }],
+              },
+            }),
+          },
+        },
+      ],
+    },
+  };
+}
+
+/** Virtual hosts routing each pool's `match` to its cluster; pools without an authority share `*`. */
+function virtualHosts(pools: EnvoyPool[]): Record<string, unknown>[] {
+  const byHost = new Map<string, EnvoyPool[]>();
+  for (const p of pools) {
+    const host = p.match?.authority?.toLowerCase().split(":")[0] ?? "*";
+    byHost.set(host, [...(byHost.get(host) ?? []), p]);
+  }
+  // Specific hosts first; Envoy picks exact domains before the wildcard anyway.
+  const hosts = [...byHost.keys()].sort((a, b) => (a === "*" ? 1 : b === "*" ? -1 : a < b ? -1 : 1));
+  return hosts.map((host) => ({
+    name: host === "*" ? "default" : host,
+    domains: host === "*" ? ["*"] : [host, `${host}:*`],
+    routes: byHost.get(host)!.map((p) => {
+      const match: Record<string, unknown> = { prefix: p.match?.pathPrefix || "/" };
+      if (p.match?.headers?.length) {
+        match.headers = p.match.headers.map((h) => (h.value === undefined ? { name: h.name, present_match: true } : { name: h.name, string_match: { exact: h.value } }));
+      }
+      // Streaming completions can run for minutes: no route timeout.
+      return { match, route: { cluster: p.cluster, timeout: "0s" } };
+    }),
+  }));
+}
+
 /** The Envoy bootstrap as a plain object. */
 export function buildEnvoyConfig(o: EnvoyConfigOptions): Record<string, unknown> {
-  if (o.endpoints.length === 0) throw new ManifestError("E_BAD_OPTION", "endpoint mode needs the model servers: --endpoints ip:port,ip:port");
-  const endpoints = o.endpoints.map(parseEndpoint);
+  if (o.pools.length === 0) throw new ManifestError("E_BAD_OPTION", "endpoint mode needs the model servers: --endpoints ip:port,ip:port or pools in the config");
+  const clusters = new Set<string>();
+  for (const p of o.pools) {
+    if (clusters.has(p.cluster)) throw new ManifestError("E_BAD_OPTION", `two pools use cluster '${p.cluster}'`);
+    clusters.add(p.cluster);
+  }
   const failure =
     o.failStrategy === "FAIL_RELOAD" ? { failure_policy: "FAIL_RELOAD" } : { fail_open: o.failStrategy === "FAIL_OPEN" };
   const wasmFilter = {
@@ -86,17 +153,7 @@ export function buildEnvoyConfig(o: EnvoyConfigOptions): Record<string, unknown>
                   name: "envoy.filters.network.http_connection_manager",
                   typed_config: typed("envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager", {
                     stat_prefix: "wayroute",
-                    route_config: {
-                      name: "models",
-                      virtual_hosts: [
-                        {
-                          name: "models",
-                          domains: ["*"],
-                          // Streaming completions can run for minutes: no route timeout.
-                          routes: [{ match: { prefix: "/" }, route: { cluster: o.clusterName, timeout: "0s" } }],
-                        },
-                      ],
-                    },
+                    route_config: { name: "models", virtual_hosts: virtualHosts(o.pools) },
                     http_filters: [wasmFilter, { name: "envoy.filters.http.router", typed_config: typed("envoy.extensions.filters.http.router.v3.Router") }],
                   }),
                 },
@@ -105,39 +162,7 @@ export function buildEnvoyConfig(o: EnvoyConfigOptions): Record<string, unknown>
           ],
         },
       ],
-      clusters: [
-        {
-          name: o.clusterName,
-          type: "STATIC",
-          connect_timeout: "2s",
-          load_assignment: {
-            cluster_name: o.clusterName,
-            endpoints: [{ lb_endpoints: endpoints.map((e) => ({ endpoint: { address: { socket_address: { address: e.address, port_value: e.port } } } })) }],
-          },
-          load_balancing_policy: {
-            policies: [
-              {
-                typed_extension_config: {
-                  name: "envoy.load_balancing_policies.override_host",
-                  typed_config: typed("envoy.extensions.load_balancing_policies.override_host.v3.OverrideHost", {
-                    override_host_sources: [{ header: o.destinationHeader ?? DESTINATION_HEADER }],
-                    fallback_policy: {
-                      policies: [
-                        {
-                          typed_extension_config: {
-                            name: `envoy.load_balancing_policies.${o.fallback}`,
-                            typed_config: typed(FALLBACK_TYPES[o.fallback]),
-                          },
-                        },
-                      ],
-                    },
-                  }),
-                },
-              },
-            ],
-          },
-        },
-      ],
+      clusters: o.pools.map((p) => overrideHostCluster(p, o.fallback)),
     },
   };
 }

@@ -5,17 +5,20 @@
  */
 import { Document } from "yaml";
 import { assertValidWasmPlugin } from "./crd-schema.js";
-import { buildEnvoyConfig, type EnvoyConfigOptions } from "./envoy.js";
+import { buildEnvoyConfig, type EnvoyConfigOptions, type EnvoyPool } from "./envoy.js";
 import { ManifestError } from "./errors.js";
 import { assertValidPluginConfig } from "./plugin-config.js";
-import { buildRouteMode, DEFAULT_ROUTE_HEADER, type RouteModeOptions } from "./route-mode.js";
+import { buildRouteMode, DEFAULT_ROUTE_HEADER, type RouteBackend, type RouteModeOptions } from "./route-mode.js";
 import { buildWasmPlugin, type WasmPluginOptions } from "./wasmplugin.js";
 
 export type SteeringMode = "route" | "endpoint";
 
 interface PoolLike {
+  name?: unknown;
   steering?: { mode?: unknown; header?: unknown };
   endpoints?: unknown;
+  match?: { authority?: unknown; pathPrefix?: unknown; headers?: unknown };
+  scrape?: { cluster?: unknown };
 }
 
 function pools(config: Record<string, unknown> | undefined): PoolLike[] {
@@ -38,6 +41,65 @@ export function configSteeringMode(config: Record<string, unknown> | undefined):
 export function configRouteHeader(config: Record<string, unknown> | undefined): string {
   for (const p of pools(config)) if (typeof p?.steering?.header === "string") return p.steering.header;
   return DEFAULT_ROUTE_HEADER;
+}
+
+/**
+ * Route-mode backends from the config: every `backend` of a pool steered in route mode, each
+ * routed to the Service of the same name (the name the plugin also scrapes through
+ * `outbound|PORT||<backend>.<ns>.svc.cluster.local`), with the pool's header when it sets one.
+ */
+export function configRouteBackends(config: Record<string, unknown> | undefined): RouteBackend[] {
+  const out: RouteBackend[] = [];
+  for (const p of pools(config)) {
+    if (p?.steering?.mode !== "route" || !Array.isArray(p.endpoints)) continue;
+    const header = typeof p.steering.header === "string" ? p.steering.header : undefined;
+    for (const e of p.endpoints as { backend?: unknown }[]) {
+      if (typeof e?.backend === "string") out.push({ name: e.backend, service: e.backend, ...(header ? { header } : {}) });
+    }
+  }
+  return out;
+}
+
+/**
+ * The Service clients call, from the route-mode pools' `match.authority` (`<svc>` or
+ * `<svc>.<ns>[.svc[.cluster.local]]`), when they agree on one.
+ */
+export function configParentService(config: Record<string, unknown> | undefined): string | undefined {
+  const names = new Set<string>();
+  for (const p of pools(config)) {
+    if (p?.steering?.mode !== "route" || typeof p.match?.authority !== "string") continue;
+    names.add(p.match.authority.split(":")[0].split(".")[0].toLowerCase());
+  }
+  return names.size === 1 ? [...names][0] : undefined;
+}
+
+/** Endpoint-mode pools from the config: cluster, header, endpoints and match of each. */
+export function configEnvoyPools(config: Record<string, unknown> | undefined): EnvoyPool[] {
+  const out: EnvoyPool[] = [];
+  for (const p of pools(config)) {
+    if (p?.steering?.mode === "route") continue;
+    const name = typeof p?.name === "string" ? p.name : `pool-${out.length}`;
+    const endpoints = (Array.isArray(p?.endpoints) ? (p.endpoints as { address?: unknown }[]) : [])
+      .map((e) => (typeof e === "string" ? e : e?.address))
+      .filter((a): a is string => typeof a === "string");
+    const headers = Array.isArray(p?.match?.headers)
+      ? (p.match.headers as { name?: unknown; value?: unknown }[])
+          .filter((h) => typeof h?.name === "string")
+          .map((h) => ({ name: h.name as string, ...(typeof h.value === "string" ? { value: h.value } : {}) }))
+      : [];
+    out.push({
+      name,
+      cluster: typeof p?.scrape?.cluster === "string" ? p.scrape.cluster : name,
+      endpoints,
+      header: typeof p?.steering?.header === "string" ? p.steering.header : undefined,
+      match: {
+        authority: typeof p?.match?.authority === "string" ? p.match.authority : undefined,
+        pathPrefix: typeof p?.match?.pathPrefix === "string" ? p.match.pathPrefix : undefined,
+        headers,
+      },
+    });
+  }
+  return out;
 }
 
 /** `ip:port` endpoints listed in the config's pools (strings, or objects with an `address`). */

@@ -3,7 +3,7 @@ export { ManifestError, type ManifestErrorCode } from "./errors.js";
 export { assertDnsLabel, assertDnsSubdomain, dns1123LabelProblem, dns1123SubdomainProblem } from "./k8s-names.js";
 export { buildWasmPlugin, type WasmPluginOptions, type PluginSource, type PluginTargets, FAIL_STRATEGIES, PHASES, PULL_POLICIES } from "./wasmplugin.js";
 export { buildRouteMode, replicaBackends, parseRouteBackends, DEFAULT_ROUTE_HEADER, type RouteModeOptions, type RouteBackend } from "./route-mode.js";
-export { buildEnvoyConfig, parseEndpoint, DESTINATION_HEADER, FALLBACK_POLICIES, type EnvoyConfigOptions, type FallbackPolicy } from "./envoy.js";
+export { buildEnvoyConfig, parseEndpoint, DESTINATION_HEADER, FALLBACK_POLICIES, type EnvoyConfigOptions, type EnvoyPool, type FallbackPolicy } from "./envoy.js";
 export { wasmPluginProblems, assertValidWasmPlugin, structuralToJsonSchema } from "./crd-schema.js";
 export { pluginConfigProblems, assertValidPluginConfig, pluginConfigValidator, readConfigFile } from "./plugin-config.js";
 export { findSchemasDir } from "./schemas-dir.js";
@@ -15,6 +15,9 @@ export {
   configSteeringMode,
   configRouteHeader,
   configEndpoints,
+  configRouteBackends,
+  configParentService,
+  configEnvoyPools,
   checkedConfig,
   type SteeringMode,
 } from "./generate.js";

@@ -17,6 +17,8 @@ export interface RouteBackend {
   name: string;
   /** Service that receives requests carrying it. */
   service: string;
+  /** Header carrying the name, when this backend's pool names its own (else the route-wide one). */
+  header?: string;
 }
 
 /** Options of {@link buildRouteMode}. */
@@ -83,8 +85,10 @@ export function buildRouteMode(o: RouteModeOptions): Record<string, unknown>[] {
   const seen = new Set<string>();
   for (const b of o.backends) {
     if (!HEADER_VALUE.test(b.name)) throw new ManifestError("E_BAD_OPTION", `backend name '${b.name}' is not a valid header value`);
-    if (seen.has(b.name)) throw new ManifestError("E_BAD_OPTION", `backend name '${b.name}' appears twice`);
-    seen.add(b.name);
+    if (b.header && !HEADER_NAME.test(b.header)) throw new ManifestError("E_BAD_OPTION", `route header '${b.header}' is not a valid HTTP header name`);
+    const key = `${b.header ?? o.header}\n${b.name}`;
+    if (seen.has(key)) throw new ManifestError("E_BAD_OPTION", `backend name '${b.name}' appears twice`);
+    seen.add(key);
     assertDnsLabel(b.service, `backend Service name`);
   }
   const docs: Record<string, unknown>[] = [];
@@ -115,7 +119,7 @@ export function buildRouteMode(o: RouteModeOptions): Record<string, unknown>[] {
     }
   }
   const headerRules = o.backends.map((b) => ({
-    matches: [{ headers: [{ type: "Exact", name: o.header, value: b.name }] }],
+    matches: [{ headers: [{ type: "Exact", name: b.header ?? o.header, value: b.name }] }],
     backendRefs: [{ name: b.service, port: o.port }],
   }));
   // Requests without the header (the plugin failed open, or steering is off) go to the parent Service.

@@ -125,6 +125,70 @@ describe("route mode objects", () => {
   });
 });
 
+describe("modes and backends from the config's pools", () => {
+  it("route mode, header, parent Service and backends all come from pools[*]", async () => {
+    const cfg = join(dir, "route.json");
+    await writeFile(
+      cfg,
+      JSON.stringify({
+        pools: [
+          {
+            name: "qwen",
+            match: { authority: "qwen.llm.svc.cluster.local" },
+            steering: { mode: "route", header: "x-qwen-pick" },
+            endpoints: [{ backend: "qwen-a" }, { backend: "qwen-b" }],
+          },
+        ],
+      }),
+    );
+    const r = await runCli(["manifest", "--config", cfg, "--image", IMAGE, "--namespace", "llm"]);
+    expect(r.code, r.stderr).toBe(0);
+    const docs = docsOf(r.stdout);
+    const httpRoute = docs.find((d) => d.kind === "HTTPRoute");
+    expect(httpRoute.spec.parentRefs[0].name).toBe("qwen");
+    expect(httpRoute.spec.rules.map((x: any) => x.matches?.[0].headers[0] ?? null)).toEqual([
+      { type: "Exact", name: "x-qwen-pick", value: "qwen-a" },
+      { type: "Exact", name: "x-qwen-pick", value: "qwen-b" },
+      null,
+    ]);
+    expect(docs.find((d) => d.kind === "WasmPlugin").spec.pluginConfig.pools[0].name).toBe("qwen");
+  });
+
+  it("a pools error names the JSON path of the field", async () => {
+    const cfg = join(dir, "bad-pool.json");
+    await writeFile(cfg, JSON.stringify({ pools: [{ name: "p", endpoints: [{ address: "10.0.0.1:8000" }, { address: "not-an-address" }] }] }));
+    const r = await runCli(["manifest", "--config", cfg, "--mode", "endpoint"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/\$\.pools\[0\]\.endpoints\[1\]\.address must match pattern/);
+  });
+
+  it("endpoint mode builds one override_host cluster per pool, routed by authority, path and headers", async () => {
+    const cfg = join(dir, "multi.json");
+    await writeFile(
+      cfg,
+      JSON.stringify({
+        pools: [
+          { name: "llama", match: { authority: "llama.example.com", pathPrefix: "/v1/" }, endpoints: [{ address: "10.0.0.1:8000" }], scrape: { cluster: "llama-pool" } },
+          { name: "qwen", match: { headers: [{ name: "x-model-family", value: "qwen" }, { name: "x-beta" }] }, endpoints: [{ address: "10.0.0.2:8000" }], steering: { mode: "endpoint", header: "x-pick" } },
+        ],
+      }),
+    );
+    const r = await runCli(["manifest", "--config", cfg]);
+    expect(r.code, r.stderr).toBe(0);
+    const [envoy] = docsOf(r.stdout);
+    const vhosts = envoy.static_resources.listeners[0].filter_chains[0].filters[0].typed_config.route_config.virtual_hosts;
+    expect(vhosts.map((v: any) => v.domains)).toEqual([["llama.example.com", "llama.example.com:*"], ["*"]]);
+    expect(vhosts[0].routes[0]).toEqual({ match: { prefix: "/v1/" }, route: { cluster: "llama-pool", timeout: "0s" } });
+    expect(vhosts[1].routes[0].match.headers).toEqual([
+      { name: "x-model-family", string_match: { exact: "qwen" } },
+      { name: "x-beta", present_match: true },
+    ]);
+    const clusters = envoy.static_resources.clusters;
+    expect(clusters.map((c: any) => c.name)).toEqual(["llama-pool", "qwen"]);
+    expect(clusters[1].load_balancing_policy.policies[0].typed_extension_config.typed_config.override_host_sources).toEqual([{ header: "x-pick" }]);
+  });
+});
+
 describe("endpoint mode Envoy config", () => {
   it("wires the Wasm filter (V8, local file, StringValue config) and an override_host cluster with a fallback", async () => {
     const cfg = join(dir, "cfg.json");

@@ -10,7 +10,9 @@ import { FALLBACK_POLICIES, type FallbackPolicy } from "../../manifest/envoy.js"
 import { ManifestError } from "../../manifest/errors.js";
 import {
   checkedConfig,
-  configEndpoints,
+  configEnvoyPools,
+  configParentService,
+  configRouteBackends,
   configRouteHeader,
   configSteeringMode,
   endpointModeDocuments,
@@ -123,21 +125,25 @@ route mode (WasmPlugin):
   --image-pull-secret <name>  Secret with registry credentials
 
 route mode (routing objects):
-  --service <name>            the Service clients call (HTTPRoute parent; fallback backend)
+  --service <name>            the Service clients call (HTTPRoute parent; fallback backend);
+                              default: the route pools' match.authority
   --port <n>                  its port (default 8000); --target-port <n> the pods' port
   --statefulset <name>        generate one Service per replica (<name>-0 …), selected by pod name
   --replicas <n>              replica count for --statefulset
   --route-backends <list>     explicit header value → Service pairs: name=svc,name2=svc2
+                              (default: the config's pools[*].endpoints[*].backend, each to the
+                              Service of that name; else the --statefulset replicas)
   --route-header <name>       steering header (default: the config's, else x-wayroute-backend)
   --selector <k=v,...>        also generate the parent Service with this pod selector
   --no-gateway                do not emit the waypoint Gateway
   --no-namespace              do not emit the Namespace with istio.io/use-waypoint
 
 endpoint mode (Envoy):
-  --endpoints <ip:port,...>   model servers (default: from the config's pools)
+  --endpoints <ip:port,...>   model servers, one cluster (default: one cluster per endpoint-mode
+                              pool of the config, named by its scrape.cluster, routed by its match)
   --wasm-path <path>          module path inside Envoy (default /etc/envoy/plugin.wasm)
   --listen-port <n>           listener port (default 10000); --admin-port <n> (default 9901)
-  --cluster <name>            upstream cluster name (default model_servers)
+  --cluster <name>            upstream cluster name with --endpoints (default model_servers)
   --fallback <policy>         least_request (default), round_robin or random
 
 Exit codes: 0 ok, 1 failure (invalid config, name or option), 2 usage error.`,
@@ -177,7 +183,7 @@ Exit codes: 0 ok, 1 failure (invalid config, name or option), 2 usage error.`,
     "wasm-path": { type: "string", default: "/etc/envoy/plugin.wasm" },
     "listen-port": { type: "string" },
     "admin-port": { type: "string" },
-    cluster: { type: "string", default: "model_servers" },
+    cluster: { type: "string" },
     fallback: { type: "string" },
   },
   async run(args) {
@@ -191,14 +197,17 @@ Exit codes: 0 ok, 1 failure (invalid config, name or option), 2 usage error.`,
       let docs: Record<string, unknown>[];
       if (mode === "endpoint") {
         const endpoints = list(args, "endpoints");
+        const cluster = stringOption(args, "cluster");
+        // Explicit --endpoints make one pool; otherwise every endpoint-mode pool of the config.
+        const pools = endpoints.length ? [{ name: cluster ?? "model_servers", cluster: cluster ?? "model_servers", endpoints }] : configEnvoyPools(config);
+        if (cluster && !endpoints.length && pools.length === 1) pools[0].cluster = cluster;
         docs = endpointModeDocuments({
           pluginName: stringOption(args, "plugin-name") ?? stringOption(args, "name", true),
           wasmPath: stringOption(args, "wasm-path", true),
           pluginConfig: config ?? {},
-          endpoints: endpoints.length ? endpoints : configEndpoints(config),
+          pools,
           listenPort: intOption(args, "listen-port", 10000, 1, 65535),
           adminPort: intOption(args, "admin-port", 9901, 1, 65535),
-          clusterName: stringOption(args, "cluster", true),
           fallback: oneOf(args, "fallback", FALLBACK_POLICIES) ?? ("least_request" as FallbackPolicy),
           failStrategy,
         });
@@ -206,14 +215,15 @@ Exit codes: 0 ok, 1 failure (invalid config, name or option), 2 usage error.`,
         const namespace = stringOption(args, "namespace", true);
         const services = list(args, "target-service");
         const waypoint = stringOption(args, "waypoint") ?? (services.length ? undefined : "waypoint");
-        const service = stringOption(args, "service");
-        if (!service) throw new UsageError("route mode needs --service <name> (the Service clients call)");
+        const service = stringOption(args, "service") ?? configParentService(config);
+        if (!service) throw new UsageError("route mode needs --service <name> (the Service clients call; or a pool match.authority naming it)");
         const port = intOption(args, "port", 8000, 1, 65535);
         const sts = stringOption(args, "statefulset");
         const replicas = sts ? intOption(args, "replicas", 0, 1, 1000) : 0;
         if (sts && !replicas) throw new UsageError("--statefulset needs --replicas <n>");
         const explicit = stringOption(args, "route-backends");
-        const backends = explicit ? parseRouteBackends(explicit) : sts ? replicaBackends(sts, replicas) : [];
+        const fromConfig = configRouteBackends(config);
+        const backends = explicit ? parseRouteBackends(explicit) : fromConfig.length ? fromConfig : sts ? replicaBackends(sts, replicas) : [];
         const sel = stringOption(args, "selector");
         docs = routeModeDocuments(
           {
