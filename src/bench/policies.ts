@@ -27,21 +27,38 @@ export interface Policy {
   config?: (pool: PoolFacts, repoRoot: string) => unknown;
 }
 
-/** Reads an example config and points its first pool at the simulators. */
-function fromExample(file: string, overrides: Record<string, unknown> = {}) {
-  return (pool: PoolFacts, repoRoot: string): unknown => {
-    const path = join(repoRoot, file);
-    if (!existsSync(path)) throw new Error(`${file} is missing: the pools config example has not landed`);
-    const cfg = JSON.parse(readFileSync(path, "utf8")) as { pools?: Array<Record<string, unknown>> };
-    return withEndpoints(cfg, pool, overrides);
+/** Fields every plugin policy shares: the simulated pool, its scrape cluster, sheddable objective. */
+function poolBase(pool: PoolFacts): Record<string, unknown> {
+  return {
+    name: "sim-pool",
+    match: { pathPrefix: "/v1/" },
+    endpoints: pool.endpoints.map((address) => ({ address })),
+    steering: { mode: "endpoint", maxEndpoints: 2 },
+    scrape: { engine: "vllm", path: "/metrics", intervalMs: 50, cluster: pool.metricsCluster },
+    // The overload workload marks its sheddable share with this objective (priority -1).
+    priority: { default: 0, objectives: { [SHEDDABLE_OBJECTIVE]: -1 } },
+    trustedCallers: [{ property: "source.address", prefix: "127.0.0.1" }],
   };
 }
 
-/** Replaces the endpoints of the config's first pool with the simulators. */
-export function withEndpoints(cfg: { pools?: Array<Record<string, unknown>> }, pool: PoolFacts, overrides: Record<string, unknown> = {}): unknown {
-  const pools = Array.isArray(cfg.pools) ? cfg.pools : [];
-  const first = { ...(pools[0] ?? {}), ...overrides, endpoints: pool.endpoints.map((address) => ({ address })) };
-  return { ...cfg, pools: [first, ...pools.slice(1)] };
+/** Objective name the overload workload sends in `x-gateway-inference-objective` for sheddable requests. */
+export const SHEDDABLE_OBJECTIVE = "batch";
+
+/** A config whose pool uses `profile` (and any extra pool fields). */
+function profileConfig(profile: unknown, extra: Record<string, unknown> = {}) {
+  return (pool: PoolFacts): unknown => ({ pools: [{ ...poolBase(pool), profile, ...extra }] });
+}
+
+/** Reads an example config and points its first pool at the simulators. */
+function fromExample(file: string) {
+  return (pool: PoolFacts, repoRoot: string): unknown => {
+    const path = join(repoRoot, file);
+    if (!existsSync(path)) throw new Error(`${file} is missing`);
+    const cfg = JSON.parse(readFileSync(path, "utf8")) as { pools?: Array<Record<string, unknown>> };
+    const first = (cfg.pools ?? [])[0] ?? {};
+    const base = poolBase(pool);
+    return { ...cfg, pools: [{ ...first, ...base, name: first.name ?? base.name, scrape: { ...((first.scrape as object) ?? {}), ...(base.scrape as object) } }] };
+  };
 }
 
 export const POLICIES: Policy[] = [
@@ -49,15 +66,26 @@ export const POLICIES: Policy[] = [
   { name: "random", description: "the proxy's own random pick, no plugin", lb: "random" },
   {
     name: "least-request", description: "wayroute plugin, fewest in-flight requests", lb: "round-robin",
-    wasm: "build/plugin.wasm", config: fromExample("examples/configs/least-request.json"),
+    wasm: "build/plugin.wasm",
+    config: profileConfig({ filters: [{ type: "health-filter" }], scorers: [{ type: "in-flight-scorer", weight: 1 }], picker: { type: "max-score-picker" } }),
   },
   {
     name: "gie-default", description: "wayroute plugin, GIE v1.5 default profile (queue 2, kv 2, prefix 3)", lb: "round-robin",
     wasm: "build/plugin.wasm", config: fromExample("examples/configs/gie-default.json"),
   },
   {
-    name: "wayroute", description: "wayroute plugin, tuned profile", lb: "round-robin",
-    wasm: "build/plugin.wasm", config: fromExample("examples/configs/wayroute-tuned.json"),
+    name: "wayroute", description: "wayroute plugin, tuned: prefix affinity first, in-flight counts for freshness, saturation shedding", lb: "round-robin",
+    wasm: "build/plugin.wasm",
+    config: profileConfig({
+      filters: [{ type: "health-filter" }, { type: "saturation-filter" }],
+      scorers: [
+        { type: "prefix-cache-scorer", weight: 4 },
+        { type: "in-flight-scorer", weight: 2 },
+        { type: "queue-scorer", weight: 1 },
+        { type: "kv-cache-utilization-scorer", weight: 1 },
+      ],
+      picker: { type: "max-score-picker" },
+    }, { failureMode: "FailOpen" }),
   },
 ];
 

@@ -91,7 +91,7 @@ export function defaultWorkloads(scale = 1): Workload[] {
     { kind: "unique", name: "unique prompts", users: 16, requestsPerUser: s(4), promptTokens: 600, outputTokens: 24 },
     {
       kind: "overload", name: "overload + sheddable", rate: 160, requests: s(160), promptTokens: 800, outputTokens: 24,
-      classes: [{ name: "sheddable", share: 0.5, headers: { "x-wayroute-priority": "-1" } }],
+      classes: [{ name: "sheddable", share: 0.5, headers: { "x-gateway-inference-objective": "batch" } }],
     },
     { kind: "multi-lora", name: "multi-LoRA", adapters: ["sql-lora", "chat-lora", "code-lora", "math-lora"], users: 16, requestsPerUser: s(4), promptTokens: 300, outputTokens: 24 },
   ];

@@ -1,0 +1,101 @@
+import { resolve } from "node:path";
+import { intOption, stringOption } from "../args.js";
+import { type Command, UsageError } from "../command.js";
+import { filtersFactory } from "../../bench/filters.js";
+import { POLICIES } from "../../bench/policies.js";
+import { repoRoot } from "../../bench/repo-root.js";
+import { runBench } from "../../bench/run.js";
+import { formatTable } from "../../bench/table.js";
+import { defaultWorkloads } from "../../load/index.js";
+import type { BenchResults } from "../../report/types.js";
+
+/** The terminal tables of a run: one for every micro row, one for the macro cells. */
+export function resultTables(r: BenchResults): string {
+  const out: string[] = [];
+  if (r.micro.length) {
+    out.push("micro benchmarks", formatTable(
+      ["suite", "case", "baseline", "ops/s", "baseline ops/s", "ratio", "µs/op"],
+      r.micro.map((m) => [m.suite, m.case, m.baseline, m.opsPerSec, m.baselineOpsPerSec ?? NaN, m.ratio ?? NaN, m.usPerOp ?? NaN]),
+    ));
+  }
+  for (const s of r.microSkipped) out.push(`micro suite ${s.suite} skipped: ${s.reason}`);
+  if (r.macro.length) {
+    out.push("", "routing (macro)", formatTable(
+      ["workload", "policy", "reqs", "TTFT p50", "TTFT p90", "e2e p50", "e2e p90", "req/s", "prefix hit %", "sheds", "errors"],
+      r.macro.map((c) => [c.workload, c.policy, c.summary.requests, c.summary.ttftP50Ms, c.summary.ttftP90Ms, c.summary.e2eP50Ms, c.summary.e2eP90Ms, c.summary.throughputRps, c.prefixHitRate * 100, c.summary.sheds, c.summary.errors]),
+    ), "(latencies in ms of wall-clock time against simulators running faster than real time)");
+  }
+  for (const n of r.notes) out.push(n);
+  return out.join("\n") + "\n";
+}
+
+export const bench: Command = {
+  name: "bench",
+  summary: "run the micro and routing benchmarks; write JSON and an HTML report",
+  usage: `usage: wayroute bench [options]
+
+Micro suites (requests/s through the harness, body scanning, picking) and the macro routing
+benchmark (simulated model servers + the local proxy + a load generator) under several policies.
+Writes results.json, micro.json, macro.json and report.html to --out. Needs build/*.wasm
+('npm run build:wasm'); plugin policies are skipped with a note when it is missing.
+
+options:
+  --out <dir>          output directory (default bench-results)
+  --quick              short run (CI smoke test)
+  --no-micro           skip the micro suites
+  --no-macro           skip the routing benchmark
+  --suite <name>       only this micro suite (repeat)
+  --workload <name>    only workloads whose name contains this (repeat)
+  --policy <name>      only this policy (repeat): ${POLICIES.map((p) => p.name).join(", ")}
+  --servers <n>        simulated servers (default 4)
+  --workers <n>        proxy workers / plugin VMs (default 2)
+  --seed <n>           load generator seed (default 42)
+  --json               print results.json to stdout instead of tables
+  --no-progress        no progress bar on stderr
+
+Exit codes: 0 ok, 1 failure, 2 usage error.`,
+  options: {
+    out: { type: "string" },
+    quick: { type: "boolean" },
+    micro: { type: "boolean", default: true },
+    macro: { type: "boolean", default: true },
+    suite: { type: "list" },
+    workload: { type: "list" },
+    policy: { type: "list" },
+    servers: { type: "string" },
+    workers: { type: "string" },
+    seed: { type: "string" },
+    json: { type: "boolean" },
+    progress: { type: "boolean", default: true },
+  },
+  async run(args) {
+    if (args.positionals.length) throw new UsageError(`unexpected argument ${args.positionals[0]}`);
+    const root = repoRoot();
+    const quick = args.options.quick === true;
+    const wanted = args.options.policy as string[];
+    for (const p of wanted) if (!POLICIES.some((x) => x.name === p)) throw new UsageError(`unknown --policy ${p}; one of ${POLICIES.map((x) => x.name).join(", ")}`);
+    const policies = wanted.length ? POLICIES.filter((p) => wanted.includes(p.name)) : POLICIES;
+    const wl = args.options.workload as string[];
+    const workloads = defaultWorkloads(quick ? 0.5 : 1).filter((w) => !wl.length || wl.some((x) => w.name.includes(x)));
+    if (!workloads.length) throw new UsageError(`no workload matches ${wl.join(", ")}`);
+    const workers = intOption(args, "workers", 2, 1, 16);
+    const out = await runBench({
+      repoRoot: root,
+      outDir: resolve(stringOption(args, "out") ?? "bench-results"),
+      micro: args.options.micro !== false,
+      macro: args.options.macro !== false,
+      quick,
+      suites: args.options.suite as string[],
+      workloads,
+      policies,
+      servers: intOption(args, "servers", 4, 1, 32),
+      workers,
+      seed: intOption(args, "seed", 42),
+      progress: args.options.progress !== false,
+      filtersFor: filtersFactory(root, workers),
+    });
+    if (args.options.json === true) process.stdout.write(JSON.stringify(out.results, null, 2) + "\n");
+    else process.stdout.write(resultTables(out.results) + `\nreport: ${out.reportPath}\n`);
+    return 0;
+  },
+};
