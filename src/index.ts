@@ -7,3 +7,6 @@ export * from "./host/index.js";
 // OCI packaging and registry client, Istio/Envoy manifests (docs/packaging.md).
 export * from "./oci/index.js";
 export * from "./manifest/index.js";
+// Scenario runner (`wayroute run`) and plugin config validation (`wayroute validate`).
+export * from "./scenario/index.js";
+export * from "./config/index.js";
