@@ -11,6 +11,10 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Digest, sha256Digest } from "../../src/oci/digest.js";
+import type { OciManifest } from "../../src/oci/image.js";
+import { writeLayoutDir } from "../../src/oci/layout.js";
+import { OCI_MANIFEST, WASM_CONFIG, WASM_CONTENT_LAYER } from "../../src/oci/media-types.js";
 import { REGISTRY_BIN, requireTool, runCli, startRegistry, startTokenFrontEnd, type TestRegistry, type TokenFrontEnd, tinyWasm, whichTool, freePort } from "./helpers.js";
 
 const haveRegistry = requireTool(REGISTRY_BIN, "docker-registry");
@@ -167,6 +171,34 @@ describe.skipIf(!haveRegistry)("registry round trips", () => {
     const bad = await runCli(["pull", ref], env({ WAYROUTE_REGISTRY_USERNAME: USER, WAYROUTE_REGISTRY_PASSWORD: "wrong" }));
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/token service http:\/\/127\.0\.0\.1:\d+ rejected the credentials/);
+  });
+
+  it("an image Istio would reject (one-layer artifact) pushes fine but fails pull/inspect", async () => {
+    const blobs = new Map<Digest, Buffer>();
+    const config = Buffer.from("{}");
+    blobs.set(sha256Digest(config), config);
+    blobs.set(sha256Digest(wasm), wasm);
+    const manifest: OciManifest = {
+      schemaVersion: 2,
+      mediaType: OCI_MANIFEST,
+      config: { mediaType: WASM_CONFIG, digest: sha256Digest(config), size: config.length },
+      layers: [{ mediaType: WASM_CONTENT_LAYER, digest: sha256Digest(wasm), size: wasm.length }],
+    };
+    const manifestBytes = Buffer.from(JSON.stringify(manifest));
+    const layout = join(dir, "one-layer");
+    await writeLayoutDir(layout, { manifest, manifestBytes, manifestDigest: sha256Digest(manifestBytes), blobs }, "bad");
+    const ref = `${anon.host}/wayroute/one-layer:bad`;
+    expect((await runCli(["push", layout, ref], env())).code).toBe(0);
+    const r = await runCli(["inspect", ref], env());
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toMatch(/Istio would reject this image: .*number of layers must be 2 but got 1/);
+  });
+
+  it("a missing tag is reported as such", async () => {
+    const r = await runCli(["pull", `${anon.host}/wayroute/compat:no-such-tag`], env());
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/has no manifest wayroute\/compat:no-such-tag \(HTTP 404: MANIFEST_UNKNOWN/);
   });
 
   it("an unreachable registry fails after retries with one line naming it", async () => {
