@@ -1,0 +1,235 @@
+// Stage for the `bodyRouting` section: reads OpenAI-style request bodies, rewrites the model
+// (InferenceModelRewrite semantics), sets the model headers where the host allows it, and hands
+// the scanned body to later stages (the endpoint picker reads it through bodyRoutingSlotOf).
+//
+// Envoy constraint that shapes this file (proxy-wasm ABI 0.2.1, proxy-wasm-cpp-host
+// `convertVmCallResultToFilterHeadersStatus`): a header StopIteration becomes
+// StopAllIterationAndWatermark, so the body callbacks never run while the headers are held,
+// and once the headers are continued Envoy no longer lets the plugin change them. So:
+//   headers: strip client-supplied model headers, decide (checkRequest), drop content-length
+//            when the body may be rewritten (Envoy then re-frames the body), return Continue;
+//   body:    buffer (StopIterationAndBuffer) until end of stream, scan, choose the model,
+//            replace the body bytes; then TRY to set the model headers and clear the route
+//            cache: on stock Envoy the header map is gone (the attempt is counted in
+//            wayroute_body_routing_headers_unavailable_total); a host that keeps request
+//            headers writable during the body (proxy-wasm ABI 0.3 direction) gets them.
+// Anything that stops routing (too large, encoded, not JSON, invalid, no model) lets the
+// request through unchanged and counts it in `wayroute_body_routing_skipped_<reason>_total`.
+
+import {
+  BufferType,
+  FilterDataStatus,
+  FilterHeadersStatus,
+  MapType,
+  MetricType,
+  Status,
+  clearRouteCache,
+  defineMetric,
+  getBufferBytes,
+  getCurrentTimeNanoseconds,
+  getHeader,
+  incrementMetric,
+  lastHostStatus,
+  removeHeader,
+  replaceHeader,
+  setBufferBytes,
+} from "../../../proxy-wasm/index";
+import { ConfigNode, ConfigReader } from "../../config/reader";
+import { BodyScan } from "../../body/scanner";
+import { BodyRoutingConfig, readBodyRoutingSection } from "../../body/routing-config";
+import { BodyRoutingResult, SkipReason, checkRequest, routeBody, skipReasonName } from "../../body/routing";
+import { Rng } from "../../scheduling/rng";
+import { ConfigSection } from "../section";
+import { Stage, StageSlot, StreamState } from "../stage";
+import { rulesSlotOf, runBodyPhaseRules } from "./rules";
+
+/** What later stages can read about the body of this stream. */
+export class BodyRoutingSlot extends StageSlot {
+  /** True while the body is being buffered for routing. */
+  reading: bool = false;
+  /** Why routing did not happen (None when it did). */
+  skip: SkipReason = SkipReason.None;
+  /** The body as received (null until read). `scan` describes these bytes. */
+  body: ArrayBuffer | null = null;
+  scan: BodyScan = new BodyScan();
+  /** Model asked for by the client, and the effective one after rewrites ("" when none). */
+  requestedModel: string = "";
+  model: string = "";
+  /** Whether the host accepted the model headers (false on stock Envoy, see above). */
+  headersSet: bool = false;
+}
+
+/** The bodyRouting slot of this stream, or null when the section is absent. */
+export function bodyRoutingSlotOf(stream: StreamState): BodyRoutingSlot | null {
+  const slots = stream.slots;
+  for (let i = 0, n = slots.length; i < n; i++) {
+    const s = slots[i];
+    if (s instanceof BodyRoutingSlot) return <BodyRoutingSlot>s;
+  }
+  return null;
+}
+
+const SKIP_REASONS: SkipReason[] = [
+  SkipReason.NotJson,
+  SkipReason.Encoded,
+  SkipReason.TooLarge,
+  SkipReason.InvalidJson,
+  SkipReason.NoModel,
+];
+
+const result = new BodyRoutingResult();
+const rng = new Rng();
+let rngSeeded = false;
+
+function parseContentLength(v: string | null): i64 {
+  if (v == null) return -1;
+  const s = v.trim();
+  if (s.length == 0 || s.length > 15) return -1;
+  let n: i64 = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return -1;
+    n = n * 10 + <i64>(c - 0x30);
+  }
+  return n;
+}
+
+export class BodyRoutingStage extends Stage {
+  routedMetric: u32 = 0;
+  rewrittenMetric: u32 = 0;
+  headersUnavailableMetric: u32 = 0;
+  skippedMetrics: u32[] = [];
+  metricsOk: bool = false;
+
+  constructor(public cfg: BodyRoutingConfig) {
+    super("bodyRouting");
+  }
+
+  onActivate(): void {
+    if (!rngSeeded) {
+      // Per-VM seed: the weighted choice needs no cryptographic quality, only independence
+      // between workers, which start at different nanoseconds.
+      rng.reseed(getCurrentTimeNanoseconds() ^ 0x5851f42d4c957f2d);
+      rngSeeded = true;
+    }
+    this.routedMetric = defineMetric(MetricType.Counter, "wayroute_body_routing_routed_total");
+    let ok = lastHostStatus() == Status.Ok;
+    this.rewrittenMetric = defineMetric(MetricType.Counter, "wayroute_body_routing_rewritten_total");
+    ok = ok && lastHostStatus() == Status.Ok;
+    this.headersUnavailableMetric = defineMetric(MetricType.Counter, "wayroute_body_routing_headers_unavailable_total");
+    ok = ok && lastHostStatus() == Status.Ok;
+    this.skippedMetrics = [];
+    for (let i = 0; i < SKIP_REASONS.length; i++) {
+      this.skippedMetrics.push(defineMetric(MetricType.Counter, "wayroute_body_routing_skipped_" + skipReasonName(SKIP_REASONS[i]) + "_total"));
+      ok = ok && lastHostStatus() == Status.Ok;
+    }
+    this.metricsOk = ok;
+  }
+
+  private countSkip(reason: SkipReason): void {
+    if (!this.metricsOk) return;
+    const i = SKIP_REASONS.indexOf(reason);
+    if (i >= 0) incrementMetric(this.skippedMetrics[i], 1);
+  }
+
+  private stripClientHeaders(stream: StreamState): void {
+    // A client must not steer with these; a rule that set one on purpose keeps it.
+    const rules = rulesSlotOf(stream);
+    const cfg = this.cfg;
+    const names = [cfg.modelHeader, cfg.baseModelHeader, cfg.rewriteHeader];
+    for (let i = 0; i < names.length; i++) {
+      if (rules != null && rules.setNames.includes(names[i])) continue;
+      removeHeader(MapType.HttpRequestHeaders, names[i]);
+    }
+  }
+
+  private finishSkipped(stream: StreamState, slot: BodyRoutingSlot, reason: SkipReason): void {
+    slot.reading = false;
+    slot.skip = reason;
+    this.countSkip(reason);
+    runBodyPhaseRules(stream, null);
+  }
+
+  onRequestHeaders(stream: StreamState, endOfStream: bool): FilterHeadersStatus {
+    const slot = new BodyRoutingSlot();
+    stream.slots[this.index] = slot;
+    this.stripClientHeaders(stream);
+    const path = getHeader(MapType.HttpRequestHeaders, ":path");
+    const reason = checkRequest(
+      this.cfg,
+      path == null ? "" : path,
+      getHeader(MapType.HttpRequestHeaders, "content-type"),
+      getHeader(MapType.HttpRequestHeaders, "content-encoding"),
+      parseContentLength(getHeader(MapType.HttpRequestHeaders, "content-length")),
+      !endOfStream,
+    );
+    if (reason != SkipReason.None) {
+      this.finishSkipped(stream, slot, reason);
+      return FilterHeadersStatus.Continue;
+    }
+    slot.reading = true;
+    // The body can only be changed after these headers are gone upstream, so a length-changing
+    // rewrite needs the framing header dropped now.
+    if (this.cfg.rewriteBody && this.cfg.rewrites.length > 0) {
+      removeHeader(MapType.HttpRequestHeaders, "content-length");
+    }
+    return FilterHeadersStatus.Continue;
+  }
+
+  onRequestBody(stream: StreamState, bodySize: usize, endOfStream: bool): FilterDataStatus {
+    const s = stream.slots[this.index];
+    if (!(s instanceof BodyRoutingSlot)) return FilterDataStatus.Continue;
+    const slot = <BodyRoutingSlot>s;
+    if (!slot.reading) return FilterDataStatus.Continue;
+    if (bodySize > <usize>this.cfg.maxBodyBytes) {
+      // Chunked body over the limit: stop buffering and let what we hold go through unchanged.
+      this.finishSkipped(stream, slot, SkipReason.TooLarge);
+      return FilterDataStatus.Continue;
+    }
+    if (!endOfStream) return FilterDataStatus.StopIterationAndBuffer;
+    slot.reading = false;
+
+    const body = bodySize > 0 ? getBufferBytes(BufferType.HttpRequestBody, 0, bodySize) : null;
+    if (body == null) {
+      this.finishSkipped(stream, slot, bodySize == 0 ? SkipReason.NoBody : SkipReason.InvalidJson);
+      return FilterDataStatus.Continue;
+    }
+    slot.body = body;
+    routeBody(this.cfg, changetype<usize>(body), body.byteLength, rng, slot.scan, result);
+    if (result.skip != SkipReason.None) {
+      this.finishSkipped(stream, slot, result.skip);
+      return FilterDataStatus.Continue;
+    }
+    slot.requestedModel = result.requestedModel;
+    slot.model = result.model;
+    if (result.bodyChanged) {
+      setBufferBytes(BufferType.HttpRequestBody, 0, bodySize, result.body.toArrayBuffer());
+    }
+    // Best effort: Envoy refuses request-header writes once the headers were continued.
+    let headersOk = true;
+    for (let i = 0, n = result.headerNames.length; i < n && headersOk; i++) {
+      headersOk = replaceHeader(MapType.HttpRequestHeaders, unchecked(result.headerNames[i]), unchecked(result.headerValues[i])) == Status.Ok;
+    }
+    slot.headersSet = headersOk;
+    if (this.metricsOk) {
+      incrementMetric(this.routedMetric, 1);
+      if (result.rewritten) incrementMetric(this.rewrittenMetric, 1);
+      if (!headersOk) incrementMetric(this.headersUnavailableMetric, 1);
+    }
+    runBodyPhaseRules(stream, result.model);
+    if (headersOk && result.clearRouteCache) clearRouteCache();
+    return FilterDataStatus.Continue;
+  }
+}
+
+export class BodyRoutingSection extends ConfigSection {
+  constructor() {
+    super("bodyRouting");
+  }
+
+  parse(r: ConfigReader, node: ConfigNode): Stage | null {
+    const cfg = readBodyRoutingSection(r, node);
+    if (cfg == null) return null;
+    return new BodyRoutingStage(cfg);
+  }
+}
