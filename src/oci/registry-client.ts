@@ -215,7 +215,11 @@ export class RegistryClient {
         attempt--; // an auth round trip is not a failed attempt
         continue;
       }
-      if (init.expect.includes(res.status)) return res;
+      if (init.expect.includes(res.status)) {
+        // Only GET bodies are read by callers; drain the rest so the connection can be reused.
+        if (method !== "GET" && method !== "HEAD") await res.arrayBuffer().catch(() => undefined);
+        return res;
+      }
       const body = method === "HEAD" ? "" : await res.text().catch(() => "");
       if (res.status >= 500 && init.retry !== false && attempt < this.attempts) {
         await sleep(this.backoffMs * 2 ** (attempt - 1));
