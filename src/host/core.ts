@@ -98,6 +98,8 @@ export interface CoreOptions {
   upstreamAddress: string;
   clusterName: string;
   routeName: string;
+  /** Extra imports beyond Envoy's (harness self-tests only). */
+  extraImports?: Record<string, Record<string, (...args: never[]) => unknown>>;
 }
 
 export class HostCore {

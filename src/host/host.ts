@@ -73,6 +73,11 @@ export interface ProxyWasmHostOptions {
   clusterName?: string;
   /** `xds.route_name`. Default "default". */
   routeName?: string;
+  /**
+   * Extra imports by module and name. NOT something Envoy offers: only for harness self-tests
+   * with hand-written modules. Leave unset to get Envoy's link errors.
+   */
+  extraImports?: Record<string, Record<string, (...args: never[]) => unknown>>;
 }
 
 export interface RequestOptions {
@@ -190,6 +195,7 @@ export class ProxyWasmHost {
         upstreamAddress: options.upstreamAddress ?? "127.0.0.1:8080",
         clusterName: options.clusterName ?? "upstream",
         routeName: options.routeName ?? "default",
+        extraImports: options.extraImports,
       },
       options.shared ?? new SharedState(),
     );

@@ -141,6 +141,7 @@ export class PluginVm {
     const wasi = wasiImports(this) as Record<string, ImportFn>;
     const provided: Record<string, Record<string, ImportFn>> = { env };
     for (const m of WASI_MODULES) provided[m] = wasi;
+    for (const [m, fns] of Object.entries(this.core.options.extraImports ?? {})) provided[m] = { ...provided[m], ...fns };
     const missing: string[] = [];
     const imports: WebAssembly.Imports = {};
     for (const imp of WebAssembly.Module.imports(this.module)) {
@@ -201,6 +202,11 @@ export class PluginVm {
   }
 
   // ---------------------------------------------------------------- calling into the VM
+
+  /** Whether a call into this VM is running. */
+  get inCall(): boolean {
+    return this.callStack.length > 0;
+  }
 
   hasExport(name: string): boolean {
     return typeof this.exports[name] === "function";
