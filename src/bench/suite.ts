@@ -102,3 +102,31 @@ export function compare(caseName: string, baseline: string, c: Measurement, b: M
     ...(notes ? { notes } : {}),
   };
 }
+
+/**
+ * Measures a case and its baseline in alternating rounds (after warming both), so JIT warm-up
+ * and machine noise fall on both alike. Returns [case, baseline].
+ */
+export async function measurePair(
+  caseOp: () => unknown,
+  baselineOp: () => unknown,
+  durationMs: number,
+  rounds = 3,
+  batch = 16,
+): Promise<[Measurement, Measurement]> {
+  await measure(baselineOp, Math.min(300, durationMs), batch);
+  await measure(caseOp, Math.min(300, durationMs), batch);
+  const acc = [
+    { ops: 0, ms: 0 },
+    { ops: 0, ms: 0 },
+  ];
+  for (let r = 0; r < rounds; r++) {
+    for (const [i, op] of [caseOp, baselineOp].entries()) {
+      const m = await measure(op, durationMs / rounds, batch);
+      acc[i]!.ops += m.ops;
+      acc[i]!.ms += m.elapsedMs;
+    }
+  }
+  const out = acc.map(({ ops, ms }) => ({ ops, elapsedMs: ms, opsPerSec: (ops * 1000) / ms, usPerOp: (ms * 1000) / ops }));
+  return [out[0]!, out[1]!];
+}

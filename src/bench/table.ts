@@ -8,6 +8,7 @@ export function formatTable(head: string[], rows: (string | number)[][]): string
 
 export function fmtNum(v: number): string {
   if (!Number.isFinite(v)) return "–";
+  if (Number.isInteger(v)) return String(v);
   if (Math.abs(v) >= 100) return v.toFixed(0);
   if (Math.abs(v) >= 10) return v.toFixed(1);
   return v.toFixed(2);

@@ -240,7 +240,7 @@ export async function createWasmFilters(spec: WasmPluginSpec, opts: WasmFilterOp
     throw new PluginLoadError(`cannot load the plugin: ${(err as Error).message}`);
   }
   if (!host.configured) {
-    const lines = host.logs.entries.slice(-5).map((e) => `${e.level}: ${e.message}`).join("; ");
+    const lines = [...new Set(host.logs.entries.map((e) => `${e.level}: ${e.message}`))].slice(-4).join("; ");
     host.close();
     throw new PluginLoadError(`the plugin refused to start or configure${lines ? ` (${lines})` : ""}; check the plugin config`);
   }

@@ -3,5 +3,8 @@
  * Adding a suite is one import and one entry here.
  */
 import type { MicroSuite } from "../suite.js";
+import { harnessSuite } from "./harness.js";
 
-export const microSuites: MicroSuite[] = [];
+export const microSuites: MicroSuite[] = [
+  harnessSuite,
+];
