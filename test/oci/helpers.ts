@@ -174,7 +174,12 @@ async function listen(server: Server): Promise<number> {
  * request carries a token granting that scope, then forwards it unchanged (Host kept, so the
  * registry's Location headers point back at the proxy).
  */
-export async function startTokenFrontEnd(upstream: TestRegistry, user: string, password: string): Promise<TokenFrontEnd> {
+export async function startTokenFrontEnd(
+  upstream: TestRegistry,
+  user: string,
+  password: string,
+  opts: { anonymousPull?: boolean } = {},
+): Promise<TokenFrontEnd> {
   const tokens = new Map<string, Set<string>>();
   const tokenRequests: TokenFrontEnd["tokenRequests"] = [];
   const tokenServer = createServer((req, res) => {
@@ -183,12 +188,15 @@ export async function startTokenFrontEnd(upstream: TestRegistry, user: string, p
     const decoded = auth.startsWith("Basic ") ? Buffer.from(auth.slice(6), "base64").toString() : "";
     const scopes = url.searchParams.getAll("scope");
     tokenRequests.push({ service: url.searchParams.get("service"), scopes, user: decoded.split(":")[0] || undefined });
-    if (url.pathname !== "/token" || decoded !== `${user}:${password}`) {
+    const anonymous = !auth && opts.anonymousPull === true;
+    if (url.pathname !== "/token" || (!anonymous && decoded !== `${user}:${password}`)) {
       res.writeHead(401, { "content-type": "application/json" }).end('{"details":"bad credentials"}');
       return;
     }
     const token = randomBytes(12).toString("hex");
-    tokens.set(token, new Set(scopes));
+    // Like public registries: anonymous callers get the pull part of what they asked for.
+    const granted = anonymous ? scopes.map((sc) => sc.replace(/:pull,push$/, ":pull")) : scopes;
+    tokens.set(token, new Set(granted));
     res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ token, expires_in: 300 }));
   });
   const tokenPort = await listen(tokenServer);

@@ -50,7 +50,7 @@ describe.skipIf(!haveRegistry)("registry round trips", () => {
       layouts[format] = { path, digest: r.stdout.trim() };
     }
     [anon, basic, bearerUpstream] = await Promise.all([startRegistry(), startRegistry({ user: USER, password: PASS }), startRegistry()]);
-    bearer = await startTokenFrontEnd(bearerUpstream, USER, PASS);
+    bearer = await startTokenFrontEnd(bearerUpstream, USER, PASS, { anonymousPull: true });
   });
 
   afterAll(async () => {
@@ -168,6 +168,13 @@ describe.skipIf(!haveRegistry)("registry round trips", () => {
     const pulled = await runCli(["pull", ref, "--json"], env({ WAYROUTE_REGISTRY_USERNAME: USER, WAYROUTE_REGISTRY_PASSWORD: PASS }));
     expect(pulled.code, pulled.stderr).toBe(0);
     expect(JSON.parse(pulled.stdout).manifestDigest).toBe(layouts.compat.digest);
+    // Anonymous callers get pull-only tokens: pulling works, pushing is refused.
+    const anonPull = await runCli(["inspect", ref, "--json"], env());
+    expect(anonPull.code, anonPull.stderr).toBe(0);
+    expect(bearer.tokenRequests.some((t) => t.user === undefined && t.scopes.includes("repository:team/wayroute:pull"))).toBe(true);
+    const anonPush = await runCli(["push", layouts.artifact.path, `${bearer.host}/team/wayroute:anon`], env());
+    expect(anonPush.code).toBe(1);
+    expect(anonPush.stderr).toMatch(/denied .*HTTP 401.*anonymous access was refused/);
     const bad = await runCli(["pull", ref], env({ WAYROUTE_REGISTRY_USERNAME: USER, WAYROUTE_REGISTRY_PASSWORD: "wrong" }));
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/token service http:\/\/127\.0\.0\.1:\d+ rejected the credentials/);
