@@ -20,7 +20,7 @@ import {
   routeModeDocuments,
   type SteeringMode,
 } from "../../manifest/generate.js";
-import { readConfigFile } from "../../manifest/plugin-config.js";
+import { pluginConfigValidator, readConfigFile } from "../../manifest/plugin-config.js";
 import { parseRouteBackends, replicaBackends } from "../../manifest/route-mode.js";
 import { findSchemasDir } from "../../manifest/schemas-dir.js";
 import { FAIL_STRATEGIES, PHASES, type PluginSource, PULL_POLICIES } from "../../manifest/wasmplugin.js";
@@ -192,6 +192,11 @@ Exit codes: 0 ok, 1 failure (invalid config, name or option), 2 usage error.`,
       const schemasDir = findSchemasDir(stringOption(args, "schemas"));
       const configPath = stringOption(args, "config");
       const config = configPath ? checkedConfig(await readConfigFile(configPath), schemasDir, configPath) : undefined;
+      if (config) {
+        for (const missing of pluginConfigValidator(schemasDir).missingSections) {
+          process.stderr.write(`notice: schemas/${missing} not found; that config section was not validated\n`);
+        }
+      }
       const mode: SteeringMode = oneOf(args, "mode", ["route", "endpoint"] as const) ?? configSteeringMode(config) ?? "route";
       const failStrategy = oneOf(args, "fail-strategy", FAIL_STRATEGIES) ?? "FAIL_CLOSE";
       let docs: Record<string, unknown>[];
