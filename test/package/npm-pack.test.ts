@@ -1,12 +1,24 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
+
+/**
+ * The npm that runs this suite (npm_execpath), else the one installed beside node. Never a copy
+ * some dependency placed in node_modules/.bin, which PATH prefers under `npm test`.
+ */
+function npmCli(): string {
+  const fromEnv = process.env.npm_execpath;
+  if (fromEnv && /npm-cli\.js$/.test(fromEnv)) return fromEnv;
+  const beside = join(dirname(process.execPath), "../lib/node_modules/npm/bin/npm-cli.js");
+  if (existsSync(beside)) return beside;
+  throw new Error("cannot find npm-cli.js; set npm_execpath");
+}
 
 /** npm with no prompts, no audit, and nothing from outside this machine. */
 function npm(args: string[], cwd: string): string {
-  return execFileSync("npm", [...args, "--no-audit", "--no-fund", "--loglevel=error"], { cwd, encoding: "utf8" });
+  return execFileSync(process.execPath, [npmCli(), ...args, "--no-audit", "--no-fund", "--loglevel=error"], { cwd, encoding: "utf8" });
 }
 
 describe("the npm package", () => {
