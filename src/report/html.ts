@@ -30,7 +30,7 @@ function macroTable(cells: MacroCell[]): string {
       return `<tr><td>${esc(c.workload)}</td><td>${esc(c.policy)}</td><td>${s.requests}</td><td>${n(s.ttftP50Ms)}</td><td>${n(s.ttftP90Ms)}</td><td>${n(s.e2eP50Ms)}</td><td>${n(s.e2eP90Ms)}</td><td>${n(s.throughputRps, 2)}</td><td>${n(s.outputTokensPerSec, 0)}</td><td>${n(c.prefixHitRate * 100)}%</td><td>${s.sheds}</td><td>${s.errors}</td><td>${esc(Object.entries(s.perServer).map(([k, v]) => `${k}:${v}`).join(" "))}</td></tr>`;
     })
     .join("\n");
-  return `<table><thead><tr><th>workload</th><th>policy</th><th>requests</th><th>TTFT p50 ms</th><th>TTFT p90 ms</th><th>e2e p50 ms</th><th>e2e p90 ms</th><th>req/s</th><th>out tok/s</th><th>prefix hit</th><th>sheds</th><th>errors</th><th>per server</th></tr></thead><tbody>${rows}</tbody></table>`;
+  return `<table class="macro"><thead><tr><th>workload</th><th>policy</th><th>requests</th><th>TTFT p50 ms</th><th>TTFT p90 ms</th><th>e2e p50 ms</th><th>e2e p90 ms</th><th>req/s</th><th>out tok/s</th><th>prefix hit</th><th>sheds</th><th>errors</th><th>per server</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
 export function renderReport(r: BenchResults): string {
