@@ -14,7 +14,7 @@
  */
 import { createHash } from "node:crypto";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import asc from "assemblyscript/asc";
@@ -89,6 +89,12 @@ function inputsHash(extra: string): string {
   hash.update(readFileSync(path.join(root, "asconfig.json")));
   hash.update(extra);
   return hash.digest("hex");
+}
+
+function writeAtomic(file: string, contents: Uint8Array | string): void {
+  const temp = `${file}.${process.pid}.tmp`;
+  writeFileSync(temp, contents);
+  renameSync(temp, file);
 }
 
 function leb128(value: number): number[] {
@@ -199,9 +205,10 @@ async function main(): Promise<void> {
     } finally {
       module.destroy();
     }
-    writeFileSync(outPath, binary);
+    // Write-then-rename: test processes may build concurrently and must never read half a file.
+    writeAtomic(outPath, binary);
     stamp[spec.outFile] = hash;
-    writeFileSync(stampFile, JSON.stringify(stamp, null, 2));
+    writeAtomic(stampFile, JSON.stringify(stamp, null, 2));
     console.log(`${spec.outFile.padEnd(26)} ${String(binary.length).padStart(8)} bytes (${Date.now() - started} ms)`);
   }
 }
