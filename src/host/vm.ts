@@ -547,7 +547,7 @@ export class PluginVm {
           stream.requestLocalReply({
             status: code >>> 0,
             body,
-            headers: decodePairs(headerBytes),
+            headers: decodePairs(headerBytes).map(([k, v]) => [k.toLowerCase(), v] as [string, string]),
             grpcStatus: grpc | 0,
             details: details.replace(/\s/g, "_"),
           });
