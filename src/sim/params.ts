@@ -67,7 +67,7 @@ export const DEFAULT_SIM_PARAMS: SimParams = {
   decodePerSeqMs: 1.5,
   defaultMaxTokens: 16,
   maxOutputTokens: 256,
-  speedup: 10,
+  speedup: 4,
   tickMs: 5,
   orca: "on-request",
 };

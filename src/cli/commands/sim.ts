@@ -22,7 +22,7 @@ options:
   --servers <n>       how many servers (default 4)
   --base-port <p>     first port; consecutive ports follow (default: free ports)
   --duration <s>      stop after this many seconds (default 600, at most 86400)
-  --speedup <x>       model time runs x times faster than real time (default 10)
+  --speedup <x>       model time runs x times faster than real time (default 4)
   --max-batch <n>     running-batch limit per server (default 8)
   --kv-blocks <n>     KV-cache blocks of 16 tokens per server (default 512)
   --max-loras <n>     LoRA adapter slots (default 2)
