@@ -178,7 +178,8 @@ export function headerImports(vm: PluginVm): Record<string, (...args: number[]) 
       const key = mem.readString(kp, ks);
       if (key === null) return WasmResult.InvalidMemoryAccess;
       const map = vm.constMap(type);
-      if (!map) return WasmResult.BadArgument;
+      // Envoy: a map missing in the access-log phase reads as NotFound, otherwise BadArgument.
+      if (!map) return vm.activeStream()?.inAccessLog ? WasmResult.NotFound : WasmResult.BadArgument;
       const value = map.get(key);
       if (value === undefined) {
         if (vm.abi !== "0.1.0") return WasmResult.NotFound;

@@ -19,45 +19,49 @@ export function defaultProperties(vm: PluginVm, stream: HttpStream | undefined):
   };
   if (!stream) return tree;
   const reqHeaders = () => stream.requestHeadersForProperties();
-  const path = () => reqHeaders().get(":path");
+  const header = (k: string) => () => reqHeaders()?.get(k);
+  const path = header(":path");
   tree["request"] = {
     path,
     url_path: () => path()?.split("?")[0],
     query: () => {
       const p = path();
-      const i = p?.indexOf("?") ?? -1;
-      return p && i >= 0 ? p.slice(i + 1) : "";
+      if (p === undefined) return undefined;
+      const i = p.indexOf("?");
+      return i >= 0 ? p.slice(i + 1) : "";
     },
-    host: () => reqHeaders().get(":authority"),
-    scheme: () => reqHeaders().get(":scheme"),
-    method: () => reqHeaders().get(":method"),
+    host: header(":authority"),
+    scheme: header(":scheme"),
+    method: header(":method"),
     headers: () => headersTree(reqHeaders()),
-    referer: () => reqHeaders().get("referer"),
-    useragent: () => reqHeaders().get("user-agent"),
-    id: () => reqHeaders().get("x-request-id"),
+    referer: header("referer"),
+    useragent: header("user-agent"),
+    id: header("x-request-id"),
     protocol: "HTTP/1.1",
     time: () => prop.timestampNs(BigInt(Math.round(stream.startMs * 1e6))),
     duration: () => (stream.endMs === undefined ? undefined : prop.durationNs(BigInt(Math.round((stream.endMs - stream.startMs) * 1e6)))),
     size: () => {
-      const cl = reqHeaders().get("content-length");
+      const cl = reqHeaders()?.get("content-length");
       if (cl !== undefined && /^\d+$/.test(cl)) return Number(cl);
       return stream.requestComplete ? stream.requestBodySize() : undefined;
     },
-    total_size: () => (stream.requestComplete ? stream.requestBodySize() + reqHeaders().byteSize() : undefined),
+    total_size: () => (stream.requestComplete ? stream.requestBodySize() + (stream.forwardedRequest?.headers.byteSize() ?? 0) : undefined),
   };
   tree["response"] = () => {
+    const code = stream.responseCode();
+    if (code === undefined) return undefined;
     const h = stream.responseHeadersForProperties();
-    if (!h) return undefined;
+    const trailers = stream.responseTrailersForProperties();
     const r: PropertyTree = {
-      code: Number(h.get(":status") ?? 0),
+      code,
       code_details: stream.localReply?.details || (stream.upstreamCalled ? "via_upstream" : ""),
       flags: 0,
       headers: headersTree(h),
-      trailers: headersTree(stream.responseTrailersForProperties()) ?? {},
+      trailers: headersTree(trailers),
       size: stream.responseBodySize(),
-      total_size: stream.responseBodySize() + h.byteSize(),
+      total_size: stream.responseBodySize() + (h?.byteSize() ?? 0),
     };
-    const grpc = h.get("grpc-status") ?? stream.responseTrailersForProperties()?.get("grpc-status");
+    const grpc = h?.get("grpc-status") ?? trailers?.get("grpc-status");
     if (grpc !== undefined) r["grpc_status"] = Number(grpc);
     return r;
   };

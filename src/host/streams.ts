@@ -385,14 +385,28 @@ export class HttpStream {
     return (type === 0 ? this.req : this.resp).body;
   }
 
-  requestHeadersForProperties(): HeaderMap {
-    return this.req.headers;
+  /**
+   * Request headers as Envoy's attributes see them: only while Envoy holds the map (headers
+   * callback until continued) or in the access-log phase (`request_headers_ ?:
+   * access_log_request_headers_`); header-derived `request.*` attributes are NotFound otherwise.
+   */
+  requestHeadersForProperties(): HeaderMap | null {
+    return this.req.headersHeld || this.accessLogPhase ? this.req.headers : null;
   }
   responseHeadersForProperties(): HeaderMap | null {
-    return this.resp.started ? this.resp.headers : null;
+    return this.resp.headersHeld || (this.accessLogPhase && this.resp.started) ? this.resp.headers : null;
   }
   responseTrailersForProperties(): HeaderMap | null {
-    return this.resp.trailers;
+    return this.resp.trailersHeld || this.accessLogPhase ? this.resp.trailers : null;
+  }
+  /** The response code once response headers have reached the filter (stream info). */
+  responseCode(): number | undefined {
+    if (this.finalResponse) return this.finalResponse.status;
+    return this.resp.started ? Number(this.resp.headers.get(":status") ?? 0) : undefined;
+  }
+  /** Whether the access-log phase (`proxy_on_log`) is running. */
+  get inAccessLog(): boolean {
+    return this.accessLogPhase;
   }
   requestBodySize(): number {
     return this.req.forwardedSize();
