@@ -269,6 +269,11 @@ export class ProxyWasmHost {
   get traps(): TrapInfo[] {
     return this.core.traps;
   }
+  /** Host-level properties (mutable: changes apply to later lookups). */
+  get properties(): PropertyTree {
+    return this.core.options.properties;
+  }
+
   /** Current virtual time in epoch milliseconds. */
   get now(): number {
     return this.core.clock.nowMs;

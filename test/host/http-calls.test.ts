@@ -105,6 +105,14 @@ describe("proxy_http_call", () => {
     expect(host.httpCalls[0]!.delivered?.headers.get("x-upstream-path")).toBe("/p?q=1");
   });
 
+  it("request() forwards to a loopback upstream over real HTTP", async () => {
+    const { host } = await testHost({});
+    const res = await host.request({ headers: { ":path": "/up", ":authority": "up.svc" }, upstream: base });
+    expect(res.response.status).toBe(200);
+    expect(res.response.bodyText).toBe("hello up.svc");
+    expect(res.response.headers.get("x-upstream-path")).toBe("/up");
+  });
+
   it("timeout gives Envoy's 504 local reply at the virtual deadline; reset gives zero headers and BrokenConnection status", async () => {
     const seen: string[] = [];
     const { host } = await testHost(
