@@ -468,7 +468,10 @@ export class HttpStream {
 
   private invoke(dir: Dir, kind: CallKind, ...args: number[]): Outcome {
     if (this.aborted(dir)) return "aborted";
-    if (dir === "response" && (this.failureReplySent || !this.created)) return "continue";
+    // Envoy calls the VM for everything but request headers only once the context exists, and
+    // skips the response callbacks after a failure reply.
+    if (!this.created && !(dir === "request" && kind === "headers")) return "continue";
+    if (dir === "response" && this.failureReplySent) return "continue";
     const pre = this.checkFail(dir);
     if (pre) return pre;
     const repliesBefore = this.localReplyCount;

@@ -224,3 +224,13 @@ describe("stream lifecycle", () => {
     expect(res.foreignCalls.map((c) => `${c.name}:${c.status}`)).toEqual(["clear_route_cache:0", "echo_upper:0", "nope:1"]);
   });
 });
+
+describe("stream edge cases", () => {
+  it("body before headers never reaches the VM (Envoy: no context yet)", async () => {
+    const { host, calls } = await testHost({});
+    calls.length = 0;
+    const s = host.worker(0).newStream();
+    expect(s.requestBody("aaaa", false)).toBe("continue");
+    expect(calls).toEqual([]);
+  });
+});
