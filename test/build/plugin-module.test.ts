@@ -16,12 +16,25 @@ import { ensureWasmBuilt, repoRoot, wasmBytes } from "./wasm-files.js";
  * call, add it here: the point is that every new import is a deliberate, reviewed change.
  */
 const PLUGIN_IMPORTS = [
+  "env.proxy_add_header_map_value",
+  "env.proxy_call_foreign_function",
   "env.proxy_define_metric",
   "env.proxy_get_buffer_bytes",
+  "env.proxy_get_current_time_nanoseconds",
+  "env.proxy_get_header_map_pairs",
+  "env.proxy_get_header_map_value",
+  "env.proxy_get_property",
+  "env.proxy_get_shared_data",
+  "env.proxy_http_call",
   "env.proxy_increment_metric",
   "env.proxy_log",
+  "env.proxy_record_metric",
   "env.proxy_remove_header_map_value",
   "env.proxy_replace_header_map_value",
+  "env.proxy_send_local_response",
+  "env.proxy_set_buffer_bytes",
+  "env.proxy_set_shared_data",
+  "env.proxy_set_tick_period_milliseconds",
 ];
 
 const MODULES = ["plugin.wasm", "plugin.debug.wasm", "passthrough.wasm", "body-reader.wasm"];
