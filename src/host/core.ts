@@ -92,6 +92,7 @@ export interface CoreOptions {
   properties: PropertyTree;
   failStrategy: FailStrategy;
   logLevel: LogLevelName;
+  maxLogEntries?: number;
   nowMs: number;
   sourceAddress: string;
   destinationAddress: string;
@@ -122,7 +123,7 @@ export class HostCore {
     readonly shared: SharedState,
   ) {
     this.clock = new VirtualClock(options.nowMs);
-    this.logs = new LogSink(options.logLevel);
+    this.logs = new LogSink(options.logLevel, options.maxLogEntries);
     for (const [name, fn] of Object.entries(builtinForeignFunctions())) this.foreign.set(name, fn);
   }
 

@@ -53,6 +53,8 @@ export interface ProxyWasmHostOptions {
   failStrategy?: FailStrategy;
   /** Envoy log level: lines below it are not captured, and `proxy_get_log_level` returns it. Default "info". */
   logLevel?: LogLevelName;
+  /** Keep at most this many host log entries (oldest dropped). Default unlimited. */
+  maxLogEntries?: number;
   /** Initial virtual time (epoch ms or Date). Default 2026-01-01T00:00:00Z. */
   now?: number | Date;
   /** Share shared data / queues with other hosts (several plugins in one Envoy). */
@@ -189,6 +191,7 @@ export class ProxyWasmHost {
         properties: options.properties ?? {},
         failStrategy: options.failStrategy ?? "FAIL_CLOSE",
         logLevel: options.logLevel ?? "info",
+        maxLogEntries: options.maxLogEntries,
         nowMs: now,
         sourceAddress: options.sourceAddress ?? "127.0.0.1:40000",
         destinationAddress: options.destinationAddress ?? "127.0.0.1:10000",

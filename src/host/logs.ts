@@ -42,15 +42,32 @@ export class LogSink {
   threshold: LogLevelName;
   /** Optional live echo, e.g. to print while debugging a test. */
   echo?: (e: LogEntry) => void;
+  /** At most this many entries are kept (oldest dropped first), for long-running hosts. */
+  maxEntries: number;
+  /** Entries dropped because of `maxEntries`. */
+  dropped = 0;
 
-  constructor(threshold: LogLevelName = "info") {
+  constructor(threshold: LogLevelName = "info", maxEntries = Number.POSITIVE_INFINITY) {
     this.threshold = threshold;
+    this.maxEntries = maxEntries;
   }
 
-  push(e: LogEntry): void {
-    if (e.source !== "host" && levelNumber(e.level) < levelNumber(this.threshold)) return;
+  /** Whether a line at `level` would be kept (the plugin-visible log level threshold). */
+  enabled(level: LogLevelName): boolean {
+    return levelNumber(level) >= levelNumber(this.threshold);
+  }
+
+  /** Adds an entry; returns false when the threshold dropped it. */
+  push(e: LogEntry): boolean {
+    if (e.source !== "host" && !this.enabled(e.level)) return false;
     this.entries.push(e);
+    if (this.entries.length > this.maxEntries) {
+      const excess = this.entries.length - this.maxEntries;
+      this.entries.splice(0, excess);
+      this.dropped += excess;
+    }
     this.echo?.(e);
+    return true;
   }
 
   /** Messages (optionally of one level), in order. */

@@ -383,8 +383,7 @@ export class PluginVm {
       streamId: stream?.id,
       timeMs: this.core.clock.nowMs,
     };
-    this.core.logs.push(entry);
-    if (stream && this.core.logs.entries[this.core.logs.entries.length - 1] === entry) stream.logs.push(entry);
+    if (this.core.logs.push(entry) && stream) stream.logs.push(entry);
   }
 
   writeStdio(which: "stdout" | "stderr", raw: string): void {

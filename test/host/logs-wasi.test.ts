@@ -55,6 +55,27 @@ describe("logs", () => {
   });
 });
 
+describe("log retention", () => {
+  it("keeps the newest maxLogEntries entries and counts the dropped ones", async () => {
+    const { host } = await testHost(
+      {
+        proxy_on_request_headers: (g) => {
+          for (let i = 0; i < 5; i++) {
+            const [p, l] = g.put(`n${i}`);
+            g.call("proxy_log", 2, p, l);
+          }
+          return 0;
+        },
+      },
+      { maxLogEntries: 3 },
+    );
+    const res = await host.request();
+    expect(host.logs.messages()).toEqual(["n2", "n3", "n4"]);
+    expect(host.logs.dropped).toBe(2);
+    expect(res.logs).toHaveLength(5);
+  });
+});
+
 describe("WASI", () => {
   it("fd_write goes to the logs (fd 1 info, fd 2 error) and to stdout/stderr; other fds are EBADF", async () => {
     const { host, guest } = await testHost({}, { logLevel: "trace" }, { imports: ["proxy_log"], extraImportLines: WASI });
