@@ -662,10 +662,21 @@ export class HttpStream {
     this.localReplyCount++;
     // Envoy's local reply: :status, content-length and content-type when there is a body, then
     // the plugin's additional headers (added, not replaced).
-    const headers = new HeaderMap([[":status", String(reply.status)]]);
+    let headers = new HeaderMap([[":status", String(reply.status)]]);
     if (reply.body.length > 0) {
       headers.add("content-length", String(reply.body.length));
       headers.add("content-type", "text/plain");
+    }
+    const contentType = this.req.headers.get("content-type") ?? "";
+    if (contentType.startsWith("application/grpc")) {
+      // gRPC requests get a trailers-only gRPC reply (Http::Utility::sendLocalReply).
+      headers = new HeaderMap([
+        [":status", "200"],
+        ["content-type", "application/grpc"],
+        ["grpc-status", String(reply.grpcStatus >= 0 && reply.grpcStatus <= 16 ? reply.grpcStatus : httpToGrpcStatus(reply.status))],
+      ]);
+      if (reply.body.length > 0) headers.add("grpc-message", encodeURIComponent(reply.bodyText));
+      reply = { ...reply, body: new Uint8Array(0) };
     }
     for (const [k, v] of reply.headers) headers.add(k, v);
     if (!this.resp.started) {
@@ -680,6 +691,27 @@ export class HttpStream {
     this.responseComplete = true;
     this.finalResponse = { status: reply.status, headers, body: reply.body, bodyText: reply.bodyText, trailers: new HeaderMap() };
     this.listeners.responseComplete?.();
+  }
+}
+
+/** Envoy's `Grpc::Utility::httpToGrpcStatus`. */
+function httpToGrpcStatus(status: number): number {
+  switch (status) {
+    case 400:
+      return 13;
+    case 401:
+      return 16;
+    case 403:
+      return 7;
+    case 404:
+      return 12;
+    case 429:
+    case 502:
+    case 503:
+    case 504:
+      return 14;
+    default:
+      return 2;
   }
 }
 

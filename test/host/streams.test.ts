@@ -234,3 +234,21 @@ describe("stream edge cases", () => {
     expect(calls).toEqual([]);
   });
 });
+
+describe("gRPC local replies", () => {
+  it("a local reply to a gRPC request is a trailers-only gRPC response", async () => {
+    const { host } = await testHost({
+      proxy_on_request_headers: (g) => {
+        const [b, bl] = g.put("no capacity");
+        g.call("proxy_send_local_response", 429, 0, 0, b, bl, 0, 0, -1);
+        return 0;
+      },
+    });
+    const res = await host.request({ headers: { "content-type": "application/grpc" } });
+    expect(res.response.status).toBe(200);
+    expect(res.response.headers.get("grpc-status")).toBe("14");
+    expect(res.response.headers.get("grpc-message")).toBe("no%20capacity");
+    expect(res.response.body.length).toBe(0);
+    expect(res.localReply?.status).toBe(429);
+  });
+});
