@@ -23,6 +23,6 @@ export function filtersFactory(repoRoot: string, workers: number) {
     const config = policy.config ? policy.config(pool, repoRoot) : undefined;
     const clusters: Record<string, string> = { [METRICS_CLUSTER]: sims.addresses[0]! };
     for (const a of sims.addresses) clusters[a] = a;
-    return createWasmFilters({ wasm, config, rootId: "wayroute", failStrategy: "FAIL_OPEN" }, { workers, clusters, endpoints: sims.addresses });
+    return createWasmFilters({ wasm, config, rootId: "wayroute", failStrategy: "FAIL_OPEN" }, { workers, clusters, endpoints: sims.addresses, resumeTimeoutMs: 5000 });
   };
 }

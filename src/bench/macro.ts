@@ -3,7 +3,8 @@
  * local proxy running the policy, and the load generator; collects latency, throughput, sheds,
  * errors and the simulators' prefix-cache hit rate.
  */
-import { type LoadSummary, runLoad, summarize, type Workload, plannedRequests } from "../load/index.js";
+import { Agent } from "node:http";
+import { chatCall, type LoadSummary, runLoad, summarize, type Workload, plannedRequests } from "../load/index.js";
 import type { MacroCell } from "../report/types.js";
 import { ProxyServer } from "../serve/index.js";
 import type { FilterFactory } from "../serve/filter.js";
@@ -21,6 +22,8 @@ export interface MacroOptions {
   /** Builds the plugin filter for a policy (undefined for proxy-only policies). */
   filtersFor(policy: Policy, sims: SimCluster): Promise<FilterFactory | undefined>;
   onProgress?(done: number, total: number, label: string): void;
+  /** How long the preflight request through a plugin may take (ms). */
+  preflightTimeoutMs?: number;
   /** A policy that cannot run (plugin missing, config refused) is reported here and skipped. */
   onSkip?(policy: Policy, reason: string): void;
 }
@@ -58,6 +61,24 @@ export async function runMacro(o: MacroOptions): Promise<MacroRun> {
         }
         proxy = new ProxyServer({ workers: o.workers, defaultCluster: { name: "sim", endpoints: sims.addresses, lb: p.lb } }, filters);
         await proxy.start();
+        if (filters) {
+          // One request first: a plugin that cannot serve (refuses, hangs, errors) is skipped
+          // with the reason instead of failing a whole workload request by request.
+          const agent = new Agent({ keepAlive: false });
+          const pre = await chatCall({
+            target: proxy.address, path: "/v1/chat/completions", agent, timeoutMs: o.preflightTimeoutMs ?? 10_000, headers: {},
+            body: { model: sims.servers[0]?.params.model ?? "sim-llm", max_tokens: 2, messages: [{ role: "user", content: "preflight" }] },
+          });
+          agent.destroy();
+          if (pre.status !== 200) {
+            const reason = `a first request through the plugin got ${pre.status || "no response"}${pre.error ? `: ${pre.error.trim().slice(0, 160)}` : ""}`;
+            dead.add(p.name);
+            skipped.push({ policy: p.name, workload: w.name, reason });
+            o.onSkip?.(p, reason);
+            done += plannedRequests(w);
+            continue;
+          }
+        }
         const base = done;
         const before = sims.stats();
         const run = await runLoad({

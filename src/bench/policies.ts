@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { SESSION_HEADER } from "../load/workload.js";
 
 /** Facts about the simulated pool a policy config needs. */
 export interface PoolFacts {
@@ -74,18 +75,21 @@ export const POLICIES: Policy[] = [
     wasm: "build/plugin.wasm", config: fromExample("examples/configs/gie-default.json"),
   },
   {
-    name: "wayroute", description: "wayroute plugin, tuned: prefix affinity first, in-flight counts for freshness, saturation shedding", lb: "round-robin",
+    // Stock Envoy Wasm cannot read the body before the upstream is chosen (a header
+    // StopIteration pauses the body too), so the tuned policy gets its cache locality from the
+    // tenant header with bounded-load affinity, and its balance from fresh in-flight counts.
+    name: "wayroute", description: "wayroute plugin, tuned: tenant affinity (bounded load), in-flight, queue and KV scorers, saturation shedding", lb: "round-robin",
     wasm: "build/plugin.wasm",
     config: profileConfig({
       filters: [{ type: "health-filter" }, { type: "saturation-filter" }],
       scorers: [
-        { type: "prefix-cache-scorer", weight: 4 },
+        { type: "session-affinity-scorer", weight: 4, params: { loadFactor: 1.25 } },
         { type: "in-flight-scorer", weight: 2 },
         { type: "queue-scorer", weight: 1 },
         { type: "kv-cache-utilization-scorer", weight: 1 },
       ],
       picker: { type: "max-score-picker" },
-    }, { failureMode: "FailOpen" }),
+    }, { failureMode: "FailOpen", sessionAffinity: { header: SESSION_HEADER } }),
   },
 ];
 

@@ -52,13 +52,13 @@ export async function runLoad(opts: RunLoadOptions): Promise<LoadRun> {
   const t0 = performance.now();
   let nextId = 0;
 
-  const send = async (body: Record<string, unknown>, cls: RequestClass | null): Promise<string | null> => {
+  const send = async (body: Record<string, unknown>, cls: RequestClass | null, extra: Record<string, string> = {}): Promise<string | null> => {
     if (nextId >= planned || performance.now() > deadline) return null;
     const id = nextId++;
     const startMs = performance.now() - t0;
     const r = await chatCall({
       target: opts.target, path: "/v1/chat/completions", body,
-      headers: { ...(opts.headers ?? {}), ...(cls?.headers ?? {}) }, timeoutMs, agent,
+      headers: { ...(opts.headers ?? {}), ...extra, ...(cls?.headers ?? {}) }, timeoutMs, agent,
     });
     const shed = r.status === 429 || (r.status === 503 && !r.upstream);
     records.push({
@@ -85,7 +85,7 @@ export async function runLoad(opts: RunLoadOptions): Promise<LoadRun> {
           const history: Message[] = [{ role: "system", content: systems[g]! }];
           for (let t = 0; t < w.turns; t++) {
             history.push({ role: "user", content: questions[t]! });
-            const reply = await send({ model, messages: history, max_tokens: w.outputTokens }, null);
+            const reply = await send({ model, messages: history, max_tokens: w.outputTokens }, null, w.sessionHeader ? { [w.sessionHeader]: `tenant-${g}` } : {});
             if (reply === null) return;
             history.push({ role: "assistant", content: reply });
             if (w.thinkMs) await sleep(w.thinkMs);

@@ -30,6 +30,11 @@ export interface SharedPrefixWorkload {
   outputTokens: number;
   /** Pause between a reply and the user's next turn (wall ms). */
   thinkMs: number;
+  /**
+   * Header carrying the tenant id (`tenant-<n>`) on every request, as an API gateway in front of
+   * the proxy would add; session-affinity policies can use it. Absent: no such header.
+   */
+  sessionHeader?: string;
 }
 
 /** Every request carries a fresh prompt: nothing to gain from prefix affinity. */
@@ -83,11 +88,14 @@ export function plannedRequests(w: Workload): number {
   }
 }
 
+/** Header the default shared-prefix workload puts its tenant id in. */
+export const SESSION_HEADER = "x-session-id";
+
 /** Default workloads scaled to a 2-core machine and a simulator running 10x real time. */
 export function defaultWorkloads(scale = 1): Workload[] {
   const s = (n: number) => Math.max(1, Math.round(n * scale));
   return [
-    { kind: "shared-prefix", name: "shared-prefix chat", groups: 8, usersPerGroup: s(3), turns: 3, systemPromptTokens: 1500, questionTokens: 60, outputTokens: 24, thinkMs: 5 },
+    { kind: "shared-prefix", name: "shared-prefix chat", groups: 8, usersPerGroup: s(3), turns: 3, systemPromptTokens: 1500, questionTokens: 60, outputTokens: 24, thinkMs: 5, sessionHeader: SESSION_HEADER },
     { kind: "unique", name: "unique prompts", users: 16, requestsPerUser: s(4), promptTokens: 600, outputTokens: 24 },
     {
       kind: "overload", name: "overload + sheddable", rate: 160, requests: s(160), promptTokens: 800, outputTokens: 24,
