@@ -252,3 +252,31 @@ describe("gRPC local replies", () => {
     expect(res.localReply?.status).toBe(429);
   });
 });
+
+describe("platform fact: request headers cannot change after body callbacks start", () => {
+  it("pausing headers to wait for the body never delivers the body; continuing releases the headers", async () => {
+    const seen: string[] = [];
+    const { host } = await testHost({
+      proxy_on_request_headers: () => 1, // wait for the body (does not work in Envoy)
+      proxy_on_request_body: () => (seen.push("body"), 0),
+    });
+    let done = false;
+    void host.request({ body: "{}" }).then(() => (done = true));
+    await host.settle();
+    expect(seen).toEqual([]);
+    expect(done).toBe(false);
+
+    const r: number[] = [];
+    const { host: h2 } = await testHost({
+      proxy_on_request_body: (g) => {
+        const [k, kl] = g.put("x-model");
+        const [v, vl] = g.put("m");
+        r.push(g.call("proxy_replace_header_map_value", MapType.RequestHeaders, k, kl, v, vl));
+        return 0;
+      },
+    });
+    const res = await h2.request({ body: "{}" });
+    expect(r).toEqual([WasmResult.BadArgument]);
+    expect(res.request?.headers.has("x-model")).toBe(false);
+  });
+});
