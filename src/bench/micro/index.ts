@@ -4,7 +4,9 @@
  */
 import type { MicroSuite } from "../suite.js";
 import { harnessSuite } from "./harness.js";
+import { bodySuite } from "./body.js";
 
 export const microSuites: MicroSuite[] = [
   harnessSuite,
+  bodySuite,
 ];
