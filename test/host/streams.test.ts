@@ -280,3 +280,17 @@ describe("platform fact: request headers cannot change after body callbacks star
     expect(res.request?.headers.has("x-model")).toBe(false);
   });
 });
+
+describe("continue from inside the pausing callback", () => {
+  it("proxy_continue_stream called in on_request_headers that returns Pause resumes after the callback", async () => {
+    const { host } = await testHost({
+      proxy_on_request_headers: (g) => {
+        expect(g.call("proxy_continue_stream", 0)).toBe(0);
+        return 1;
+      },
+    });
+    const res = await host.request({ body: "x" });
+    expect(res.upstreamCalled).toBe(true);
+    expect(res.request?.bodyText).toBe("x");
+  });
+});
