@@ -110,3 +110,21 @@ describe.skipIf(!haveChromium)("bench: the HTML report in headless Chromium", ()
     }
   });
 });
+
+describe.skipIf(!existsSync(resolve(repoRoot, "build/plugin.wasm")))("bench: a plugin policy end to end", () => {
+  it("runs the tuned wayroute policy through the plugin with no errors", async () => {
+    const r = await runBench({
+      repoRoot, outDir: join(out, "plugin"), micro: false, macro: true, quick: true, progress: false,
+      workloads: [{ ...(tiny[0] as Extract<Workload, { kind: "shared-prefix" }>), sessionHeader: "x-session-id" }],
+      policies: POLICIES.filter((p) => p.name === "wayroute"), servers: 2, workers: 2, sim: { speedup: 20 },
+      filtersFor: filtersFactory(repoRoot, 2),
+    });
+    expect(r.results.notes).toEqual([]);
+    const cell = r.results.macro[0]!;
+    expect(cell.policy).toBe("wayroute");
+    expect(cell.summary.ok).toBe(12);
+    expect(cell.summary.errors).toBe(0);
+    expect(cell.prefixHitRate).toBeGreaterThan(0);
+    expect(Object.values(cell.summary.perServer).reduce((a, b) => a + b, 0)).toBe(12);
+  });
+});
