@@ -8,7 +8,7 @@ import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { repoRoot } from "./wasm-files.js";
 
-let binary: Uint8Array;
+let binary: Uint8Array<ArrayBuffer>;
 
 beforeAll(async () => {
   const config = JSON.parse(readFileSync(path.join(repoRoot, "asconfig.json"), "utf8"));
@@ -32,7 +32,7 @@ beforeAll(async () => {
     } as never,
   );
   expect(result.error).toBeNull();
-  binary = out!;
+  binary = Uint8Array.from(out!);
 });
 
 describe("wayrouteAbort", () => {

@@ -41,7 +41,7 @@ const MODULES = ["plugin.wasm", "plugin.debug.wasm", "passthrough.wasm", "body-r
 
 beforeAll(() => ensureWasmBuilt());
 
-function importNames(bytes: Uint8Array): string[] {
+function importNames(bytes: Uint8Array<ArrayBuffer>): string[] {
   return WebAssembly.Module.imports(new WebAssembly.Module(bytes))
     .map((i) => `${i.module}.${i.name}`)
     .sort();

@@ -22,7 +22,10 @@ export function ensureWasmBuilt(): void {
 }
 
 /** Bytes of `build/<name>` (e.g. "plugin.wasm"), building first if needed. */
-export function wasmBytes(name: string): Uint8Array {
+export function wasmBytes(name: string): Uint8Array<ArrayBuffer> {
   ensureWasmBuilt();
-  return new Uint8Array(readFileSync(path.join(repoRoot, "build", name)));
+  const file = readFileSync(path.join(repoRoot, "build", name));
+  const bytes = new Uint8Array(new ArrayBuffer(file.length));
+  bytes.set(file);
+  return bytes;
 }

@@ -3,7 +3,7 @@
  * the `headers` section, the request counter, config refusal naming the JSON path, and
  * property-based fuzzing of configs and header maps (the VM must never trap).
  */
-import Ajv2020 from "ajv/dist/2020.js";
+import { Ajv2020 } from "ajv/dist/2020.js";
 import fc from "fast-check";
 import { readFileSync } from "node:fs";
 import path from "node:path";
