@@ -1,0 +1,496 @@
+// Stage for the `pools` section: the inference-aware endpoint picker.
+//
+// Per request: strip client-supplied steering headers; match a pool; if the profile needs the
+// body (prefix cache, LoRA/model priorities) wait for it; then read the shared pool state, pick,
+// and steer (endpoint mode: x-gateway-destination-endpoint = primary,fallbacks; route mode: the
+// backend header + clear_route_cache) or shed (429) / refuse (503) / hand over (FailOpen).
+// On the response: ORCA load report, explanation header. At stream end (on_log, which Envoy
+// calls for upstream replies, local replies and resets alike): in-flight count back down,
+// passive health from the final status, prefix learned for the endpoint that actually served.
+// Off the request path (root tick + http calls): scraping under a shared lease, endpoint feed,
+// prefix-journal replay. See docs/picker.md.
+import {
+  BufferType, FilterDataStatus, FilterHeadersStatus, MapType, clearRouteCache, getBufferBytes,
+  getCurrentTimeNanoseconds, getHeader, getProperty, getPropertyString, removeHeader, replaceHeader,
+  sendLocalResponse, setTickPeriodMilliseconds, getSharedData, setSharedData, Status, decodePropertyU64,
+} from "../../proxy-wasm/index";
+import { ConfigNode, ConfigReader } from "../config/reader";
+import { ByteBuffer } from "../json/byte-buffer";
+import { BodyScan, scanBodyBuffer, modelString } from "../body/scanner";
+import { promptText } from "../body/prompt";
+import { isFailureStatus } from "../endpoints/health";
+import { parseOrcaHeader } from "../orca/orca";
+import { applyOrcaReport } from "../orca/load";
+import { PoolConfig, SteeringMode, parsePools, ENDPOINT_HEADER } from "../pools/config";
+import { parseEndpointFeed } from "../pools/feed";
+import { poolMatches } from "../pools/match";
+import { PoolRuntime, PickRequest, Decision } from "../pools/runtime";
+import { keyHash } from "../pools/state";
+import { Admission, resolvePriority } from "../scheduling/admission";
+import { isStale } from "../scheduling/saturation";
+import { ConfigSection } from "./section";
+import { Stage, StageSlot, StreamState } from "./stage";
+import { PickerMetrics } from "./picker-metrics";
+import { PoolShared } from "./picker-shared";
+import { PoolScraper } from "./picker-scrape";
+import { rulesSlotOf } from "./stages/rules";
+import { bodyRoutingSlotOf } from "./stages/body-routing";
+import { logWarn, logInfo } from "./log";
+
+/** Bodies larger than this are routed without reading them (no prefix/model). */
+const MAX_PICKER_BODY: usize = 8 << 20;
+const ORCA_HEADER = "endpoint-load-metrics";
+const MODEL_HEADER = "x-gateway-model-name";
+const EMPTY = new ArrayBuffer(0);
+
+class PickerSlot extends StageSlot {
+  pool: i32 = -1;
+  waitingBody: bool = false;
+  routed: bool = false;
+  localReply: bool = false;
+  counted: bool = false;
+  primaryKey: string = "";
+  hashes: StaticArray<u64> | null = null;
+  hashCount: i32 = 0;
+  explanation: string = "";
+  priorityOverride: i32 = i32.MIN_VALUE;
+}
+
+class PoolHandle {
+  metrics: PickerMetrics;
+  shared: PoolShared;
+  scraper: PoolScraper;
+  constructor(public rt: PoolRuntime, rootId: string, vmToken: u32) {
+    let metrics = new PickerMetrics(rt.config.name);
+    let shared = new PoolShared(rootId, rt);
+    this.metrics = metrics;
+    this.shared = shared;
+    this.scraper = new PoolScraper(rt, shared, metrics, vmToken);
+  }
+}
+
+function nowMs(): i64 {
+  return <i64>(getCurrentTimeNanoseconds() / 1_000_000);
+}
+
+/** Value of cookie `name` in a Cookie header, or "". */
+export function cookieValue(header: string, name: string): string {
+  let parts = header.split(";");
+  for (let i = 0; i < parts.length; i++) {
+    let p = parts[i].trim();
+    let eq = p.indexOf("=");
+    if (eq > 0 && p.substring(0, eq) == name) return p.substring(eq + 1);
+  }
+  return "";
+}
+
+export class PickerStage extends Stage {
+  pools: PoolHandle[] = [];
+  private configs: PoolConfig[];
+  private req: PickRequest = new PickRequest();
+  private decision: Decision = new Decision();
+  private prompt: ByteBuffer = new ByteBuffer(4096);
+  private scan: BodyScan = new BodyScan();
+  private matchNames: string[] = [];
+  private matchValues: Array<string | null> = [];
+  private steeringHeaders: string[] = [];
+  vmToken: u32 = 0;
+
+  constructor(configs: PoolConfig[]) {
+    super("pools");
+    this.configs = configs;
+    for (let i = 0; i < configs.length; i++) {
+      let c = configs[i];
+      if (!this.steeringHeaders.includes(c.steeringHeader)) this.steeringHeaders.push(c.steeringHeader);
+      for (let j = 0; j < c.match.headers.length; j++) {
+        let n = c.match.headers[j].name;
+        if (!this.matchNames.includes(n)) this.matchNames.push(n);
+      }
+    }
+    if (!this.steeringHeaders.includes(ENDPOINT_HEADER)) this.steeringHeaders.push(ENDPOINT_HEADER);
+  }
+
+  onActivate(): void {
+    // A VM-unique token for the scrape lease: a shared counter every VM increments once.
+    let key = "wayroute.picker/vmseq";
+    for (let attempt = 0; attempt < 32 && this.vmToken == 0; attempt++) {
+      let cur = getSharedData(key);
+      let next: u32 = cur != null && cur.value.byteLength == 4 ? load<u32>(changetype<usize>(cur.value)) + 1 : 1;
+      let b = new ArrayBuffer(4);
+      store<u32>(changetype<usize>(b), next);
+      if (setSharedData(key, b, cur != null ? cur.cas : 0) == Status.Ok) this.vmToken = next;
+    }
+    let rootId = getPropertyString(["plugin_root_id"]);
+    let period: i64 = 0;
+    for (let i = 0; i < this.configs.length; i++) {
+      let c = this.configs[i];
+      let h = new PoolHandle(new PoolRuntime(c), rootId != null ? rootId : "", this.vmToken);
+      h.metrics.define();
+      this.pools.push(h);
+      if (c.scrape.enabled) period = period == 0 ? c.scrape.intervalMs : min(period, c.scrape.intervalMs);
+      let feed = c.feed;
+      if (feed != null) period = period == 0 ? feed.intervalMs : min(period, feed.intervalMs);
+      if (h.rt.index != null && c.prefix.shareAcrossWorkers) period = period == 0 ? 1000 : min(period, 1000);
+    }
+    if (period > 0) setTickPeriodMilliseconds(<u32>period);
+    logInfo("endpoint picker: " + this.pools.length.toString() + " pool(s), worker token " + this.vmToken.toString());
+  }
+
+  onTick(): void {
+    let now = nowMs();
+    for (let i = 0; i < this.pools.length; i++) {
+      let h = this.pools[i];
+      this.syncFeed(h);
+      h.scraper.onTick(now);
+      if (h.rt.index != null && h.rt.config.prefix.shareAcrossWorkers) h.shared.replayJournal();
+      if (h.rt.config.scrape.enabled) {
+        h.shared.syncLoad();
+        let stale = 0;
+        for (let j = 0; j < h.rt.endpoints.length; j++) {
+          if (isStale(h.rt.endpoints[j], h.rt.config.saturation, now)) stale++;
+        }
+        h.metrics.set(h.metrics.staleEndpoints, <u64>stale);
+      }
+    }
+  }
+
+  onHttpCallResponse(token: u32, headerCount: u32, bodySize: usize, trailerCount: u32): bool {
+    let now = nowMs();
+    for (let i = 0; i < this.pools.length; i++) {
+      if (this.pools[i].scraper.onHttpCallResponse(token, headerCount, bodySize, now)) {
+        this.syncFeed(this.pools[i]);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private syncFeed(h: PoolHandle): void {
+    if (h.rt.config.feed == null) return;
+    let body = h.shared.changedFeed();
+    if (body == null) return;
+    let res = parseEndpointFeed(body, h.rt.config.mode);
+    if (!res.ok) return; // the publisher validated it; a torn value is skipped
+    h.rt.setEndpoints(res.endpoints);
+    h.shared.syncLoad();
+  }
+
+  // ---- request path ----------------------------------------------------------------------
+
+  private stripSteering(stream: StreamState): void {
+    let rules = rulesSlotOf(stream);
+    for (let i = 0; i < this.steeringHeaders.length; i++) {
+      let name = this.steeringHeaders[i];
+      // A rule that set the header on purpose keeps it; a client may not.
+      if (rules != null && rules.setNames.includes(name)) continue;
+      if (getHeader(MapType.HttpRequestHeaders, name) != null) {
+        removeHeader(MapType.HttpRequestHeaders, name);
+        if (this.pools.length > 0) this.pools[0].metrics.inc(this.pools[0].metrics.spoofedHeaders);
+      }
+    }
+  }
+
+  private matchPool(): i32 {
+    let authority = getHeader(MapType.HttpRequestHeaders, ":authority");
+    let path = getHeader(MapType.HttpRequestHeaders, ":path");
+    this.matchValues.length = 0;
+    for (let i = 0; i < this.matchNames.length; i++) {
+      this.matchValues.push(getHeader(MapType.HttpRequestHeaders, this.matchNames[i]));
+    }
+    for (let i = 0; i < this.pools.length; i++) {
+      if (poolMatches(this.pools[i].rt.config.match, authority != null ? authority : "", path != null ? path : "", this.matchNames, this.matchValues)) return i;
+    }
+    return -1;
+  }
+
+  private needsBody(h: PoolHandle): bool {
+    let c = h.rt.config;
+    return h.rt.index != null || c.priority.models.length > 0 || usesModel(c);
+  }
+
+  onRequestHeaders(stream: StreamState, endOfStream: bool): FilterHeadersStatus {
+    this.stripSteering(stream);
+    let p = this.matchPool();
+    if (p < 0) return FilterHeadersStatus.Continue;
+    let slot = new PickerSlot();
+    slot.pool = p;
+    stream.slots[this.index] = slot;
+    let h = this.pools[p];
+    // Envoy (ABI 0.2.x) turns a header StopIteration into StopAllIterationAndWatermark: the body
+    // is not delivered while headers are held, and once they continue they can no longer be
+    // changed. So the pick that steers is made now, from what headers and shared state say; the
+    // body (prompt, model) refines it below where the host still allows header changes.
+    this.req.promptLen = 0;
+    let model = getHeader(MapType.HttpRequestHeaders, MODEL_HEADER);
+    this.req.model = model != null ? model : "";
+    if (!this.decide(stream, slot, h)) return FilterHeadersStatus.StopIteration;
+    if (!endOfStream && this.needsBody(h)) slot.waitingBody = true;
+    return FilterHeadersStatus.Continue;
+  }
+
+  onRequestBody(stream: StreamState, bodySize: usize, endOfStream: bool): FilterDataStatus {
+    let s = stream.slots[this.index];
+    if (!(s instanceof PickerSlot)) return FilterDataStatus.Continue;
+    let slot = <PickerSlot>s;
+    if (!slot.waitingBody) return FilterDataStatus.Continue;
+    if (!endOfStream && bodySize <= MAX_PICKER_BODY) return FilterDataStatus.StopIterationAndBuffer;
+    slot.waitingBody = false;
+    let h = this.pools[slot.pool];
+    this.readBody(stream, h, bodySize);
+    return this.refine(stream, slot, h) ? FilterDataStatus.Continue : FilterDataStatus.StopIterationNoBuffer;
+  }
+
+  /**
+   * Body-time pass: the prompt's block hashes and the body's model. Re-runs the profile with
+   * them; sheds a sheddable model's request (429) while the pool is saturated; re-steers when
+   * the host still accepts request-header changes (hosts that keep request headers writable
+   * during the body); and teaches the prefix index (here and, via the journal, every worker)
+   * where this prompt went.
+   */
+  private refine(stream: StreamState, slot: PickerSlot, h: PoolHandle): bool {
+    let rt = h.rt;
+    let c = rt.config;
+    if (!slot.routed) return true;
+    let req = this.req;
+    h.shared.syncInFlight();
+    if (rt.index != null && c.prefix.shareAcrossWorkers) h.shared.replayJournal();
+    req.priority = this.priority(c, req.model, slot);
+    let d = this.decision;
+    rt.decide(req, nowMs(), d);
+    if (d.explanation.length > 0) slot.explanation = d.explanation;
+    if (d.admission == Admission.Shed) {
+      h.metrics.inc(h.metrics.sheds);
+      return this.reply(stream, slot, 429, "wayroute_picker_shed", "request shed: pool " + c.name + " is saturated\n");
+    }
+    if (d.admission == Admission.Route) {
+      let key = rt.endpoints[d.picks[0]].key;
+      if (key != slot.primaryKey &&
+        replaceHeader(MapType.HttpRequestHeaders, c.steeringHeader, d.headerValue) == Status.Ok) {
+        if (c.mode == SteeringMode.Route) clearRouteCache();
+        if (slot.counted) h.shared.adjustInFlight(keyHash(slot.primaryKey), -1);
+        slot.counted = h.shared.adjustInFlight(keyHash(key), 1);
+        slot.primaryKey = key;
+        h.metrics.picked(key);
+      }
+    }
+    let n = d.hashCount;
+    if (n > 0) {
+      let e = rt.find(slot.primaryKey);
+      rt.learn(e, rt.hashes, n);
+      if (c.prefix.shareAcrossWorkers) h.shared.publishDecision(slot.primaryKey, rt.hashes, n);
+      let copy = new StaticArray<u64>(n);
+      for (let i = 0; i < n; i++) unchecked((copy[i] = rt.hashes[i]));
+      slot.hashes = copy;
+      slot.hashCount = n;
+    }
+    return true;
+  }
+
+  /**
+   * Priority a trusted caller asked for (objective header, then priority header), read while
+   * the request headers are still available; i32.MIN_VALUE when none applies.
+   */
+  private headerPriority(c: PoolConfig): i32 {
+    if (c.trustedCallers.length == 0 || !this.callerTrusted(c)) return i32.MIN_VALUE;
+    let p = i32.MIN_VALUE;
+    let objective = getHeader(MapType.HttpRequestHeaders, c.priority.objectiveHeader);
+    if (objective != null) p = c.priority.forObjective(objective);
+    let direct = getHeader(MapType.HttpRequestHeaders, c.priority.header);
+    if (direct != null) p = resolvePriority(p, direct, true);
+    return p;
+  }
+
+  private priority(c: PoolConfig, model: string, slot: PickerSlot): i32 {
+    return slot.priorityOverride != i32.MIN_VALUE ? slot.priorityOverride : c.priority.forModel(model);
+  }
+
+  /** Fills req.model and req.prompt* from the body (bodyRouting's scan when present). */
+  private readBody(stream: StreamState, h: PoolHandle, bodySize: usize): void {
+    let req = this.req;
+    req.promptLen = 0;
+    let headerModel = getHeader(MapType.HttpRequestHeaders, MODEL_HEADER);
+    req.model = headerModel != null ? headerModel : "";
+    let body: ArrayBuffer | null = null;
+    let scan = this.scan;
+    let br = bodyRoutingSlotOf(stream);
+    if (br != null && br.body != null && br.scan.ok) {
+      body = br.body;
+      scan = br.scan;
+      if (req.model.length == 0) req.model = br.model;
+    } else if (bodySize > 0 && bodySize <= MAX_PICKER_BODY) {
+      body = getBufferBytes(BufferType.HttpRequestBody, 0, bodySize);
+      if (body != null) {
+        scanBodyBuffer(body, scan);
+        if (!scan.ok) body = null;
+      }
+    }
+    if (body == null) return;
+    let base = changetype<usize>(body);
+    if (req.model.length == 0 && scan.hasStringModel) req.model = modelString(base, scan);
+    if (h.rt.index != null) {
+      let c = h.rt.config.prefix;
+      if (promptText(base, scan, this.prompt, c.blockSize * c.maxBlocks)) {
+        req.promptBase = this.prompt.dataStart;
+        req.promptLen = this.prompt.length;
+      }
+    }
+  }
+
+  private callerTrusted(c: PoolConfig): bool {
+    for (let i = 0; i < c.trustedCallers.length; i++) {
+      let rule = c.trustedCallers[i];
+      if (rule.matches(getPropertyString(rule.segments()))) return true;
+    }
+    return false;
+  }
+
+  /** Returns true when the stream should continue (false after a local reply). */
+  private decide(stream: StreamState, slot: PickerSlot, h: PoolHandle): bool {
+    let rt = h.rt;
+    let c = rt.config;
+    let now = nowMs();
+    // Shared state: load snapshot if it moved, health, in-flight, others' prefix decisions.
+    this.syncFeed(h);
+    h.shared.syncLoad();
+    h.shared.syncHealth();
+    h.shared.syncInFlight();
+    if (rt.index != null && c.prefix.shareAcrossWorkers) h.shared.replayJournal();
+
+    let req = this.req;
+    slot.priorityOverride = this.headerPriority(c);
+    req.priority = this.priority(c, req.model, slot);
+    req.sessionKey = "";
+    if (c.session.header.length > 0) {
+      let v = getHeader(MapType.HttpRequestHeaders, c.session.header);
+      if (v != null) req.sessionKey = v;
+    }
+    if (req.sessionKey.length == 0 && c.session.cookie.length > 0) {
+      let ck = getHeader(MapType.HttpRequestHeaders, "cookie");
+      if (ck != null) req.sessionKey = cookieValue(ck, c.session.cookie);
+    }
+
+    let d = this.decision;
+    rt.decide(req, now, d);
+    slot.explanation = d.explanation;
+    if (d.admission == Admission.Shed) {
+      h.metrics.inc(h.metrics.sheds);
+      return this.reply(stream, slot, 429, "wayroute_picker_shed", "request shed: pool " + c.name + " is saturated\n");
+    }
+    if (d.admission == Admission.Unavailable) {
+      h.metrics.inc(h.metrics.unavailable);
+      return this.reply(stream, slot, 503, "wayroute_picker_no_endpoint", "no eligible endpoint in pool " + c.name + "\n");
+    }
+    if (d.admission == Admission.PassThrough) {
+      h.metrics.inc(h.metrics.failOpen);
+      return true;
+    }
+    let primary = d.picks[0];
+    let key = rt.endpoints[primary].key;
+    replaceHeader(MapType.HttpRequestHeaders, c.steeringHeader, d.headerValue);
+    if (c.mode == SteeringMode.Route) clearRouteCache();
+    slot.routed = true;
+    slot.primaryKey = key;
+    h.metrics.picked(key);
+    if (h.shared.adjustInFlight(keyHash(key), 1)) slot.counted = true;
+    rt.endpoints[primary].inFlight++;
+    return true;
+  }
+
+  private reply(stream: StreamState, slot: PickerSlot, code: u32, details: string, body: string): bool {
+    slot.localReply = true;
+    let hdrs = slot.explanation.length > 0
+      ? [new HeaderPairAlias(this.pools[slot.pool].rt.config.debug.header, slot.explanation)]
+      : new Array<HeaderPairAlias>();
+    sendLocalResponse(code, details, String.UTF8.encode(body, false), hdrs);
+    stream.replied = true;
+    return false;
+  }
+
+  // ---- response path ---------------------------------------------------------------------
+
+  /** Index of the endpoint that served the stream: upstream.address if known, else the pick. */
+  private served(h: PoolHandle, slot: PickerSlot): i32 {
+    let addr = getPropertyString(["upstream", "address"]);
+    if (addr != null) {
+      let e = h.rt.find(addr);
+      if (e >= 0) return e;
+    }
+    return h.rt.find(slot.primaryKey);
+  }
+
+  onResponseHeaders(stream: StreamState, endOfStream: bool): FilterHeadersStatus {
+    let s = stream.slots[this.index];
+    if (!(s instanceof PickerSlot)) return FilterHeadersStatus.Continue;
+    let slot = <PickerSlot>s;
+    if (slot.pool < 0 || slot.localReply) return FilterHeadersStatus.Continue;
+    let h = this.pools[slot.pool];
+    if (slot.explanation.length > 0) replaceHeader(MapType.HttpResponseHeaders, h.rt.config.debug.header, slot.explanation);
+    if (!slot.routed) return FilterHeadersStatus.Continue;
+    let orca = getHeader(MapType.HttpResponseHeaders, ORCA_HEADER);
+    if (orca != null) {
+      let report = parseOrcaHeader(orca);
+      if (!report.ok) {
+        h.metrics.inc(h.metrics.malformed);
+      } else {
+        let e = this.served(h, slot);
+        if (e >= 0 && applyOrcaReport(h.rt.endpoints[e], report, nowMs())) h.shared.publishLoad();
+      }
+    }
+    return FilterHeadersStatus.Continue;
+  }
+
+  onLog(stream: StreamState): void {
+    let s = stream.slots[this.index];
+    if (!(s instanceof PickerSlot)) return;
+    let slot = <PickerSlot>s;
+    if (slot.pool < 0 || !slot.routed) return;
+    let h = this.pools[slot.pool];
+    if (slot.counted) {
+      slot.counted = false;
+      h.shared.adjustInFlight(keyHash(slot.primaryKey), -1);
+      let p = h.rt.find(slot.primaryKey);
+      if (p >= 0 && h.rt.endpoints[p].inFlight > 0) h.rt.endpoints[p].inFlight--;
+    }
+    let e = this.served(h, slot);
+    if (e < 0) return;
+    let codeBytes = getProperty(["response", "code"]);
+    let code = codeBytes != null ? <i32>decodePropertyU64(codeBytes, 0) : 0;
+    let failed = code == 0 || isFailureStatus(code);
+    let ep = h.rt.endpoints[e];
+    if (failed || ep.consecutiveFailures > 0 || ep.ejectionCount > 0) {
+      if (h.shared.updateHealth(e, failed, nowMs())) {
+        h.metrics.inc(h.metrics.ejections);
+        logWarn("pool " + h.rt.config.name + ": endpoint " + ep.key + " ejected until " + ep.ejectedUntilMs.toString());
+      }
+    }
+    // The endpoint that actually served now holds the prompt's blocks (a fallback may have).
+    let hashes = slot.hashes;
+    if (hashes != null && ep.key != slot.primaryKey && !failed) {
+      h.rt.learn(e, hashes, slot.hashCount);
+      if (h.rt.config.prefix.shareAcrossWorkers) h.shared.publishDecision(ep.key, hashes, slot.hashCount);
+    }
+  }
+}
+
+import { HeaderPair as HeaderPairAlias } from "../../proxy-wasm/index";
+import { LORA_AFFINITY_SCORER } from "../scheduling/scorers/lora-affinity";
+import { LORA_AFFINITY_FILTER } from "../scheduling/filters/lora-affinity";
+
+function usesModel(c: PoolConfig): bool {
+  let p = c.profile;
+  for (let i = 0; i < p.scorers.length; i++) if (p.scorers[i].scorer.typeName == LORA_AFFINITY_SCORER) return true;
+  for (let i = 0; i < p.filters.length; i++) if (p.filters[i].typeName == LORA_AFFINITY_FILTER) return true;
+  return false;
+}
+
+export class PoolsSection extends ConfigSection {
+  constructor() {
+    super("pools");
+  }
+
+  parse(r: ConfigReader, node: ConfigNode): Stage | null {
+    let pools = parsePools(r, node);
+    if (!r.ok) return null;
+    return new PickerStage(pools);
+  }
+}

@@ -1,0 +1,370 @@
+/**
+ * The endpoint picker through the real plugin.wasm in the Envoy-faithful harness: scraping,
+ * each scorer's effect, prefix affinity across workers, shedding, stale metrics, passive health,
+ * LoRA affinity, locality spillover, header spoofing, failure modes, in-flight accounting and
+ * scrape-lease takeover.
+ */
+import { describe, expect, it } from "vitest";
+import { ADDRS, FakePool, chat, metric, pickerHost, poolConfig, scrapeRound, steering } from "./helpers.js";
+
+const H = "x-gateway-destination-endpoint";
+
+describe("scrape → pick → served", () => {
+  it("steers to the least loaded endpoint with fallbacks, from scraped vLLM metrics", async () => {
+    const pool = new FakePool(ADDRS);
+    pool.set(ADDRS[0], { waiting: 4, kv: 0.5 });
+    pool.set(ADDRS[1], { waiting: 0, kv: 0.1 });
+    pool.set(ADDRS[2], { waiting: 2, kv: 0.3 });
+    const host = await pickerHost(poolConfig(), pool, 2);
+    expect(host.configured).toBe(true);
+    await scrapeRound(host);
+    expect(pool.scrapes.length).toBeGreaterThanOrEqual(3);
+    expect(pool.scrapes[0].path).toBe("/metrics");
+    for (const w of [0, 1]) {
+      const r = await host.request({ worker: w, headers: { ":path": "/v1/models" } });
+      expect(r.response.status).toBe(200);
+      expect(steering(r)).toBe(`${ADDRS[1]},${ADDRS[2]},${ADDRS[0]}`);
+    }
+    // Only one worker scrapes (the lease holder).
+    expect(new Set(pool.scrapes.map((s) => s.worker)).size).toBe(1);
+    expect(metric(host, "wayroute_picker_llm_picks_total")).toBe(2);
+    expect(metric(host, "wayroute_picker_llm_endpoint_10_0_0_2_8000_picks_total")).toBe(2);
+    expect(host.traps).toEqual([]);
+  });
+
+  it("follows load changes on the next scrape", async () => {
+    const pool = new FakePool(ADDRS);
+    pool.set(ADDRS[0], { waiting: 0 });
+    pool.set(ADDRS[1], { waiting: 3 });
+    pool.set(ADDRS[2], { waiting: 3 });
+    const host = await pickerHost(poolConfig({ steering: { maxEndpoints: 1 } }), pool);
+    await scrapeRound(host);
+    expect(steering(await host.request({}))).toBe(ADDRS[0]);
+    pool.set(ADDRS[0], { waiting: 4 });
+    pool.set(ADDRS[2], { waiting: 1 });
+    await scrapeRound(host);
+    expect(steering(await host.request({}))).toBe(ADDRS[2]);
+  });
+});
+
+describe("scorers on a small pool", () => {
+  it("kv-cache scorer: equal queues, the emptier cache wins", async () => {
+    const pool = new FakePool(ADDRS);
+    pool.set(ADDRS[0], { kv: 0.7 });
+    pool.set(ADDRS[1], { kv: 0.2 });
+    pool.set(ADDRS[2], { kv: 0.5 });
+    const host = await pickerHost(poolConfig({ steering: { maxEndpoints: 1 }, profile: { scorers: [{ type: "kv-cache-utilization-scorer", weight: 1 }] } }), pool);
+    await scrapeRound(host);
+    expect(steering(await host.request({}))).toBe(ADDRS[1]);
+  });
+
+  it("queue scorer alone ignores KV use", async () => {
+    const pool = new FakePool(ADDRS);
+    pool.set(ADDRS[0], { waiting: 1, kv: 0.0 });
+    pool.set(ADDRS[1], { waiting: 0, kv: 0.7 });
+    pool.set(ADDRS[2], { waiting: 2, kv: 0.0 });
+    const host = await pickerHost(poolConfig({ steering: { maxEndpoints: 1 }, profile: { scorers: [{ type: "queue-scorer", weight: 1 }] } }), pool);
+    await scrapeRound(host);
+    expect(steering(await host.request({}))).toBe(ADDRS[1]);
+  });
+
+  it("in-flight scorer spreads concurrent requests (counts shared by all workers)", async () => {
+    const pool = new FakePool(ADDRS);
+    const host = await pickerHost(
+      { pools: [{ name: "llm", endpoints: ADDRS.map((address) => ({ address })), steering: { maxEndpoints: 1 }, profile: { scorers: [{ type: "in-flight-scorer", weight: 1 }] } }] },
+      pool,
+      3,
+    );
+    // Three streams held open on three workers: each must get a different endpoint.
+    const picks: string[] = [];
+    const streams = [0, 1, 2].map((w) => host.worker(w).newStream());
+    for (const s of streams) {
+      s.requestHeaders({ ":method": "GET", ":path": "/", ":authority": "a", ":scheme": "http" }, true);
+      picks.push(s.forwardedRequest?.headers.get(H) ?? "");
+    }
+    expect(new Set(picks).size).toBe(3);
+    expect(host.traps).toEqual([]);
+  });
+
+  it("session affinity: the same session key keeps its endpoint", async () => {
+    const pool = new FakePool(ADDRS);
+    const host = await pickerHost(
+      {
+        pools: [{
+          name: "llm", endpoints: ADDRS.map((address) => ({ address })), steering: { maxEndpoints: 1 },
+          sessionAffinity: { header: "x-session-id", cookie: "sid" },
+          profile: { scorers: [{ type: "session-affinity-scorer", weight: 10 }, { type: "in-flight-scorer", weight: 1 }] },
+        }],
+      },
+      pool,
+      2,
+    );
+    const first = steering(await host.request({ headers: { "x-session-id": "alice" } }));
+    for (let i = 0; i < 6; i++) {
+      expect(steering(await host.request({ headers: { "x-session-id": "alice" } }))).toBe(first);
+    }
+    const viaCookie = steering(await host.request({ headers: { cookie: "a=b; sid=alice" } }));
+    expect(viaCookie).toBe(first);
+    const others = new Set<string | undefined>();
+    for (let i = 0; i < 12; i++) others.add(steering(await host.request({ headers: { "x-session-id": `user-${i}` } })));
+    expect(others.size).toBeGreaterThan(1);
+  });
+
+  it("LoRA affinity: the server with the adapter active wins, then one with a free slot", async () => {
+    const pool = new FakePool(ADDRS);
+    pool.set(ADDRS[0], { loras: { running: ["other"], waiting: [], max: 1 } });
+    pool.set(ADDRS[1], { loras: { running: ["sql-lora"], waiting: [], max: 1 } });
+    pool.set(ADDRS[2], { loras: { running: [], waiting: [], max: 2 } });
+    const host = await pickerHost(
+      poolConfig({ steering: { maxEndpoints: 3 }, profile: { scorers: [{ type: "lora-affinity-scorer", weight: 1 }] } }),
+      pool,
+    );
+    await scrapeRound(host);
+    // The model is known at header time when an earlier filter or a trusted gateway names it.
+    const r = await host.request({ body: chat("hello", "sql-lora"), headers: { "x-gateway-model-name": "sql-lora", "content-type": "application/json" } });
+    expect(steering(r)).toBe(`${ADDRS[1]},${ADDRS[2]},${ADDRS[0]}`);
+    const base = await host.request({ body: chat("hello", "new-lora"), headers: { "x-gateway-model-name": "new-lora", "content-type": "application/json" } });
+    expect(steering(base)?.split(",")[0]).toBe(ADDRS[2]);
+  });
+});
+
+function longPrompt(seed: string): string {
+  let s = "";
+  for (let i = 0; i < 40; i++) s += `${seed} block ${i} `.padEnd(64, ".");
+  return s;
+}
+
+describe("prefix affinity", () => {
+  it("a prompt learned on one worker is known to the index of another worker", async () => {
+    // Stock Envoy (ABI 0.2.x) does not let a plugin change request headers once the body can be
+    // read, so the body-time (prefix-aware) pick can only re-steer on hosts that allow it. What
+    // must hold everywhere: the prompt is learned for the endpoint it went to, on every worker,
+    // and the body-time decision (shown by the explanation) prefers that endpoint.
+    const pool = new FakePool(ADDRS);
+    const host = await pickerHost(poolConfig({ steering: { maxEndpoints: 1 }, debug: { explain: true } }), pool, 2);
+    await scrapeRound(host);
+    const prompt = longPrompt("shared system prompt");
+    const json = { "content-type": "application/json" };
+    const first = steering(await host.request({ worker: 0, body: chat(prompt), headers: json }));
+    expect(ADDRS).toContain(first);
+    const journal = host.sharedData.get("", "wayroute.picker/wayroute/llm/pj/seq");
+    expect(journal).toBeDefined();
+    // The learned endpoint is now a little busier: prefix (weight 3) still outweighs queue (weight 2).
+    pool.set(first!, { waiting: 1, kv: 0.1 });
+    await scrapeRound(host);
+    const second = await host.request({ worker: 1, body: chat(prompt + " and a follow-up question"), headers: json });
+    const explain = second.response.headers.get("x-wayroute-explain") ?? "";
+    expect(explain.startsWith(`pick=${first} | ${first} `)).toBe(true);
+    expect(explain).toMatch(new RegExp(`${first!.replace(/\./g, "\\.")} t=[0-9.]+ queue=0 kv-cache-utilization=0\\.9 prefix-cache=1`));
+    // An unrelated prompt has no prefix anywhere.
+    const fresh = await host.request({ worker: 1, body: chat(longPrompt("unrelated")), headers: json });
+    expect(fresh.response.headers.get("x-wayroute-explain")).not.toContain("prefix-cache=1");
+    expect(host.traps).toEqual([]);
+  });
+});
+
+describe("saturation and shedding", () => {
+  const cfg = poolConfig({ priority: { default: 0, models: { batch: -1 } } });
+
+  it("sheds sheddable requests with 429 while every endpoint is saturated; others get 200", async () => {
+    const pool = new FakePool(ADDRS);
+    for (const a of ADDRS) pool.set(a, { waiting: 9, kv: 0.95 });
+    const host = await pickerHost(cfg, pool);
+    await scrapeRound(host);
+    const shed = await host.request({ body: chat("x", "batch"), headers: { "content-type": "application/json" } });
+    expect(shed.response.status).toBe(429);
+    expect(shed.upstreamCalled).toBe(false);
+    const ok = await host.request({ body: chat("x", "m"), headers: { "content-type": "application/json" } });
+    expect(ok.response.status).toBe(200);
+    expect(steering(ok)).toBeDefined();
+    expect(metric(host, "wayroute_picker_llm_shed_total")).toBe(1);
+    // One endpoint frees up: sheddable traffic flows again, to it.
+    pool.set(ADDRS[2], { waiting: 0, kv: 0.1 });
+    await scrapeRound(host);
+    const again = await host.request({ body: chat("x", "batch"), headers: { "content-type": "application/json" } });
+    expect(again.response.status).toBe(200);
+    expect(steering(again)?.split(",")[0]).toBe(ADDRS[2]);
+  });
+
+  it("stale metrics count as saturated", async () => {
+    const pool = new FakePool(ADDRS);
+    const host = await pickerHost(cfg, pool);
+    await scrapeRound(host);
+    expect((await host.request({ body: chat("x", "batch"), headers: { "content-type": "application/json" } })).response.status).toBe(200);
+    for (const a of ADDRS) pool.set(a, { fail: 500 });
+    await host.advance(400);
+    await host.settle();
+    const r = await host.request({ body: chat("x", "batch"), headers: { "content-type": "application/json" } });
+    expect(r.response.status).toBe(429);
+    expect(metric(host, "wayroute_picker_llm_stale_endpoints")).toBe(3);
+    expect(metric(host, "wayroute_picker_llm_scrape_errors_total")).toBeGreaterThan(0);
+  });
+
+  it("only trusted callers may lower or raise priority by header", async () => {
+    const pool = new FakePool(ADDRS);
+    for (const a of ADDRS) pool.set(a, { waiting: 9 });
+    const host = await pickerHost(
+      poolConfig({ trustedCallers: [{ property: "source.address", prefix: "10.1." }] }),
+      pool,
+    );
+    await scrapeRound(host);
+    const untrusted = await host.request({ headers: { "x-wayroute-priority": "-1" }, sourceAddress: "192.168.0.9:5000" });
+    expect(untrusted.response.status).toBe(200);
+    const trusted = await host.request({ headers: { "x-wayroute-priority": "-1" }, sourceAddress: "10.1.0.7:5000" });
+    expect(trusted.response.status).toBe(429);
+  });
+});
+
+describe("passive health", () => {
+  it("ejects an endpoint after consecutive 5xx and brings it back after the backoff", async () => {
+    const pool = new FakePool(ADDRS);
+    pool.set(ADDRS[0], { waiting: 0 });
+    pool.set(ADDRS[1], { waiting: 3 });
+    pool.set(ADDRS[2], { waiting: 3 });
+    const host = await pickerHost(poolConfig({ steering: { maxEndpoints: 1 }, health: { failureThreshold: 3, baseEjectionMs: 1000 } }), pool, 2);
+    await scrapeRound(host);
+    for (let i = 0; i < 3; i++) {
+      const r = await host.request({ upstream: { status: 503 } });
+      expect(steering(r)).toBe(ADDRS[0]);
+    }
+    expect(metric(host, "wayroute_picker_llm_ejections_total")).toBe(1);
+    // Both workers now avoid it.
+    for (const w of [0, 1]) expect(steering(await host.request({ worker: w }))).not.toBe(ADDRS[0]);
+    await host.advance(1100);
+    await host.settle();
+    expect(steering(await host.request({}))).toBe(ADDRS[0]);
+  });
+
+  it("FailClose replies 503 when every endpoint is ejected; FailOpen hands over to the proxy", async () => {
+    for (const mode of ["FailClose", "FailOpen"] as const) {
+      const pool = new FakePool(ADDRS.slice(0, 1));
+      const host = await pickerHost(poolConfig({ failureMode: mode, health: { failureThreshold: 1 } }, ADDRS.slice(0, 1)), pool);
+      await scrapeRound(host);
+      await host.request({ upstream: { status: 500 } });
+      const r = await host.request({});
+      if (mode === "FailClose") {
+        expect(r.response.status).toBe(503);
+        expect(r.upstreamCalled).toBe(false);
+        expect(metric(host, "wayroute_picker_llm_unavailable_total")).toBe(1);
+      } else {
+        expect(r.response.status).toBe(200);
+        expect(steering(r)).toBeUndefined();
+        expect(metric(host, "wayroute_picker_llm_fail_open_total")).toBe(1);
+      }
+    }
+  });
+});
+
+describe("locality", () => {
+  it("prefers the local zone and spills over when it is saturated", async () => {
+    const pool = new FakePool(ADDRS);
+    const host = await pickerHost(
+      {
+        pools: [{
+          name: "llm",
+          endpoints: [
+            { address: ADDRS[0], zone: "a" },
+            { address: ADDRS[1], zone: "b" },
+            { address: ADDRS[2], zone: "b" },
+          ],
+          scrape: { engine: "vllm", cluster: "pool", intervalMs: 50 },
+          steering: { maxEndpoints: 1 },
+          locality: { zone: "a" },
+          profile: { filters: [{ type: "health-filter" }, { type: "locality-filter" }] },
+        }],
+      },
+      pool,
+    );
+    pool.set(ADDRS[0], { waiting: 3 });
+    await scrapeRound(host);
+    expect(steering(await host.request({}))).toBe(ADDRS[0]);
+    pool.set(ADDRS[0], { waiting: 6 });
+    await scrapeRound(host);
+    expect(steering(await host.request({}))).not.toBe(ADDRS[0]);
+  });
+});
+
+describe("steering header hygiene and route mode", () => {
+  it("removes a client-supplied steering header", async () => {
+    const pool = new FakePool(ADDRS);
+    const host = await pickerHost(poolConfig({ match: { pathPrefix: "/v1/" } }), pool);
+    await scrapeRound(host);
+    const outside = await host.request({ headers: { ":path": "/other", [H]: "6.6.6.6:80" } });
+    expect(steering(outside)).toBeUndefined();
+    const inside = await host.request({ headers: { ":path": "/v1/x", [H]: "6.6.6.6:80" } });
+    expect(steering(inside)).not.toContain("6.6.6.6");
+    expect(metric(host, "wayroute_picker_llm_spoofed_headers_removed_total")).toBe(2);
+  });
+
+  it("route mode sets the backend header and clears the route cache", async () => {
+    const pool = new FakePool([]);
+    const host = await pickerHost(
+      { pools: [{ name: "llm", steering: { mode: "route" }, endpoints: [{ backend: "qwen-0" }, { backend: "qwen-1" }] }] },
+      pool,
+    );
+    const r = await host.request({ headers: { "x-wayroute-backend": "spoofed" } });
+    expect(["qwen-0", "qwen-1"]).toContain(r.request!.headers.get("x-wayroute-backend"));
+    expect(r.clearRouteCacheCount).toBe(1);
+  });
+
+  it("explains the decision in a debug header", async () => {
+    const pool = new FakePool(ADDRS);
+    const host = await pickerHost(poolConfig({ debug: { explain: true } }), pool);
+    await scrapeRound(host);
+    const r = await host.request({});
+    const e = r.response.headers.get("x-wayroute-explain") ?? "";
+    expect(e).toMatch(/^pick=10\.0\.0\.\d:8000/);
+    expect(e).toContain("queue=");
+    expect(e).toContain("prefix-cache=");
+  });
+});
+
+describe("in-flight accounting", () => {
+  it("returns to zero after every stream ends: upstream reply, error, local reply, reset", async () => {
+    const pool = new FakePool(ADDRS);
+    const host = await pickerHost(poolConfig({ priority: { models: { batch: -1 } } }), pool, 2);
+    await scrapeRound(host);
+    await host.request({ worker: 0 });
+    await host.request({ worker: 1, upstream: { status: 502 } });
+    // A reset stream: request sent, then the downstream goes away.
+    const s = host.worker(0).newStream();
+    s.requestHeaders({ ":method": "GET", ":path": "/", ":authority": "a", ":scheme": "http" }, true);
+    expect(s.forwardedRequest?.headers.get(H)).toBeDefined();
+    const mid = host.sharedData.get("", "wayroute.picker/wayroute/llm/inflight");
+    expect(mid?.value.length).toBe(12);
+    s.reset("downstream reset");
+    await host.settle();
+    for (const a of ADDRS) pool.set(a, { waiting: 9 });
+    await scrapeRound(host);
+    const shed = await host.request({ body: chat("x", "batch"), headers: { "content-type": "application/json" } });
+    expect(shed.response.status).toBe(429);
+    const end = host.sharedData.get("", "wayroute.picker/wayroute/llm/inflight");
+    expect(end?.value.length ?? 0).toBe(0);
+  });
+});
+
+describe("scrape lease", () => {
+  it("another worker takes over scraping when the holder's VM dies", async () => {
+    const pool = new FakePool(ADDRS);
+    const host = await pickerHost(poolConfig({ scrape: { engine: "vllm", cluster: "pool", intervalMs: 50, leaseMs: 200 } }), pool, 3);
+    await scrapeRound(host);
+    const holder = pool.scrapes[0].worker;
+    expect(new Set(pool.scrapes.map((s) => s.worker))).toEqual(new Set([holder]));
+    host.worker(holder).vm.failed = true; // as after a trap without FAIL_RELOAD
+    pool.scrapes = [];
+    await host.advance(300);
+    await host.settle();
+    await host.advance(100);
+    await host.settle();
+    const after = new Set(pool.scrapes.map((s) => s.worker));
+    expect(after.size).toBe(1);
+    expect(after.has(holder)).toBe(false);
+    // Fresh metrics keep flowing to the surviving workers.
+    pool.set(ADDRS[2], { waiting: 0 });
+    pool.set(ADDRS[0], { waiting: 4 });
+    pool.set(ADDRS[1], { waiting: 4 });
+    await scrapeRound(host);
+    const w = [0, 1, 2].find((i) => i !== holder)!;
+    expect(steering(await host.request({ worker: w }))?.split(",")[0]).toBe(ADDRS[2]);
+  });
+});
