@@ -36,6 +36,8 @@ import {
 } from "../../../proxy-wasm/index";
 import { ConfigNode, ConfigReader } from "../../config/reader";
 import { BodyScan } from "../../body/scanner";
+import { promptText } from "../../body/prompt";
+import { ByteBuffer } from "../../json/byte-buffer";
 import { BodyRoutingConfig, readBodyRoutingSection } from "../../body/routing-config";
 import { BodyRoutingResult, SkipReason, checkRequest, routeBody, skipReasonName } from "../../body/routing";
 import { Rng } from "../../scheduling/rng";
@@ -57,6 +59,19 @@ export class BodyRoutingSlot extends StageSlot {
   model: string = "";
   /** Whether the host accepted the model headers (false on stock Envoy, see above). */
   headersSet: bool = false;
+}
+
+/**
+ * Prompt text of this stream's body (see assembly/body/prompt.ts for the format) into `out`;
+ * false when the body was not read or has no prompt source. For the endpoint picker.
+ */
+export function bodyPromptText(slot: BodyRoutingSlot, out: ByteBuffer, maxBytes: i32 = i32.MAX_VALUE): bool {
+  const body = slot.body;
+  if (body == null || !slot.scan.ok) {
+    out.reset();
+    return false;
+  }
+  return promptText(changetype<usize>(body), slot.scan, out, maxBytes);
 }
 
 /** The bodyRouting slot of this stream, or null when the section is absent. */
@@ -101,8 +116,12 @@ export class BodyRoutingStage extends Stage {
   skippedMetrics: u32[] = [];
   metricsOk: bool = false;
 
+  /** The model headers a client may not send (built once, not per request). */
+  private steeringHeaders: string[];
+
   constructor(public cfg: BodyRoutingConfig) {
     super("bodyRouting");
+    this.steeringHeaders = [cfg.modelHeader, cfg.baseModelHeader, cfg.rewriteHeader];
   }
 
   onActivate(): void {
@@ -135,8 +154,7 @@ export class BodyRoutingStage extends Stage {
   private stripClientHeaders(stream: StreamState): void {
     // A client must not steer with these; a rule that set one on purpose keeps it.
     const rules = rulesSlotOf(stream);
-    const cfg = this.cfg;
-    const names = [cfg.modelHeader, cfg.baseModelHeader, cfg.rewriteHeader];
+    const names = this.steeringHeaders;
     for (let i = 0; i < names.length; i++) {
       if (rules != null && rules.setNames.includes(names[i])) continue;
       removeHeader(MapType.HttpRequestHeaders, names[i]);

@@ -85,6 +85,7 @@ export class RulesStage extends Stage {
   }
 
   onRequestHeaders(stream: StreamState, endOfStream: bool): FilterHeadersStatus {
+    if (this.rules.length == 0) return FilterHeadersStatus.Continue;
     const slot = new RulesSlot(this);
     stream.slots[this.index] = slot;
     const pairs = getHeaderMapPairs(MapType.HttpRequestHeaders);
