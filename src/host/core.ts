@@ -91,6 +91,8 @@ export interface CoreOptions {
   pluginConfig: Uint8Array;
   properties: PropertyTree;
   failStrategy: FailStrategy;
+  /** Envoy PluginConfig `allow_on_headers_stop_iteration` (Envoy 1.35+). */
+  allowOnHeadersStopIteration: boolean;
   logLevel: LogLevelName;
   maxLogEntries?: number;
   nowMs: number;

@@ -49,6 +49,14 @@ export interface ProxyWasmHostOptions {
   clusters?: Record<string, ClusterHandler>;
   /** Foreign functions (added to the built-ins clear_route_cache, compress, uncompress). */
   foreignFunctions?: Record<string, ForeignFunction>;
+  /**
+   * Envoy's PluginConfig `allow_on_headers_stop_iteration` (Envoy 1.35+; not exposed by Istio's
+   * WasmPlugin). When true, StopIteration from a headers callback stays StopIteration: Envoy holds
+   * the headers, still delivers the body to the plugin, and the headers stay writable until a body
+   * callback returns Continue or the plugin calls `proxy_continue_stream`. Default false, Envoy's
+   * default, under which StopIteration becomes StopAllIterationAndWatermark.
+   */
+  allowOnHeadersStopIteration?: boolean;
   /** What happens after a VM trap. Default FAIL_CLOSE (Istio's default). */
   failStrategy?: FailStrategy;
   /** Envoy log level: lines below it are not captured, and `proxy_get_log_level` returns it. Default "info". */
@@ -190,6 +198,7 @@ export class ProxyWasmHost {
         pluginConfig: configBytes(options.pluginConfig),
         properties: options.properties ?? {},
         failStrategy: options.failStrategy ?? "FAIL_CLOSE",
+        allowOnHeadersStopIteration: options.allowOnHeadersStopIteration ?? false,
         logLevel: options.logLevel ?? "info",
         maxLogEntries: options.maxLogEntries,
         nowMs: now,

@@ -6,7 +6,10 @@
  *   (`proxy_on_context_create(id, root_id)`);
  * - headers: Continue passes them on; any stop (StopIteration included, under 0.2.x) is
  *   StopAllIterationAndWatermark: later body and trailers are held by the filter manager and
- *   delivered (as one chunk) when the plugin calls `proxy_continue_stream`;
+ *   delivered (as one chunk) when the plugin calls `proxy_continue_stream`. With Envoy's
+ *   `allow_on_headers_stop_iteration` (1.35+), StopIteration stays StopIteration: the headers are
+ *   held but the body still reaches the plugin, and the headers stay writable until a body or
+ *   trailers callback returns Continue or the plugin calls `proxy_continue_stream`;
  * - body: Continue passes the chunk; StopIterationAndBuffer (the SDKs' Pause) buffers it and the
  *   next callback reports the TOTAL buffered size; StopIterationNoBuffer drops the chunk;
  * - maps are readable/writable only while Envoy holds them: request headers from the headers
@@ -100,7 +103,7 @@ export interface RequestResult {
 
 type Dir = "request" | "response";
 type CallKind = "headers" | "body" | "trailers";
-type Outcome = "continue" | "stop" | "buffer" | "nobuffer" | "aborted";
+type Outcome = "continue" | "stop" | "stop-iteration" | "buffer" | "nobuffer" | "aborted";
 
 const CALLBACKS: Record<Dir, Record<CallKind, string>> = {
   request: { headers: "proxy_on_request_headers", body: "proxy_on_request_body", trailers: "proxy_on_request_trailers" },
@@ -111,6 +114,8 @@ class Side {
   started = false;
   headers = new HeaderMap();
   headersHeld = false;
+  /** Headers stopped with a kept StopIteration: held (and writable) while the body flows. */
+  holdHeaders = false;
   headersEos = false;
   headersDone = false;
   stopped: null | "headers" | "body" | "body-nobuffer" | "trailers" = null;
@@ -486,7 +491,13 @@ export class HttpStream {
     if (post) return post;
     if (this.localReplyCount !== repliesBefore || this.aborted(dir)) return "aborted";
     const r = raw ?? 0;
-    if (kind === "headers") return r === FilterHeadersStatus.Continue || r === FilterHeadersStatus.ContinueAndEndStream ? "continue" : "stop";
+    if (kind === "headers") {
+      if (r === FilterHeadersStatus.Continue || r === FilterHeadersStatus.ContinueAndEndStream) return "continue";
+      // proxy-wasm-cpp-host turns StopIteration into StopAllIterationAndWatermark unless the
+      // plugin config allows StopIteration on headers (Envoy 1.35+).
+      if (r === FilterHeadersStatus.StopIteration && this.vm.core.options.allowOnHeadersStopIteration) return "stop-iteration";
+      return "stop";
+    }
     if (kind === "body") {
       if (r === FilterDataStatus.Continue) return "continue";
       if (r === FilterDataStatus.StopIterationAndBuffer || r === FilterDataStatus.StopIterationAndWatermark) return "buffer";
@@ -510,10 +521,21 @@ export class HttpStream {
       s.headersHeld = false;
       s.headersDone = true;
       if (eos) this.complete(dir);
+    } else if (outcome === "stop-iteration" && !eos) {
+      // Headers wait (writable) while body and trailers still reach the plugin.
+      s.holdHeaders = true;
     } else {
       s.stopped = "headers";
     }
     this.flushContinue(dir);
+  }
+
+  /** The held headers go on with the data that releases them (kept-StopIteration mode). */
+  private releaseHeldHeaders(s: Side): void {
+    if (!s.holdHeaders) return;
+    s.holdHeaders = false;
+    s.headersHeld = false;
+    s.headersDone = true;
   }
 
   private onData(dir: Dir, chunk: Uint8Array, eos: boolean): void {
@@ -530,6 +552,7 @@ export class HttpStream {
     const outcome = this.invoke(dir, "body", s.body.size, eos ? 1 : 0);
     if (outcome === "aborted") return;
     if (outcome === "continue") {
+      this.releaseHeldHeaders(s);
       if (s.body) s.forwarded.push(s.body.bytes);
       s.body = null;
       s.buffering = false;
@@ -559,6 +582,7 @@ export class HttpStream {
     const outcome = this.invoke(dir, "trailers", trailers.size);
     if (outcome === "aborted") return;
     if (outcome === "continue") {
+      this.releaseHeldHeaders(s);
       s.trailersHeld = false;
       if (s.body) s.forwarded.push(s.body.bytes);
       s.body = null;
@@ -578,6 +602,7 @@ export class HttpStream {
   private resume(dir: Dir): void {
     const s = this.side(dir);
     if (this.aborted(dir) || s.complete) return;
+    this.releaseHeldHeaders(s);
     switch (s.stopped) {
       case "headers": {
         s.stopped = null;
