@@ -5,8 +5,10 @@
 import type { MicroSuite } from "../suite.js";
 import { harnessSuite } from "./harness.js";
 import { bodySuite } from "./body.js";
+import { pickerSuite } from "./picker.js";
 
 export const microSuites: MicroSuite[] = [
   harnessSuite,
   bodySuite,
+  pickerSuite,
 ];
