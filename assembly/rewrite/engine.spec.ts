@@ -53,6 +53,15 @@ describe("rule engine", () => {
     expect(out.routeChanged()).toBe(true);
   });
 
+  it("reads the waypoint peer identity from filter state", () => {
+    const rs = rules(`{"rules": [{"match": {"properties": [{"path": "filter_state[io.istio.peer_principal]", "prefix": "spiffe://"}]},
+      "request": {"set": {"x-tenant": "{{property:filter_state[io.istio.peer_principal]|spiffe:ns}}"}}}]}`);
+    const h = request("GET", "/", "a");
+    const out = new RuleOutcome();
+    evaluateRules(rs, RulePhase.Headers, h, new MapPropertySource().set("filter_state[io.istio.peer_principal]", ID), null, out);
+    expect(describeOps(out.ops)).toBe("set x-tenant=team-a");
+  });
+
   it("skips rules whose conditions fail", () => {
     const rs = rules(`{"rules": [
       {"match": {"path": {"glob": "/v1/*/completions"}, "methods": ["POST"],
@@ -168,5 +177,6 @@ describe("rules config errors name the field", () => {
     expect(configError('{"rules": [{"response": {"rename": {"a": "b"}}}]}')).toBe('$.rules[0].response.rename: unknown field "rename" (allowed: remove, set, append)');
     expect(configError('{"rules": [{"request": {"rewritePathPrefix": {"prefix": "/v1"}}}]}')).toBe("$.rules[0].request.rewritePathPrefix.replacement: required field is missing");
     expect(configError('{"rules": [{"match": {"models": []}}]}')).toBe("$.rules[0].match.models: must list at least one model (omit the field to match any)");
+    expect(configError('{"rules": [{"match": {"properties": [{"path": "filter_state[io.istio", "present": true}]}}]}')).toBe('$.rules[0].match.properties[0].path: must be a dotted Envoy property path such as "source.address" (a segment with dots in brackets: "filter_state[io.istio.peer_principal]"), got "filter_state[io.istio"');
   });
 });

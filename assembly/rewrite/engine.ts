@@ -23,6 +23,7 @@ import { HeaderList } from "./header-list";
 import { isSafeHeaderValue } from "./header-name";
 import { ipFromAddress } from "./cidr";
 import { pathOnly } from "./path-pattern";
+import { propertyKey } from "./property-key";
 import { Template, TemplateContext } from "./template";
 import { Rule, RuleMatch, ValueCondition, ValueMatchKind, HeaderAction, HeaderActionKind } from "./rule";
 
@@ -45,21 +46,23 @@ export class HeaderOp {
   ) {}
 }
 
+/** Property values by key: the property path's segments joined by NUL (see property-key.ts). */
 export abstract class PropertySource {
-  abstract get(path: string): string | null;
+  abstract get(key: string): string | null;
 }
 
-/** A PropertySource over a fixed map (tests, the harness). */
+/** A PropertySource over a fixed map (tests). `set` takes the config spelling of the path. */
 export class MapPropertySource extends PropertySource {
   private keys: string[] = [];
   private values: string[] = [];
   set(path: string, value: string): MapPropertySource {
-    this.keys.push(path);
+    const key = propertyKey(path);
+    this.keys.push(key != null ? key : path);
     this.values.push(value);
     return this;
   }
-  get(path: string): string | null {
-    const i = this.keys.indexOf(path);
+  get(key: string): string | null {
+    const i = this.keys.indexOf(key);
     return i < 0 ? null : this.values[i];
   }
 }

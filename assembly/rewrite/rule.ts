@@ -20,7 +20,7 @@ export enum ValueMatchKind {
 
 /** A condition on one string value (header, property or authority). */
 export class ValueCondition {
-  /** Header name or property path ("" for authority). */
+  /** Header name, or property key (propertyKey: segments joined by NUL); "" for authority. */
   key: string = "";
   kind: ValueMatchKind = ValueMatchKind.Present;
   value: string = "";

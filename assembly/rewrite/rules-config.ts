@@ -22,6 +22,7 @@
 import { ConfigNode, ConfigReader, quote } from "../config/reader";
 import { PathPattern, globError } from "./path-pattern";
 import { Cidr } from "./cidr";
+import { propertyKey } from "./property-key";
 import { Template, SourceKind } from "./template";
 import { isValidHeaderName, isSafeHeaderValue, isReservedHeaderName } from "./header-name";
 import {
@@ -231,10 +232,12 @@ function readPropertyPath(r: ConfigReader, node: ConfigNode): string {
   }
   const s = r.stringOf(child);
   if (!r.ok) return "";
-  if (s.length == 0 || s.startsWith(".") || s.endsWith(".") || s.includes("..")) {
-    r.fail(child, "must be a dotted Envoy property path such as \"source.address\", got " + quote(s));
+  const key = propertyKey(s);
+  if (key == null) {
+    r.fail(child, "must be a dotted Envoy property path such as \"source.address\" (a segment with dots in brackets: \"filter_state[io.istio.peer_principal]\"), got " + quote(s));
+    return "";
   }
-  return s;
+  return key;
 }
 
 function readHeaderName(r: ConfigReader, node: ConfigNode, key: string, forWrite: bool): string {

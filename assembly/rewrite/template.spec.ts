@@ -7,7 +7,8 @@ class Ctx extends TemplateContext {
     return null;
   }
   property(path: string): string | null {
-    if (path == "connection.uri_san_peer_certificate") return "spiffe://cluster.local/ns/team-a/sa/client";
+    if (path == "connection\0uri_san_peer_certificate") return "spiffe://cluster.local/ns/team-a/sa/client";
+    if (path == "filter_state\0io.istio.peer_principal") return "spiffe://cluster.local/ns/team-b/sa/x";
     return null;
   }
   model(): string | null {
@@ -48,6 +49,7 @@ describe("Template", () => {
     expect(render("{{header:x-tenant}}")).toBe("Acme");
     expect(render("t-{{ header:x-tenant | lower }}-x")).toBe("t-acme-x");
     expect(render("{{property:connection.uri_san_peer_certificate|spiffe:namespace}}")).toBe("team-a");
+    expect(render("{{property:filter_state[io.istio.peer_principal]|spiffe:ns}}")).toBe("team-b");
     expect(render("{{model}}|{{method}} {{path}} {{authority|upper}}")).toBe("llama-3|POST /v1/chat/completions API.LOCAL");
   });
   it("is missing when a value is absent, unless defaulted", () => {
@@ -68,6 +70,6 @@ describe("Template", () => {
     expect(errorOf("{{cookie:a}}")).toBe("unknown source \"cookie:a\" in {{cookie:a}} (header:<name>, property:<path>, model, method, path, authority)");
     expect(errorOf("{{model|trim}}")).toBe("unknown filter \"trim\" in {{model|trim}} (spiffe:<part>, lower, upper, default:<text>)");
     expect(errorOf("{{model|spiffe:team}}")).toBe("unknown SPIFFE part \"team\" in {{model|spiffe:team}} (trust_domain, namespace, ns, service_account, sa, path)");
-    expect(errorOf("{{property:a..b}}")).toBe("invalid property path \"a..b\" in {{property:a..b}} (e.g. source.address)");
+    expect(errorOf("{{property:a..b}}")).toBe("invalid property path \"a..b\" in {{property:a..b}} (e.g. source.address, filter_state[io.istio.peer_principal])");
   });
 });

@@ -4,7 +4,8 @@
  * Syntax: literal text with `{{ expression }}` parts. An expression is a source followed by
  * optional `|filter`s. Whitespace around parts of an expression is ignored.
  *   sources: `header:<name>` (first value of a request header), `property:<a.b.c>` (an Envoy
- *            property, e.g. `property:connection.uri_san_peer_certificate`), `model` (the body's
+ *            property, e.g. `property:connection.uri_san_peer_certificate`; a segment with
+ *            dots goes in brackets, see property-key.ts), `model` (the body's
  *            model after rewrites; only after the body is read), `method`, `path`, `authority`.
  *   filters: `spiffe:<part>` (trust_domain | namespace | ns | service_account | sa | path, see
  *            spiffe.ts), `lower`, `upper`, `default:<text>` (use <text> when the value is
@@ -22,6 +23,7 @@
  */
 import { spiffePart, SPIFFE_PARTS } from "./spiffe";
 import { isValidHeaderName } from "./header-name";
+import { propertyKey } from "./property-key";
 
 export enum SourceKind {
   Literal = 0,
@@ -43,7 +45,8 @@ export enum FilterKind {
 /** What templates read. The rule engine implements it over the request. */
 export abstract class TemplateContext {
   abstract header(name: string): string | null;
-  abstract property(path: string): string | null;
+  /** `key` is a property path as produced by propertyKey (segments joined by NUL). */
+  abstract property(key: string): string | null;
   abstract model(): string | null;
 }
 
@@ -196,11 +199,13 @@ function parseExpression(expr: string): Part | null {
     }
   } else if (source.startsWith("property:")) {
     p.kind = SourceKind.Property;
-    p.arg = source.substring(9).trim();
-    if (p.arg.length == 0 || p.arg.startsWith(".") || p.arg.endsWith(".") || p.arg.includes("..")) {
-      parseError = "invalid property path \"" + p.arg + "\" in {{" + expr + "}} (e.g. source.address)";
+    const path = source.substring(9).trim();
+    const key = propertyKey(path);
+    if (key == null) {
+      parseError = "invalid property path \"" + path + "\" in {{" + expr + "}} (e.g. source.address, filter_state[io.istio.peer_principal])";
       return null;
     }
+    p.arg = key;
   } else {
     parseError = "unknown source \"" + source + "\" in {{" + expr + "}} (header:<name>, property:<path>, model, method, path, authority)";
     return null;

@@ -36,7 +36,8 @@ function chat(body: string, headers: Record<string, string> = {}, identity: stri
   return {
     headers: { ":method": "POST", ":path": "/v1/chat/completions", "content-type": "application/json", "content-length": String(Buffer.byteLength(body)), ...headers },
     body,
-    properties: identity === null ? {} : { connection: { uri_san_peer_certificate: identity } },
+    // An Istio ambient waypoint keeps the caller's SPIFFE ID in this filter state object.
+    properties: identity === null ? {} : { filter_state: { "io.istio.peer_principal": identity } },
   };
 }
 

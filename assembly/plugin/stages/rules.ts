@@ -17,15 +17,16 @@ import {
 import { ConfigNode, ConfigReader } from "../../config/reader";
 import { HeaderList } from "../../rewrite/header-list";
 import { Rule } from "../../rewrite/rule";
+import { propertySegments } from "../../rewrite/property-key";
 import { readRulesSection } from "../../rewrite/rules-config";
 import { HeaderOp, HeaderOpKind, PropertySource, RuleOutcome, RulePhase, evaluateRules } from "../../rewrite/engine";
 import { ConfigSection } from "../section";
 import { Stage, StageSlot, StreamState } from "../stage";
 
-/** Envoy properties by dotted path (`source.address` → ["source", "address"]), as strings. */
+/** Envoy properties by key (segments joined by NUL, see rewrite/property-key.ts), as strings. */
 class HostPropertySource extends PropertySource {
-  get(path: string): string | null {
-    return getPropertyString(path.split("."));
+  get(key: string): string | null {
+    return getPropertyString(propertySegments(key));
   }
 }
 
