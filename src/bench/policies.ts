@@ -83,8 +83,8 @@ export const POLICIES: Policy[] = [
     config: profileConfig({
       filters: [{ type: "health-filter" }, { type: "saturation-filter" }],
       scorers: [
-        { type: "session-affinity-scorer", weight: 4, params: { loadFactor: 1.25 } },
-        { type: "in-flight-scorer", weight: 2 },
+        { type: "session-affinity-scorer", weight: 6, params: { loadFactor: 2 } },
+        { type: "in-flight-scorer", weight: 1 },
         { type: "queue-scorer", weight: 1 },
         { type: "kv-cache-utilization-scorer", weight: 1 },
       ],

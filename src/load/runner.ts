@@ -79,7 +79,7 @@ export async function runLoad(opts: RunLoadOptions): Promise<LoadRun> {
       for (let u = 0; u < w.groups * w.usersPerGroup; u++) {
         const g = u % w.groups;
         const questions = Array.from({ length: w.turns }, () => fillerText(rng, w.questionTokens));
-        const startDelay = rng.next() * 50;
+        const startDelay = rng.next() * (w.rampMs ?? 50);
         users.push((async () => {
           await sleep(startDelay);
           const history: Message[] = [{ role: "system", content: systems[g]! }];

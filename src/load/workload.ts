@@ -35,6 +35,8 @@ export interface SharedPrefixWorkload {
    * the proxy would add; session-affinity policies can use it. Absent: no such header.
    */
   sessionHeader?: string;
+  /** Users start at random times within this window (wall ms; default 50), like arrivals do. */
+  rampMs?: number;
 }
 
 /** Every request carries a fresh prompt: nothing to gain from prefix affinity. */
@@ -95,7 +97,7 @@ export const SESSION_HEADER = "x-session-id";
 export function defaultWorkloads(scale = 1): Workload[] {
   const s = (n: number) => Math.max(1, Math.round(n * scale));
   return [
-    { kind: "shared-prefix", name: "shared-prefix chat", groups: 8, usersPerGroup: s(3), turns: 3, systemPromptTokens: 1500, questionTokens: 60, outputTokens: 24, thinkMs: 5, sessionHeader: SESSION_HEADER },
+    { kind: "shared-prefix", name: "shared-prefix chat", groups: 8, usersPerGroup: s(3), turns: 3, systemPromptTokens: 1500, questionTokens: 60, outputTokens: 24, thinkMs: 5, sessionHeader: SESSION_HEADER, rampMs: 1000 },
     { kind: "unique", name: "unique prompts", users: 16, requestsPerUser: s(4), promptTokens: 600, outputTokens: 24 },
     {
       kind: "overload", name: "overload + sheddable", rate: 160, requests: s(160), promptTokens: 800, outputTokens: 24,

@@ -11,8 +11,8 @@ import { SESSION_HEADER, type SharedPrefixWorkload } from "../../load/index.js";
 /** The demo's workload: llm-d's shared-prefix multi-turn chat, scaled to run in seconds. */
 export function demoWorkload(scale = 1): SharedPrefixWorkload {
   return {
-    kind: "shared-prefix", name: "shared-prefix chat", groups: 8, usersPerGroup: Math.max(1, Math.round(4 * scale)), turns: 3,
-    systemPromptTokens: 1500, questionTokens: 60, outputTokens: 24, thinkMs: 5, sessionHeader: SESSION_HEADER,
+    kind: "shared-prefix", name: "shared-prefix chat", groups: 8, usersPerGroup: Math.max(1, Math.round(4 * scale)), turns: 4,
+    systemPromptTokens: 1500, questionTokens: 60, outputTokens: 24, thinkMs: 5, sessionHeader: SESSION_HEADER, rampMs: 1000,
   };
 }
 
