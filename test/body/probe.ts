@@ -3,7 +3,8 @@
  * exports for tests. Compiled once per process into memory.
  */
 import asc from "assemblyscript/asc";
-import { readFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -43,7 +44,26 @@ export function loadProbe(): Promise<Probe> {
   return cached;
 }
 
-async function build(): Promise<Probe> {
+/** Hash of every AssemblyScript source the probe can import (assembly/**, compiler version). */
+function sourceHash(): string {
+  const h = createHash("sha256");
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const full = path.join(dir, e.name);
+      if (e.isDirectory()) walk(full);
+      else if (e.name.endsWith(".ts")) h.update(full).update(readFileSync(full));
+    }
+  };
+  walk(path.join(root, "assembly"));
+  h.update(readFileSync(path.join(root, "node_modules/assemblyscript/package.json")));
+  return h.digest("hex").slice(0, 16);
+}
+
+/** Compiles the probe, or reuses build/.probe/<hash>.wasm from an earlier run. */
+async function compileProbe(): Promise<Uint8Array> {
+  const cacheDir = path.join(root, "build", ".probe");
+  const cached = path.join(cacheDir, `body-${sourceHash()}.wasm`);
+  if (existsSync(cached)) return new Uint8Array(readFileSync(cached));
   let binary: Uint8Array | null = null;
   const stderr: string[] = [];
   const result = await asc.main(
@@ -68,6 +88,13 @@ async function build(): Promise<Probe> {
     } as never,
   );
   if (result.error || !binary) throw new Error(`probe build failed: ${result.error?.message}\n${stderr.join("")}`);
+  mkdirSync(cacheDir, { recursive: true });
+  writeFileSync(cached, binary);
+  return binary;
+}
+
+async function build(): Promise<Probe> {
+  const binary = await compileProbe();
   const { instance } = await WebAssembly.instantiate(binary as Uint8Array<ArrayBuffer>, {
     env: {
       abort(msg: number, file: number, line: number, col: number) {
