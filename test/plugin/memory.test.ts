@@ -2,9 +2,11 @@
  * Per-request allocations must be reclaimed: after warm-up, linear memory stays on a plateau.
  * (A leak of even a few bytes per request shows up as growth between 10k and 100k requests.)
  */
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ProxyWasmHost } from "../../src/host/index.js";
-import { wasmBytes } from "../build/wasm-files.js";
+import { repoRoot, wasmBytes } from "../build/wasm-files.js";
 
 function memoryBytes(host: ProxyWasmHost): number {
   const memory = host.workers[0]!.vm.instance!.exports.memory as WebAssembly.Memory;
@@ -37,6 +39,30 @@ describe("linear memory plateau", () => {
     expect(host.traps).toEqual([]);
     // Equal, or at most one extra 64 KiB page of allocator slack.
     expect(after100k - after10k).toBeLessThanOrEqual(65_536);
+  }, 300_000);
+
+  it("plugin.wasm with rules and bodyRouting (examples/configs/model-routing.json): body-routed requests plateau", async () => {
+    const host = await ProxyWasmHost.create({
+      module: wasmBytes("plugin.wasm"),
+      pluginConfig: readFileSync(path.join(repoRoot, "examples", "configs", "model-routing.json"), "utf8"),
+    });
+    expect(host.configured).toBe(true);
+    const send = (i: number) =>
+      host.request({
+        headers: { ":method": "POST", ":path": "/v1/chat/completions", "content-type": "application/json" },
+        body: JSON.stringify({
+          model: i % 2 ? "food-review" : "other-model",
+          messages: [{ role: "user", content: `question ${i} ${"x".repeat(i % 700)}` }],
+        }),
+        upstream: { headers: { server: "s" }, body: "{}" },
+      });
+    for (let i = 0; i < 5_000; i++) await send(i);
+    const after5k = memoryBytes(host);
+    for (let i = 5_000; i < 30_000; i++) await send(i);
+    const after30k = memoryBytes(host);
+
+    expect(host.traps).toEqual([]);
+    expect(after30k - after5k).toBeLessThanOrEqual(65_536);
   }, 300_000);
 
   it("body-reader.wasm: host-allocated body buffers are reclaimed", async () => {
