@@ -146,3 +146,36 @@ describe("serve: plugin loading errors", () => {
     expect(p.stats.requests).toBe(4);
   });
 });
+
+describe.skipIf(!existsSync(resolve(repoRoot, "build/plugin.wasm")))("serve with the wayroute plugin", () => {
+  it("forwards every request to the endpoint the plugin picked (endpoint mode), sticky per tenant", async () => {
+    const { SimCluster } = await import("../../src/sim/index.js");
+    const { findPolicy } = await import("../../src/bench/policies.js");
+    const sims = await SimCluster.start({ servers: 3, params: { speedup: 20 } });
+    try {
+      const config = findPolicy("wayroute")!.config!({ endpoints: sims.addresses, metricsCluster: "sim-pool", model: "sim-llm" }, repoRoot);
+      const filters = await createWasmFilters({ wasm: resolve(repoRoot, "build/plugin.wasm"), config, rootId: "wayroute" }, { workers: 2, clusters: { "sim-pool": sims.addresses[0]! }, endpoints: sims.addresses });
+      const p = new ProxyServer({ workers: 2, defaultCluster: { name: "d", endpoints: sims.addresses, lb: "round-robin" } }, filters);
+      await p.start();
+      proxies.push(p);
+      const servedBy = new Map<string, Set<string>>();
+      for (const tenant of ["a", "b", "c", "d"]) {
+        for (let i = 0; i < 3; i++) {
+          const r = await send(p.address, {
+            headers: { "content-type": "application/json", "x-session-id": `tenant-${tenant}` },
+            body: JSON.stringify({ model: "sim-llm", max_tokens: 2, messages: [{ role: "user", content: `q${i}` }] }),
+          });
+          expect(r.status).toBe(200);
+          servedBy.set(tenant, (servedBy.get(tenant) ?? new Set()).add(String(r.headers["x-sim-server"])));
+        }
+      }
+      expect(p.stats.steering.endpoint).toBe(12); // the plugin steered every request
+      expect(p.stats.steering.default).toBe(0);
+      for (const [tenant, servers] of servedBy) expect(servers.size, tenant).toBe(1); // sequential requests: no load spill
+    } finally {
+      await Promise.all(proxies.map((p) => p.stop()));
+      proxies = [];
+      await sims.stop();
+    }
+  });
+});
