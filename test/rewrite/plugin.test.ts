@@ -307,3 +307,59 @@ describe("schemas and the plugin parser agree", () => {
     }
   });
 });
+
+describe("generated configs", () => {
+  // Rule and bodyRouting fragments, valid and invalid, combined at random: the plugin never
+  // traps on them and accepts exactly the configs the schemas accept.
+  const headerName = fc.constantFrom("x-a", "x-tenant", "X-Bad", "content-length", "", "x a");
+  const text = fc.constantFrom("v", "", "{{header:x-a}}", "{{model}}", "{{property:source.address|spiffe:ns}}", "{{nope}}", "a\nb", "{{header:x", "{{property:filter_state[io.istio.peer_principal]|default:x}}");
+  const pathMatch = fc.constantFrom<unknown>({ exact: "/a" }, { prefix: "/v1" }, { glob: "/v1/*/x" }, { glob: "v1" }, { glob: "/***" }, {}, { exact: "/a", prefix: "/b" }, "nope");
+  const headerCond = fc.record({ name: headerName, equals: fc.option(fc.string(), { nil: undefined }), present: fc.option(fc.boolean(), { nil: undefined }) }, { requiredKeys: ["name"] });
+  const propCond = fc.record(
+    { path: fc.constantFrom("source.address", "a..b", "filter_state[x.y]", "x[", ""), cidr: fc.option(fc.array(fc.constantFrom("10.0.0.0/8", "::/0", "1.2.3.4/33", "zz"), { maxLength: 2 }), { nil: undefined }), prefix: fc.option(fc.string(), { nil: undefined }) },
+    { requiredKeys: ["path"] },
+  );
+  const rule = fc.record(
+    {
+      name: fc.constantFrom("r", ""),
+      match: fc.record({ path: pathMatch, methods: fc.array(fc.constantFrom("GET", "POST", "post"), { maxLength: 2 }), headers: fc.array(headerCond, { maxLength: 2 }), properties: fc.array(propCond, { maxLength: 2 }), models: fc.array(fc.constantFrom("m", ""), { maxLength: 2 }) }, { requiredKeys: [] }),
+      request: fc.record({ set: fc.dictionary(headerName, text, { maxKeys: 2 }), remove: fc.array(headerName, { maxLength: 2 }), rewritePathPrefix: fc.record({ prefix: fc.constantFrom("/v1/", "v1"), replacement: fc.constantFrom("/x/", "/y?z") }), authority: text }, { requiredKeys: [] }),
+      response: fc.record({ remove: fc.array(headerName, { maxLength: 2 }), append: fc.dictionary(headerName, text, { maxKeys: 1 }) }, { requiredKeys: [] }),
+      extra: fc.constant(1),
+    },
+    { requiredKeys: [] },
+  );
+  const bodyRouting = fc.record(
+    {
+      maxBodyBytes: fc.constantFrom(1, 0, 1024, 1.5, 70_000_000),
+      paths: fc.array(fc.constantFrom("/v1/x", "v1", "/a?b"), { maxLength: 2 }),
+      modelRewrites: fc.array(
+        fc.record({ matches: fc.array(fc.record({ model: fc.record({ value: fc.constantFrom("a", ""), type: fc.constantFrom("Exact", "Prefix") }, { requiredKeys: ["value"] }) }), { maxLength: 2 }), targets: fc.array(fc.record({ modelRewrite: fc.constantFrom("t", ""), weight: fc.constantFrom(1, 0, 1_000_000, 1_000_001, 2.5) }, { requiredKeys: ["modelRewrite"] }), { maxLength: 3 }) }, { requiredKeys: ["targets"] }),
+        { maxLength: 2 },
+      ),
+      adapters: fc.dictionary(fc.constantFrom("a", "b"), fc.constantFrom("base", "")),
+    },
+    { requiredKeys: [] },
+  );
+  it("never trap and match the schemas", async () => {
+    const { validate } = pluginConfigValidator(path.join(repoRoot, "schemas"));
+    let accepted = 0;
+    let refused = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.record({ rules: fc.array(rule, { maxLength: 3 }), bodyRouting }, { requiredKeys: [] }), async (config) => {
+        const host = await hostWith(config as ConfigInput);
+        expect(host.traps).toEqual([]);
+        const schemaOk = validate(config) === true;
+        if (schemaOk) accepted++;
+        else refused++;
+        expect(host.configured, JSON.stringify({ config, schema: validate.errors?.[0], plugin: host.logEntries().map((e) => e.message) })).toBe(schemaOk);
+        host.close();
+      }),
+      { numRuns: 300 },
+    );
+    // Both verdicts must be exercised for the comparison to mean anything.
+    expect(accepted).toBeGreaterThan(10);
+    expect(refused).toBeGreaterThan(10);
+  }, 300_000);
+});
+
