@@ -27,10 +27,21 @@ function macroTable(cells: MacroCell[]): string {
   const rows = cells
     .map((c) => {
       const s = c.summary;
-      return `<tr><td>${esc(c.workload)}</td><td>${esc(c.policy)}</td><td>${s.requests}</td><td>${n(s.ttftP50Ms)}</td><td>${n(s.ttftP90Ms)}</td><td>${n(s.e2eP50Ms)}</td><td>${n(s.e2eP90Ms)}</td><td>${n(s.throughputRps, 2)}</td><td>${n(s.outputTokensPerSec, 0)}</td><td>${n(c.prefixHitRate * 100)}%</td><td>${s.sheds}</td><td>${s.errors}</td><td>${esc(Object.entries(s.perServer).map(([k, v]) => `${k}:${v}`).join(" "))}</td></tr>`;
+      return `<tr><td>${esc(c.workload)}</td><td>${esc(c.policy)}</td><td>${s.requests}</td><td>${n(s.ttftP50Ms)}</td><td>${n(s.ttftP90Ms)}</td><td>${n(s.e2eP50Ms)}</td><td>${n(s.e2eP90Ms)}</td><td>${n(s.throughputRps, 2)}</td><td>${n(s.outputTokensPerSec, 0)}</td><td>${n(c.prefixHitRate * 100)}%</td><td>${s.sheds}</td><td>${s.errors}</td><td>${esc(Object.entries(s.perServer).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}:${v}`).join(" "))}</td></tr>`;
     })
     .join("\n");
   return `<table class="macro"><thead><tr><th>workload</th><th>policy</th><th>requests</th><th>TTFT p50 ms</th><th>TTFT p90 ms</th><th>e2e p50 ms</th><th>e2e p90 ms</th><th>req/s</th><th>out tok/s</th><th>prefix hit</th><th>sheds</th><th>errors</th><th>per server</th></tr></thead><tbody>${rows}</tbody></table>`;
+}
+
+/** Per request class (e.g. sheddable vs default), for cells with more than one class. */
+function classTable(cells: MacroCell[]): string {
+  const rows = cells.flatMap((c) => {
+    const classes = Object.entries(c.summary.perClass);
+    if (classes.length < 2) return [];
+    return classes.map(([name, k]) => `<tr><td>${esc(c.workload)}</td><td>${esc(c.policy)}</td><td>${esc(name)}</td><td>${k.ok}</td><td>${k.sheds}</td><td>${k.errors}</td><td>${n(k.ttftP90Ms)}</td></tr>`);
+  });
+  if (!rows.length) return "";
+  return `<h3>By request class</h3><table class="classes"><thead><tr><th>workload</th><th>policy</th><th>class</th><th>ok</th><th>sheds</th><th>errors</th><th>TTFT p90 ms</th></tr></thead><tbody>${rows.join("\n")}</tbody></table>`;
 }
 
 export function renderReport(r: BenchResults): string {
@@ -76,7 +87,7 @@ export function renderReport(r: BenchResults): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px auto;max-width:1100px;color:#222;padding:0 12px}
-h1{font-size:22px}h2{font-size:18px;margin-top:32px;border-bottom:1px solid #ddd}
+h1{font-size:22px}h2{font-size:18px;margin-top:32px;border-bottom:1px solid #ddd}h3{font-size:15px}
 table{border-collapse:collapse;margin:8px 0;font-size:13px}td,th{border:1px solid #ddd;padding:3px 7px;text-align:right}
 td:first-child,td:nth-child(2),th{text-align:left}thead th{background:#f4f4f4}
 .charts{display:flex;flex-wrap:wrap;gap:12px}.chart{background:#fff;border:1px solid #eee}
@@ -88,7 +99,7 @@ td:first-child,td:nth-child(2),th{text-align:left}thead th{background:#f4f4f4}
 ${r.notes.map((x) => `<p class="note">${esc(x)}</p>`).join("\n")}
 <h2>Environment</h2><table>${env}</table>
 <h2>Routing (macro)</h2>
-${r.macro.length ? macroTable(r.macro) : "<p>No macro results in this run.</p>"}
+${r.macro.length ? macroTable(r.macro) + classTable(r.macro) : "<p>No macro results in this run.</p>"}
 <div class="charts">${charts.join("\n")}</div>
 <h2>Micro benchmarks</h2>
 ${r.micro.length ? `<table><thead><tr><th>suite</th><th>case</th><th>baseline</th><th>ops/s</th><th>baseline ops/s</th><th>ratio</th><th>µs/op</th><th>notes</th></tr></thead><tbody>${microRows}</tbody></table><div class="charts">${microChart}</div>` : "<p>No micro results in this run.</p>"}

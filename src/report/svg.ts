@@ -42,7 +42,7 @@ export interface GroupedBars {
 
 /** A grouped vertical bar chart. NaN values draw no bar. */
 export function groupedBarChart(c: GroupedBars): string {
-  const W = c.width ?? 640;
+  const W = c.width ?? 530;
   const H = c.height ?? 300;
   const left = 56, right = 12, top = 34, bottom = 64;
   const plotW = W - left - right, plotH = H - top - bottom;
@@ -72,7 +72,7 @@ export function groupedBarChart(c: GroupedBars): string {
     parts.push(`<text x="${(left + ci * groupW + groupW / 2).toFixed(1)}" y="${top + plotH + 16}" text-anchor="middle" class="tick">${escapeXml(cat)}</text>`);
   });
   c.series.forEach((s, si) => {
-    const x = left + (si % 4) * 150;
+    const x = left + (si % 4) * 115;
     const y = H - 26 + Math.floor(si / 4) * 14;
     parts.push(`<rect x="${x}" y="${y - 9}" width="10" height="10" fill="${colour(si)}"/><text x="${x + 14}" y="${y}" class="legend">${escapeXml(s.name)}</text>`);
   });
@@ -92,7 +92,7 @@ export interface Lines {
 
 /** A line chart (e.g. a latency CDF). */
 export function lineChart(c: Lines): string {
-  const W = c.width ?? 640;
+  const W = c.width ?? 530;
   const H = c.height ?? 300;
   const left = 56, right = 12, top = 34, bottom = 64;
   const plotW = W - left - right, plotH = H - top - bottom;
@@ -118,7 +118,7 @@ export function lineChart(c: Lines): string {
       .map(([x, y], i) => `${i ? "L" : "M"}${(left + (plotW * x) / xMax).toFixed(1)},${(top + plotH - (plotH * Math.min(y, yMax)) / yMax).toFixed(1)}`)
       .join("");
     parts.push(`<path d="${d}" fill="none" stroke="${colour(si)}" stroke-width="2"><title>${escapeXml(s.name)}</title></path>`);
-    const x = left + (si % 4) * 150;
+    const x = left + (si % 4) * 115;
     const y = H - 12 + Math.floor(si / 4) * 14;
     parts.push(`<rect x="${x}" y="${y - 9}" width="10" height="10" fill="${colour(si)}"/><text x="${x + 14}" y="${y}" class="legend">${escapeXml(s.name)}</text>`);
   });
