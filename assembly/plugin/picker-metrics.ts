@@ -24,6 +24,7 @@ export class PickerMetrics {
   malformed: u32 = 0;
   feedErrors: u32 = 0;
   spoofedHeaders: u32 = 0;
+  fallbackServed: u32 = 0;
   ok: bool = true;
   private perEndpoint: Map<string, u32> = new Map<string, u32>();
 
@@ -48,6 +49,7 @@ export class PickerMetrics {
     this.malformed = this.def(MetricType.Counter, "malformed_inputs_total");
     this.feedErrors = this.def(MetricType.Counter, "feed_errors_total");
     this.spoofedHeaders = this.def(MetricType.Counter, "spoofed_headers_removed_total");
+    this.fallbackServed = this.def(MetricType.Counter, "fallback_served_total");
   }
 
   inc(id: u32): void {

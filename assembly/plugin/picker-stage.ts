@@ -453,6 +453,7 @@ export class PickerStage extends Stage {
     }
     let e = this.served(h, slot);
     if (e < 0) return;
+    if (h.rt.endpoints[e].key != slot.primaryKey) h.metrics.inc(h.metrics.fallbackServed);
     let codeBytes = getProperty(["response", "code"]);
     let code = codeBytes != null ? <i32>decodePropertyU64(codeBytes, 0) : 0;
     let failed = code == 0 || isFailureStatus(code);

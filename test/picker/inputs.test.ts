@@ -182,6 +182,7 @@ describe("served endpoint", () => {
     const health = Buffer.from(host.sharedData.get("", "wayroute.picker/wayroute/llm/health")!.value).toString("utf8");
     expect(health.startsWith(ADDRS[2] + "\t")).toBe(true);
     expect(steering(await host.request({}))).toBe(ADDRS[0]);
+    expect(metric(host, "wayroute_picker_llm_fallback_served_total")).toBe(3);
   });
 });
 

@@ -31,3 +31,13 @@ describe("max-score-picker", () => {
     expect(counts[1]).toBeGreaterThan(100);
   });
 });
+
+describe("max-score-picker edge cases", () => {
+  it("NaN scores rank last and never loop", () => {
+    let c = ctxOf([ep(0), ep(1), ep(2)]);
+    let out: i32[] = [];
+    new MaxScorePicker().pick(c, all(3), totals([NaN, 1, NaN]), 3, out);
+    expect(out[0]).toBe(1);
+    expect(out.length).toBe(3);
+  });
+});

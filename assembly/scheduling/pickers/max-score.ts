@@ -24,30 +24,43 @@ export class MaxScorePicker extends Picker {
   }
 }
 
-/** Appends best-scoring untaken candidates (random tie-break) until `out` has `max` entries. */
+/**
+ * Appends best-scoring untaken candidates (random tie-break) until `out` has `max` entries.
+ * Per pick: one pass for the best score and its tie count, one random draw, one pass to take
+ * the drawn tie. NaN scores rank lowest.
+ */
 export function appendByScore(
   ctx: SchedulingContext, cands: i32[], totals: Float64Array, max: i32, out: i32[], taken: StaticArray<bool>,
 ): void {
   let n = cands.length;
   while (out.length < max) {
-    let best = -1;
     let bestScore = -Infinity;
     let ties = 0;
     for (let k = 0; k < n; k++) {
       if (unchecked(taken[k])) continue;
       let s = unchecked(totals[k]);
-      if (best < 0 || s > bestScore) {
-        best = k;
+      if (s != s) s = -Infinity;
+      if (ties == 0 || s > bestScore) {
         bestScore = s;
         ties = 1;
       } else if (s == bestScore) {
         ties++;
-        if (ctx.rng.nextInt(ties) == 0) best = k;
       }
     }
-    if (best < 0) return;
-    unchecked((taken[best] = true));
-    out.push(unchecked(cands[best]));
+    if (ties == 0) return;
+    let r = ties > 1 ? ctx.rng.nextInt(ties) : 0;
+    for (let k = 0; k < n; k++) {
+      if (unchecked(taken[k])) continue;
+      let s = unchecked(totals[k]);
+      if (s != s) s = -Infinity;
+      if (s != bestScore) continue;
+      if (r == 0) {
+        unchecked((taken[k] = true));
+        out.push(unchecked(cands[k]));
+        break;
+      }
+      r--;
+    }
   }
 }
 
