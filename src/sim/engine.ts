@@ -81,6 +81,8 @@ export class SimEngine {
   private promptTokensTotal = 0;
   private generationTokensTotal = 0;
   private finished = 0;
+  /** Adapter load time to add to the next iteration. */
+  private loadMs = 0;
   refused = 0;
 
   constructor(readonly params: SimParams) {
@@ -184,8 +186,6 @@ export class SimEngine {
     return this.params.loraLoadMs;
   }
 
-  private loadMs = 0;
-
   private admit(): void {
     const p = this.params;
     for (let i = 0; i < this.waiting.length && this.running.length < p.maxBatch; ) {
@@ -217,6 +217,7 @@ export class SimEngine {
         r.prefillLeft -= n;
         budget -= n;
         prefilled += n;
+        if (r.prefillLeft === 0) this.kv.computed(r.hashes);
       }
     }
     const duration = p.decodeBaseMs + p.decodePerSeqMs * this.running.length + p.prefillMsPerToken * prefilled + this.loadMs;
@@ -258,13 +259,6 @@ export class SimEngine {
         r.job.sink.tokens(texts);
       }
     }
-  }
-
-  /** The full output text a request with this seed produces, for tests. */
-  static outputText(tokens: number, seed: number): string {
-    let s = "";
-    for (let i = 0; i < tokens; i++) s += tokenText(i, seed);
-    return s;
   }
 
   stats(): SimStats {

@@ -7,6 +7,11 @@
 export class KvCache {
   /** hash → reference count. Map iteration order is the LRU order (oldest first). */
   private readonly blocks = new Map<number, number>();
+  /**
+   * Blocks allocated but not prefilled yet. Like vLLM, a block is only reusable once computed: a
+   * request that arrives while another is still prefilling the same prefix computes it too.
+   */
+  private readonly computing = new Set<number>();
   /** Blocks held by at least one request (hashed ones with refcount > 0). */
   private pinned = 0;
   /** Unhashed blocks held privately by requests (partial prompt block, output tokens). */
@@ -27,11 +32,16 @@ export class KvCache {
     return this.used / this.capacity;
   }
 
-  /** Number of leading `hashes` present in the cache. */
+  /** Number of leading `hashes` present in the cache and already computed. */
   matched(hashes: readonly number[]): number {
     let n = 0;
-    while (n < hashes.length && this.blocks.has(hashes[n]!)) n++;
+    while (n < hashes.length && this.blocks.has(hashes[n]!) && !this.computing.has(hashes[n]!)) n++;
     return n;
+  }
+
+  /** Marks a request's blocks as computed (its prefill finished): later requests may reuse them. */
+  computed(hashes: readonly number[]): void {
+    for (const h of hashes) this.computing.delete(h);
   }
 
   /** Whether a request needing these hashed blocks plus `extra` private blocks fits now. */
@@ -58,6 +68,7 @@ export class KvCache {
       if (ref === undefined) {
         this.makeRoom(1);
         this.blocks.set(h, 1);
+        this.computing.add(h);
         this.pinned++;
       } else {
         this.blocks.delete(h);
@@ -76,8 +87,10 @@ export class KvCache {
       const ref = this.blocks.get(h);
       if (ref === undefined) continue;
       this.blocks.delete(h);
-      this.blocks.set(h, Math.max(0, ref - 1));
       if (ref === 1) this.pinned--;
+      // A block nobody finished computing (request cancelled mid-prefill) holds no KV: drop it.
+      if (ref === 1 && this.computing.has(h)) this.computing.delete(h);
+      else this.blocks.set(h, Math.max(0, ref - 1));
     }
     this.privateBlocks -= extra;
     for (const h of produced) {

@@ -118,6 +118,9 @@ describe("KV cache model", () => {
     expect(kv.fits([1, 2], 1)).toBe(true);
     expect(kv.acquire([1, 2], 1, 40, 16)).toBe(0);
     expect(kv.used).toBe(3);
+    // While the first request is still prefilling, its blocks are not reusable yet.
+    expect(kv.matched([1, 2])).toBe(0);
+    kv.computed([1, 2]);
     // A second request with the same first block shares it.
     expect(kv.acquire([1], 0, 16, 16)).toBe(1);
     expect(kv.used).toBe(3);
