@@ -126,6 +126,14 @@ export class PickerStage extends Stage {
       let c = this.configs[i];
       let h = new PoolHandle(new PoolRuntime(c), rootId != null ? rootId : "", this.vmToken);
       h.metrics.define();
+      // Independent random streams per worker: identical seeds would make every worker break
+      // ties (and sample) the same way, herding load onto the same endpoints.
+      h.rt.ctx.rng.reseed(getCurrentTimeNanoseconds() ^ (<u64>this.vmToken * 0x9e3779b97f4a7c15) ^ <u64>(i + 1));
+      // Without a configured locality, use the proxy's own (Envoy node locality).
+      if (c.localZone.length == 0 && c.localCluster.length == 0) {
+        let zone = getPropertyString(["node", "locality", "zone"]);
+        if (zone != null) h.rt.ctx.localZone = zone;
+      }
       this.pools.push(h);
       if (c.scrape.enabled) period = period == 0 ? c.scrape.intervalMs : min(period, c.scrape.intervalMs);
       let feed = c.feed;

@@ -368,3 +368,52 @@ describe("scrape lease", () => {
     expect(steering(await host.request({ worker: w }))?.split(",")[0]).toBe(ADDRS[2]);
   });
 });
+
+describe("pickers through the plugin", () => {
+  it("weighted-random and power-of-two pickers spread load in score order", async () => {
+    for (const type of ["weighted-random-picker", "power-of-two-picker"]) {
+      const pool = new FakePool(ADDRS);
+      pool.set(ADDRS[0], { waiting: 0, kv: 0 });
+      pool.set(ADDRS[1], { waiting: 3, kv: 0.5 }); // total 0.25 + 0.5 = 0.75
+      pool.set(ADDRS[2], { waiting: 4, kv: 0.9 }); // total 0 + 0.1 = 0.1 (endpoint 0: 2)
+      const host = await pickerHost(
+        poolConfig({ steering: { maxEndpoints: 1 }, profile: { scorers: [{ type: "queue-scorer", weight: 1 }, { type: "kv-cache-utilization-scorer", weight: 1 }], picker: { type } } }),
+        pool,
+      );
+      await scrapeRound(host);
+      const counts = new Map<string, number>();
+      for (let i = 0; i < 60; i++) {
+        const s = steering(await host.request({}))!;
+        counts.set(s, (counts.get(s) ?? 0) + 1);
+      }
+      const [c0, c1, c2] = ADDRS.map((a) => counts.get(a) ?? 0);
+      expect(c0, type).toBeGreaterThan(c1);
+      expect(c1, type).toBeGreaterThan(0);
+      // Power of two never picks the worst (it loses every pairing); weighted random rarely does.
+      if (type === "power-of-two-picker") expect(c2, type).toBe(0);
+      else expect(c2, type).toBeLessThan(c1);
+    }
+  });
+
+  it("the locality defaults to the proxy's node locality", async () => {
+    const pool = new FakePool(ADDRS);
+    const host = await (await import("../../src/host/index.js")).ProxyWasmHost.create({
+      module: await (await import("./helpers.js")).pluginModule(),
+      rootId: "wayroute",
+      properties: { node: { id: "n", cluster: "c", metadata: {}, locality: { zone: "b" } } },
+      pluginConfig: {
+        pools: [{
+          name: "llm",
+          endpoints: [{ address: ADDRS[0], zone: "a" }, { address: ADDRS[1], zone: "b" }, { address: ADDRS[2], zone: "a" }],
+          scrape: { engine: "vllm", cluster: "pool" },
+          steering: { maxEndpoints: 1 },
+          profile: { filters: [{ type: "locality-filter" }] },
+        }],
+      },
+      clusters: { pool: pool.handler },
+    });
+    pool.set(ADDRS[1], { waiting: 4 });
+    await scrapeRound(host);
+    expect(steering(await host.request({}))).toBe(ADDRS[1]);
+  });
+});
