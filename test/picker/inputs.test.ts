@@ -161,6 +161,7 @@ describe("endpoint feed", () => {
       { numRuns: FUZZ_RUNS },
     );
     expect(host.traps).toEqual([]);
+    expect(metric(host, "wayroute_picker_llm_feed_errors_total") + metric(host, "wayroute_picker_llm_malformed_inputs_total")).toBeGreaterThan(0);
   });
 });
 
