@@ -45,7 +45,7 @@ export class Endpoint {
   cluster: string = "";
   network: string = "";
   engine: i32 = Engine.Auto;
-  /** Static weight (route mode subsets, weighted pickers); > 0. */
+  /** Static weight (> 0): multiplies the score in the weighted-random picker (subsets, canaries). */
   weight: f64 = 1.0;
   /** Route mode: backend name written to the route header when this endpoint is picked. */
   backend: string = "";

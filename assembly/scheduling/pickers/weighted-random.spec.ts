@@ -31,3 +31,21 @@ describe("weighted-random-picker", () => {
     expect(out[0]).not.toBe(out[1]);
   });
 });
+
+describe("weighted-random-picker endpoint weights", () => {
+  it("the weight label multiplies the score", () => {
+    let eps = [ep(0), ep(1)];
+    eps[1].weight = 4;
+    let c = ctxOf(eps);
+    let p = new WeightedRandomPicker();
+    let counts = [0, 0];
+    let out: i32[] = [];
+    for (let i = 0; i < 1000; i++) {
+      p.pick(c, all(2), totals([1, 1]), 1, out);
+      counts[out[0]]++;
+    }
+    // Expect ~200 vs ~800.
+    expect(counts[1]).toBeGreaterThan(650);
+    expect(counts[0]).toBeGreaterThan(100);
+  });
+});

@@ -1,6 +1,7 @@
 // weighted-random-picker (GIE): random pick with probability proportional to the total score,
 // by A-Res weighted reservoir sampling (key = u^(1/w), largest keys win). Zero scores are never
-// picked unless every score is zero; then the pick is uniform.
+// picked unless every score is zero; then the pick is uniform. The endpoint's static `weight`
+// label multiplies its score (route-mode subsets of different sizes, canaries).
 import { ConfigReader, ConfigNode } from "../../config/reader";
 import { SchedulingContext } from "../context";
 import { Picker } from "../plugin";
@@ -22,7 +23,7 @@ export class WeightedRandomPicker extends Picker {
     let anyPositive = false;
     for (let k = 0; k < n; k++) if (unchecked(totals[k]) > 0) anyPositive = true;
     for (let k = 0; k < n; k++) {
-      let w = unchecked(totals[k]);
+      let w = unchecked(totals[k]) * ctx.ep(unchecked(cands[k])).weight;
       let u = ctx.rng.nextF64();
       if (u == 0) u = 1e-12;
       // -1 marks "not eligible" so zero-weight candidates come last (and only as fallbacks).
