@@ -417,3 +417,65 @@ describe("pickers through the plugin", () => {
     expect(steering(await host.request({}))).toBe(ADDRS[1]);
   });
 });
+
+describe("examples end to end", () => {
+  it("waypoint route mode: per-backend scrape clusters, locality, backend header + route cache", async () => {
+    const { readFileSync } = await import("node:fs");
+    const { ProxyWasmHost } = await import("../../src/host/index.js");
+    const { pluginModule, vllmMetrics } = await import("./helpers.js");
+    const { repoRoot } = await import("../build/wasm-files.js");
+    const cfg = JSON.parse(readFileSync(`${repoRoot}/examples/configs/waypoint-route-mode.json`, "utf8"));
+    const loads: Record<string, number> = { "qwen-0": 4, "qwen-1": 1, "qwen-2": 0, "qwen-3": 0 };
+    const clusters: Record<string, (r: { cluster: string }) => { status: number; body: string }> = {};
+    const scraped: string[] = [];
+    for (const b of Object.keys(loads)) {
+      clusters[`outbound|8000||${b}.llm.svc.cluster.local`] = (r) => {
+        scraped.push(r.cluster);
+        return { status: 200, body: vllmMetrics({ waiting: loads[b] }) };
+      };
+    }
+    const host = await ProxyWasmHost.create({ module: await pluginModule(), rootId: "wayroute", pluginConfig: cfg, clusters, workers: 2 });
+    expect(host.configured).toBe(true);
+    await host.advance(120);
+    await host.settle();
+    await host.advance(120);
+    await host.settle();
+    expect(new Set(scraped).size).toBe(4);
+    const r = await host.request({ headers: { ":authority": "qwen.llm.svc.cluster.local", "x-wayroute-backend": "qwen-3" } });
+    // Local zone eu-west1-b holds qwen-0 and qwen-1; qwen-1 is less loaded. The spoofed value is gone.
+    expect(r.request!.headers.get("x-wayroute-backend")).toBe("qwen-1");
+    expect(r.clearRouteCacheCount).toBe(1);
+    // Local zone saturated (queue >= 5): spill over to the other zones.
+    loads["qwen-0"] = 6;
+    loads["qwen-1"] = 7;
+    await host.advance(120);
+    await host.settle();
+    await host.advance(120);
+    await host.settle();
+    const s = await host.request({ headers: { ":authority": "qwen.llm.svc.cluster.local" } });
+    expect(["qwen-2", "qwen-3"]).toContain(s.request!.headers.get("x-wayroute-backend"));
+    expect(host.traps).toEqual([]);
+  });
+});
+
+describe("gie-default example", () => {
+  it("endpoint mode with the GIE default profile over three scraped vLLM servers", async () => {
+    const { readFileSync } = await import("node:fs");
+    const { ProxyWasmHost } = await import("../../src/host/index.js");
+    const { pluginModule } = await import("./helpers.js");
+    const { repoRoot } = await import("../build/wasm-files.js");
+    const cfg = JSON.parse(readFileSync(`${repoRoot}/examples/configs/gie-default.json`, "utf8"));
+    const addrs = ["10.0.1.10:8000", "10.0.1.11:8000", "10.0.1.12:8000"];
+    const pool = new FakePool(addrs);
+    pool.set(addrs[0], { waiting: 3, kv: 0.6 });
+    pool.set(addrs[1], { waiting: 1, kv: 0.2 });
+    pool.set(addrs[2], { waiting: 2, kv: 0.1 });
+    const host = await ProxyWasmHost.create({ module: await pluginModule(), rootId: "wayroute", pluginConfig: cfg, clusters: { "llama-3-8b-pool": pool.handler } });
+    await scrapeRound(host);
+    const r = await host.request({ headers: { ":path": "/v1/chat/completions" } });
+    // queue: 0, 1, 0.5; kv: 0.4, 0.8, 0.9 → totals 0.8, 3.6, 2.8 (weights 2 and 2).
+    expect(steering(r)).toBe(`${addrs[1]},${addrs[2]}`);
+    const other = await host.request({ headers: { ":path": "/healthz" } });
+    expect(steering(other)).toBeUndefined();
+  });
+});
