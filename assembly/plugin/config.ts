@@ -1,4 +1,5 @@
-// The whole plugin config: `logLevel` plus one key per registered section (sections.ts).
+// The whole plugin config: `logLevel`, `holdHeadersForBody`, plus one key per registered section
+// (sections.ts).
 // Parsing is all-or-nothing: the first problem refuses the config and is reported as
 // `<JSON path>: <what is wrong>`; the root keeps its previous config in that case.
 
@@ -11,6 +12,13 @@ import { Stage } from "./stage";
 
 export class PluginConfig {
   logLevel: LogLevel = LogLevel.Info;
+  /**
+   * The host keeps request headers writable while the plugin reads the body: Envoy 1.35+ with
+   * `allow_on_headers_stop_iteration: true` on the Wasm filter's PluginConfig. Then a stage may
+   * return StopIteration from request headers and still set request headers from a body
+   * callback. Streams copy it (StreamState.holdHeadersForBody); stages read it there.
+   */
+  holdHeadersForBody: bool = false;
   /** Stages of the sections present in the config, in registry order. */
   stages: Stage[] = [];
 
@@ -33,9 +41,9 @@ export class ConfigOutcome {
   ) {}
 }
 
-/** Top-level keys accepted: logLevel and every registered section. */
+/** Top-level keys accepted: logLevel, holdHeadersForBody and every registered section. */
 function allowedKeys(): string[] {
-  const keys = ["logLevel"];
+  const keys = ["logLevel", "holdHeadersForBody"];
   for (let i = 0; i < SECTIONS.length; i++) keys.push(unchecked(SECTIONS[i]).key);
   return keys;
 }
@@ -66,6 +74,7 @@ export function parsePluginConfig(bytes: ArrayBuffer): ConfigOutcome {
     return new ConfigOutcome(null, r.error);
   }
   config.logLevel = parseLogLevel(r.optEnum(root, "logLevel", LOG_LEVEL_NAMES, "info"));
+  config.holdHeadersForBody = r.optBool(root, "holdHeadersForBody", false);
 
   for (let i = 0; i < SECTIONS.length && r.ok; i++) {
     const section = unchecked(SECTIONS[i]);

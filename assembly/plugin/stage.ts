@@ -19,10 +19,24 @@ export class StreamState {
   replied: bool = false;
   /** One slot per stage (index = Stage.index); null until the stage stores something. */
   slots: Array<StageSlot | null>;
+  /**
+   * True from the request-headers callback that returned StopIteration in hold mode (see
+   * holdHeadersForBody) until a request-body callback returns Continue: the host still holds
+   * the request headers, so every stage may change them in this callback. Set by the stream
+   * from what the stages returned, never by probing the host.
+   */
+  requestHeadersHeld: bool = false;
 
   constructor(
     public readonly contextId: u32,
     stageCount: i32,
+    /**
+     * The config's `holdHeadersForBody`: the host (Envoy 1.35+ with
+     * `allow_on_headers_stop_iteration: true`) keeps StopIteration from request headers, so a
+     * stage can read the whole body and still set request headers and clear the route cache.
+     * False: request headers are final once their callback returns.
+     */
+    public readonly holdHeadersForBody: bool = false,
   ) {
     this.slots = new Array<StageSlot | null>(stageCount);
   }

@@ -32,7 +32,7 @@ export class PluginStream extends HttpContext {
     const config: PluginConfig | null = root.config;
     const stages = config != null ? config.stages : NO_STAGES;
     this.stages = stages;
-    this.state = new StreamState(contextId, stages.length);
+    this.state = new StreamState(contextId, stages.length, config != null && config.holdHeadersForBody);
   }
 
   onRequestHeaders(headerCount: u32, endOfStream: bool): FilterHeadersStatus {
@@ -48,6 +48,10 @@ export class PluginStream extends HttpContext {
       const status = unchecked(stages[i]).onRequestHeaders(state, endOfStream);
       if (result == FilterHeadersStatus.Continue) result = status;
     }
+    // Hold mode: StopIteration keeps the headers (writable) while the body comes. With end of
+    // stream there is no body to release them, so that case is not "held" for the stages.
+    state.requestHeadersHeld = state.holdHeadersForBody && !endOfStream && !state.replied &&
+      result == FilterHeadersStatus.StopIteration;
     return result;
   }
 
@@ -59,6 +63,8 @@ export class PluginStream extends HttpContext {
       const status = unchecked(stages[i]).onRequestBody(state, bodySize, endOfStream);
       if (result == FilterDataStatus.Continue) result = status;
     }
+    // A body Continue lets held request headers go upstream: from now on they are final.
+    if (result == FilterDataStatus.Continue) state.requestHeadersHeld = false;
     return result;
   }
 

@@ -3,18 +3,26 @@
 // the scanned body to later stages (the endpoint picker reads it through bodyRoutingSlotOf).
 //
 // Envoy constraint that shapes this file (proxy-wasm ABI 0.2.1, proxy-wasm-cpp-host
-// `convertVmCallResultToFilterHeadersStatus`): a header StopIteration becomes
+// `convertVmCallResultToFilterHeadersStatus`): by default a header StopIteration becomes
 // StopAllIterationAndWatermark, so the body callbacks never run while the headers are held,
-// and once the headers are continued Envoy no longer lets the plugin change them. So:
+// and once the headers are continued Envoy no longer lets the plugin change them. So, by
+// default (`holdHeadersForBody` false):
 //   headers: strip client-supplied model headers, decide (checkRequest), drop content-length
 //            when the body may be rewritten (Envoy then re-frames the body), return Continue;
 //   body:    buffer (StopIterationAndBuffer) until end of stream, scan, choose the model,
 //            replace the body bytes; then TRY to set the model headers and clear the route
 //            cache: on stock Envoy the header map is gone (the attempt is counted in
-//            wayroute_body_routing_headers_unavailable_total); a host that keeps request
-//            headers writable during the body (proxy-wasm ABI 0.3 direction) gets them.
+//            wayroute_body_routing_headers_unavailable_total).
+// Hold mode (`holdHeadersForBody` true: Envoy 1.35+ with `allow_on_headers_stop_iteration`
+// on the Wasm filter's PluginConfig, which keeps StopIteration as StopIteration):
+//   headers: strip, decide; when the body will be read return StopIteration: Envoy holds the
+//            headers (still writable) and delivers the body;
+//   body:    buffer until end of stream, scan, rewrite; set the model headers, set
+//            content-length to the new body length, run the body-phase rules, clear the route
+//            cache, return Continue, which releases headers and body together.
 // Anything that stops routing (too large, encoded, not JSON, invalid, no model) lets the
-// request through unchanged and counts it in `wayroute_body_routing_skipped_<reason>_total`.
+// request through unchanged (in hold mode: releases the headers with Continue) and counts it
+// in `wayroute_body_routing_skipped_<reason>_total`.
 
 import {
   BufferType,
@@ -59,6 +67,20 @@ export class BodyRoutingSlot extends StageSlot {
   model: string = "";
   /** Whether the host accepted the model headers (false on stock Envoy, see above). */
   headersSet: bool = false;
+  /** The request declared a content-length (hold mode keeps it and fixes it after a rewrite). */
+  hadContentLength: bool = false;
+}
+
+/**
+ * True when this stream's request headers are held for the body: hold mode, and bodyRouting is
+ * reading the body (it returned StopIteration from the headers). A later stage can then leave
+ * its header-time decision to the body callback, where the headers are still writable (see
+ * StreamState.requestHeadersHeld for "writable in this callback").
+ */
+export function headersHeldForBody(stream: StreamState): bool {
+  if (!stream.holdHeadersForBody) return false;
+  const slot = bodyRoutingSlotOf(stream);
+  return slot != null && slot.reading;
 }
 
 /**
@@ -173,12 +195,13 @@ export class BodyRoutingStage extends Stage {
     stream.slots[this.index] = slot;
     this.stripClientHeaders(stream);
     const path = getHeader(MapType.HttpRequestHeaders, ":path");
+    const declaredLength = getHeader(MapType.HttpRequestHeaders, "content-length");
     const reason = checkRequest(
       this.cfg,
       path == null ? "" : path,
       getHeader(MapType.HttpRequestHeaders, "content-type"),
       getHeader(MapType.HttpRequestHeaders, "content-encoding"),
-      parseContentLength(getHeader(MapType.HttpRequestHeaders, "content-length")),
+      parseContentLength(declaredLength),
       !endOfStream,
     );
     if (reason != SkipReason.None) {
@@ -186,6 +209,12 @@ export class BodyRoutingStage extends Stage {
       return FilterHeadersStatus.Continue;
     }
     slot.reading = true;
+    slot.hadContentLength = declaredLength != null;
+    if (stream.holdHeadersForBody) {
+      // The host keeps StopIteration (allow_on_headers_stop_iteration): the headers wait,
+      // writable, while the body comes; content-length is corrected once the body is final.
+      return FilterHeadersStatus.StopIteration;
+    }
     // The body can only be changed after these headers are gone upstream, so a length-changing
     // rewrite needs the framing header dropped now.
     if (this.cfg.rewriteBody && this.cfg.rewrites.length > 0) {
@@ -223,10 +252,16 @@ export class BodyRoutingStage extends Stage {
     if (result.bodyChanged) {
       setBufferBytes(BufferType.HttpRequestBody, 0, bodySize, result.body.toArrayBuffer());
     }
-    // Best effort: Envoy refuses request-header writes once the headers were continued.
+    // Hold mode: the headers are still Envoy's to forward, so these writes land. Otherwise best
+    // effort: Envoy refuses request-header writes once the headers were continued.
     let headersOk = true;
     for (let i = 0, n = result.headerNames.length; i < n && headersOk; i++) {
       headersOk = replaceHeader(MapType.HttpRequestHeaders, unchecked(result.headerNames[i]), unchecked(result.headerValues[i])) == Status.Ok;
+    }
+    if (stream.holdHeadersForBody && result.bodyChanged && slot.hadContentLength) {
+      // Envoy forwards the declared length as is: it must match the rewritten body.
+      const length = result.body.length;
+      headersOk = replaceHeader(MapType.HttpRequestHeaders, "content-length", length.toString()) == Status.Ok && headersOk;
     }
     slot.headersSet = headersOk;
     if (this.metricsOk) {

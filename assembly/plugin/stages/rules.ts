@@ -2,6 +2,12 @@
 // applies its edits; rules that need the model run later, when the bodyRouting stage has read
 // the body (it calls runBodyPhaseRules); response edits are rendered at request time and
 // applied to the response headers.
+//
+// Body-phase request edits: by default the request headers are already upstream when the body
+// is read, so those writes are refused (response edits still apply). In hold mode
+// (`holdHeadersForBody`, see body-routing.ts) bodyRouting keeps the headers with StopIteration,
+// so the body phase re-reads the live request headers (which now include the model headers
+// and lack the stripped client ones), and its edits and clear_route_cache take effect.
 
 import {
   FilterHeadersStatus,
@@ -63,7 +69,7 @@ function applyOps(map: MapType, ops: HeaderOp[], slot: RulesSlot | null): bool {
  * Applies a request outcome (headers, path, authority), keeps its response edits, and clears
  * the route cache when the request changed. In the body phase on stock Envoy the request
  * headers are no longer writable (see body-routing.ts): those writes fail, response edits
- * still apply.
+ * still apply. In hold mode they are writable and the route cache is cleared.
  */
 function applyRequestOutcome(out: RuleOutcome, slot: RulesSlot): void {
   let ok = applyOps(MapType.HttpRequestHeaders, out.ops, slot);
@@ -89,8 +95,7 @@ export class RulesStage extends Stage {
     if (this.rules.length == 0) return FilterHeadersStatus.Continue;
     const slot = new RulesSlot(this);
     stream.slots[this.index] = slot;
-    const pairs = getHeaderMapPairs(MapType.HttpRequestHeaders);
-    for (let i = 0, n = pairs.length; i < n; i++) slot.headers.add(unchecked(pairs[i]).key, unchecked(pairs[i]).value);
+    readRequestHeaders(slot.headers);
     outcome.reset();
     evaluateRules(this.rules, RulePhase.Headers, slot.headers, hostProperties, null, outcome);
     applyRequestOutcome(outcome, slot);
@@ -98,9 +103,12 @@ export class RulesStage extends Stage {
     return FilterHeadersStatus.Continue;
   }
 
-  runBodyPhase(slot: RulesSlot, model: string | null): void {
+  runBodyPhase(slot: RulesSlot, model: string | null, liveHeaders: bool = false): void {
     if (slot.bodyPhaseDone) return;
     slot.bodyPhaseDone = true;
+    // Hold mode: the header map is still the host's to forward, and later stages changed it
+    // (model headers set, client steering headers stripped): match on what goes upstream.
+    if (liveHeaders) readRequestHeaders(slot.headers);
     outcome.reset();
     evaluateRules(this.rules, RulePhase.Body, slot.headers, hostProperties, model, outcome);
     applyRequestOutcome(outcome, slot);
@@ -111,6 +119,13 @@ export class RulesStage extends Stage {
     if (slot instanceof RulesSlot) applyOps(MapType.HttpResponseHeaders, (<RulesSlot>slot).responseOps, null);
     return FilterHeadersStatus.Continue;
   }
+}
+
+/** Replaces `view` with the request headers as the host holds them now. */
+function readRequestHeaders(view: HeaderList): void {
+  const pairs = getHeaderMapPairs(MapType.HttpRequestHeaders);
+  view.clear();
+  for (let i = 0, n = pairs.length; i < n; i++) view.add(unchecked(pairs[i]).key, unchecked(pairs[i]).value);
 }
 
 /** The rules stage's slot on this stream, or null when there is no `rules` section. */
@@ -125,12 +140,14 @@ export function rulesSlotOf(stream: StreamState): RulesSlot | null {
 
 /**
  * Runs the rules that need the model (called by the bodyRouting stage once it knows the model,
- * or knows there is none). No-op without a `rules` section or when already run.
+ * or knows there is none). No-op without a `rules` section or when already run. In hold mode
+ * the request headers are readable here (headers callback, or held for the body), so the
+ * rules see them as they are now; otherwise the view kept from the headers callback is used.
  */
 export function runBodyPhaseRules(stream: StreamState, model: string | null): void {
   const slot = rulesSlotOf(stream);
   if (slot == null || slot.bodyPhaseDone) return;
-  slot.stage.runBodyPhase(slot, model);
+  slot.stage.runBodyPhase(slot, model, stream.holdHeadersForBody);
 }
 
 export class RulesSection extends ConfigSection {
