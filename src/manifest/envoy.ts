@@ -4,7 +4,9 @@
  * router, and an upstream cluster whose load balancing policy is
  * `envoy.load_balancing_policies.override_host`, reading `x-gateway-destination-endpoint`
  * (an `ip:port[,ip:port…]` list; later entries serve retries) with a fallback policy for
- * requests the plugin did not steer.
+ * requests the plugin did not steer. When the plugin config sets `holdHeadersForBody`, the
+ * filter's PluginConfig gets `allow_on_headers_stop_iteration: true` (Envoy 1.35+), which the
+ * plugin then relies on to read the body before the request headers leave.
  */
 import { ManifestError } from "./errors.js";
 
@@ -53,6 +55,14 @@ export function parseEndpoint(text: string): { address: string; port: number } {
     throw new ManifestError("E_BAD_OPTION", `endpoint '${text}' is not ip:port (override_host matches endpoint IP addresses, not names)`);
   }
   return { address: m[1] ?? m[2], port };
+}
+
+/**
+ * Whether the plugin config asks the host to keep request headers writable during the body
+ * (`holdHeadersForBody: true`), which needs Envoy's `allow_on_headers_stop_iteration`.
+ */
+export function pluginHoldsHeaders(config: Record<string, unknown> | undefined): boolean {
+  return config?.holdHeadersForBody === true;
 }
 
 function typed(type: string, body: Record<string, unknown> = {}) {
@@ -123,6 +133,8 @@ export function buildEnvoyConfig(o: EnvoyConfigOptions): Record<string, unknown>
   }
   const failure =
     o.failStrategy === "FAIL_RELOAD" ? { failure_policy: "FAIL_RELOAD" } : { fail_open: o.failStrategy === "FAIL_OPEN" };
+  // The plugin's hold mode and this Envoy knob go together: without it a held request hangs.
+  const holdHeaders = pluginHoldsHeaders(o.pluginConfig) ? { allow_on_headers_stop_iteration: true } : {};
   const wasmFilter = {
     name: "envoy.filters.http.wasm",
     typed_config: typed("envoy.extensions.filters.http.wasm.v3.Wasm", {
@@ -136,6 +148,7 @@ export function buildEnvoyConfig(o: EnvoyConfigOptions): Record<string, unknown>
         },
         configuration: typed("google.protobuf.StringValue", { value: JSON.stringify(o.pluginConfig) }),
         ...failure,
+        ...holdHeaders,
       },
     }),
   };

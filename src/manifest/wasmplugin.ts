@@ -1,6 +1,7 @@
 /** Builds the Istio `WasmPlugin` (extensions.istio.io/v1alpha1) that attaches wayroute to a waypoint. */
 import { assertDnsLabel, assertDnsSubdomain } from "./k8s-names.js";
 import { ManifestError } from "./errors.js";
+import { pluginHoldsHeaders } from "./envoy.js";
 
 /** Where the module comes from, and the checksum Istio verifies. */
 export interface PluginSource {
@@ -51,6 +52,12 @@ export function buildWasmPlugin(o: WasmPluginOptions): Record<string, unknown> {
     ...o.targets.gateways.map((name) => ({ group: "gateway.networking.k8s.io", kind: "Gateway", name })),
     ...o.targets.services.map((name) => ({ group: "", kind: "Service", name })),
   ];
+  if (pluginHoldsHeaders(o.pluginConfig)) {
+    throw new ManifestError(
+      "E_BAD_CONFIG",
+      "holdHeadersForBody: true needs Envoy's allow_on_headers_stop_iteration on the Wasm filter, which an Istio WasmPlugin cannot set (requests would hang); remove it, or use endpoint mode (--mode endpoint) with a standalone Envoy 1.35+",
+    );
+  }
   if (targetRefs.length === 0) {
     throw new ManifestError("E_BAD_OPTION", "the WasmPlugin needs a target: --waypoint <gateway> or --target-service <name> (waypoints ignore selector)");
   }

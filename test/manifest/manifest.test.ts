@@ -211,6 +211,22 @@ describe("endpoint mode Envoy config", () => {
     expect(cluster.load_assignment.endpoints[0].lb_endpoints.map((e: any) => e.endpoint.address.socket_address.address)).toEqual(["10.1.0.1", "fd00::2"]);
   });
 
+  it("holdHeadersForBody sets allow_on_headers_stop_iteration on the Wasm filter's PluginConfig, and only then", async () => {
+    const hold = join(dir, "hold.json");
+    await writeFile(hold, JSON.stringify({ holdHeadersForBody: true, bodyRouting: {} }));
+    const r = await runCli(["manifest", "--mode", "endpoint", "--config", hold, "--endpoints", "10.1.0.1:8000"]);
+    expect(r.code, r.stderr).toBe(0);
+    const wasmConfig = (yaml: string) => docsOf(yaml)[0].static_resources.listeners[0].filter_chains[0].filters[0].typed_config.http_filters[0].typed_config.config;
+    const config = wasmConfig(r.stdout);
+    expect(config.allow_on_headers_stop_iteration).toBe(true);
+    expect(JSON.parse(config.configuration.value).holdHeadersForBody).toBe(true);
+    const plain = join(dir, "no-hold.json");
+    await writeFile(plain, JSON.stringify({ holdHeadersForBody: false, bodyRouting: {} }));
+    const r2 = await runCli(["manifest", "--mode", "endpoint", "--config", plain, "--endpoints", "10.1.0.1:8000"]);
+    expect(r2.code, r2.stderr).toBe(0);
+    expect(wasmConfig(r2.stdout)).not.toHaveProperty("allow_on_headers_stop_iteration");
+  });
+
   it("rejects endpoints that are not ip:port", async () => {
     const r = await runCli(["manifest", "--mode", "endpoint", "--endpoints", "vllm-0.vllm:8000"]);
     expect(r.code).toBe(1);
@@ -237,6 +253,12 @@ describe("bad input: one line, non-zero exit, nothing written", () => {
     const cfg2 = join(dir, "bad-config2.json");
     await writeFile(cfg2, JSON.stringify({ logLevel: "info", colour: "red" }));
     await expectFailure([...route, "--image", IMAGE, "--config", cfg2], /\$\.colour is not allowed here/);
+  });
+
+  it("holdHeadersForBody for an Istio WasmPlugin (it cannot set allow_on_headers_stop_iteration)", async () => {
+    const cfg = join(dir, "hold-istio.json");
+    await writeFile(cfg, JSON.stringify({ holdHeadersForBody: true, bodyRouting: {} }));
+    await expectFailure([...route, "--image", IMAGE, "--config", cfg], /holdHeadersForBody: true needs Envoy's allow_on_headers_stop_iteration .* an Istio WasmPlugin cannot set/);
   });
 
   it("a config that does not parse", async () => {
