@@ -234,6 +234,58 @@ describe("pools config", () => {
     }
   });
 
+  it("random pool configs never trap the VM; accepted ones are schema-valid", async () => {
+    const module = await pluginModule();
+    const endpoint = fc.record(
+      {
+        address: fc.oneof(fc.ipV4().map((ip) => `${ip}:${8000}`), fc.ipV6().map((ip) => `[${ip}]:80`), fc.string({ maxLength: 12 })),
+        zone: fc.string({ maxLength: 4 }),
+        weight: fc.oneof(fc.double({ noNaN: true }), fc.integer()),
+        backend: fc.string({ maxLength: 6 }),
+        engine: fc.constantFrom("vllm", "sglang", "tgi", "auto"),
+      },
+      { requiredKeys: [] },
+    );
+    const pool = fc.record(
+      {
+        name: fc.string({ maxLength: 6 }),
+        endpoints: fc.array(endpoint, { maxLength: 4 }),
+        steering: fc.record({ mode: fc.constantFrom("endpoint", "route", "x"), maxEndpoints: fc.integer({ min: -1, max: 10 }) }, { requiredKeys: [] }),
+        failureMode: fc.constantFrom("FailOpen", "FailClose", "open"),
+        profile: fc.record(
+          {
+            scorers: fc.array(fc.record({ type: fc.constantFrom("queue-scorer", "prefix-cache-scorer", "nope"), weight: fc.double({ noNaN: true, min: -5, max: 200 }) }, { requiredKeys: ["type"] }), { maxLength: 3 }),
+            picker: fc.record({ type: fc.constantFrom("max-score-picker", "power-of-two-picker", "x") }),
+          },
+          { requiredKeys: [] },
+        ),
+        saturation: fc.record({ kvCacheUtilThreshold: fc.double({ noNaN: true, min: -1, max: 2 }) }, { requiredKeys: [] }),
+      },
+      { requiredKeys: [] },
+    );
+    let accepted = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(pool, { maxLength: 2 }), async (pools) => {
+        const host = await ProxyWasmHost.create({ module, pluginConfig: { pools } });
+        if (host.configured) accepted++;
+        expect(host.traps).toEqual([]);
+        const valid = validate(pools) as boolean;
+        if (host.configured) expect(valid, JSON.stringify(pools)).toBe(true);
+        // The other direction, minus the plugin-only uniqueness checks.
+        const names = pools.map((p) => p.name);
+        const unique = new Set(names).size === names.length &&
+          pools.every((p) => {
+            const keys = (p.endpoints ?? []).map((e) => (p.steering?.mode === "route" ? e.address || e.backend : e.address));
+            return new Set(keys).size === keys.length;
+          });
+        if (valid && unique) expect(host.configured, JSON.stringify(pools)).toBe(true);
+        host.close();
+      }),
+      { numRuns: 300 },
+    );
+    expect(accepted).toBeGreaterThan(10);
+  });
+
   it("refuses an invalid address naming its path", async () => {
     const host = await ProxyWasmHost.create({
       module: await pluginModule(),
