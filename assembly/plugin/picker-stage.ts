@@ -41,7 +41,12 @@ import { logWarn, logInfo } from "./log";
 const MAX_PICKER_BODY: usize = 8 << 20;
 const ORCA_HEADER = "endpoint-load-metrics";
 const MODEL_HEADER = "x-gateway-model-name";
-const EMPTY = new ArrayBuffer(0);
+/**
+ * This VM's token for the scrape lease, taken once per VM (not per config): after a
+ * reconfigure the new stage keeps holding the lease instead of waiting for its own old one to
+ * lapse, which would leave every endpoint's metrics stale for up to `leaseMs`.
+ */
+let VM_TOKEN: u32 = 0;
 
 class PickerSlot extends StageSlot {
   pool: i32 = -1;
@@ -113,13 +118,14 @@ export class PickerStage extends Stage {
   onActivate(): void {
     // A VM-unique token for the scrape lease: a shared counter every VM increments once.
     let key = "wayroute.picker/vmseq";
-    for (let attempt = 0; attempt < 32 && this.vmToken == 0; attempt++) {
+    for (let attempt = 0; attempt < 32 && VM_TOKEN == 0; attempt++) {
       let cur = getSharedData(key);
       let next: u32 = cur != null && cur.value.byteLength == 4 ? load<u32>(changetype<usize>(cur.value)) + 1 : 1;
       let b = new ArrayBuffer(4);
       store<u32>(changetype<usize>(b), next);
-      if (setSharedData(key, b, cur != null ? cur.cas : 0) == Status.Ok) this.vmToken = next;
+      if (setSharedData(key, b, cur != null ? cur.cas : 0) == Status.Ok) VM_TOKEN = next;
     }
+    this.vmToken = VM_TOKEN;
     let rootId = getPropertyString(["plugin_root_id"]);
     let period: i64 = 0;
     for (let i = 0; i < this.configs.length; i++) {

@@ -479,3 +479,21 @@ describe("gie-default example", () => {
     expect(steering(other)).toBeUndefined();
   });
 });
+
+describe("reconfigure", () => {
+  it("a reconfigured VM keeps the scrape lease (no stale gap)", async () => {
+    const pool = new FakePool(ADDRS);
+    const host = await pickerHost(poolConfig({ scrape: { engine: "vllm", cluster: "pool", intervalMs: 50, leaseMs: 5000 } }), pool);
+    await scrapeRound(host);
+    const vm = host.worker(0).vm as unknown as { call(name: string, ...args: number[]): unknown; rootContextId: number; configuring: boolean };
+    const len = Buffer.byteLength(JSON.stringify(poolConfig({ scrape: { engine: "vllm", cluster: "pool", intervalMs: 50, leaseMs: 5000 } })));
+    // Envoy calls proxy_on_configure again on the same root context when the config changes.
+    vm.configuring = true;
+    expect(vm.call("proxy_on_configure", vm.rootContextId, vm.rootContextId, len)).toBe(1);
+    vm.configuring = false;
+    pool.scrapes = [];
+    await host.advance(120);
+    await host.settle();
+    expect(pool.scrapes.length).toBeGreaterThanOrEqual(3);
+  });
+});
