@@ -172,7 +172,8 @@ export class PoolScraper {
     for (let i = 0; i < pairs.length; i++) {
       if (pairs[i].key == ":status") {
         let v = parseInt(pairs[i].value);
-        return isFinite(v) ? <i32>v : 0;
+        // Range-check before the float→int conversion (no trapping on a hostile ":status").
+        return v >= 100 && v <= 999 ? <i32>v : 0;
       }
     }
     return 0;
