@@ -160,6 +160,11 @@ function sharedText(value: Uint8Array): string {
   return printable ? text : `base64:${Buffer.from(value).toString("base64")}`;
 }
 
+/** Whether a wayroute config asks the host to keep headers writable during the body. */
+function holdsHeadersForBody(config: Record<string, unknown> | string | undefined): boolean {
+  return typeof config === "object" && config !== null && config.holdHeadersForBody === true;
+}
+
 /** Runs `scenario` against the plugin `module` (bytes or a path) and returns the result. */
 export async function runScenario(module: Uint8Array | string, scenario: Scenario): Promise<ScenarioResult> {
   const clusters: Record<string, ClusterHandler> = {};
@@ -175,6 +180,7 @@ export async function runScenario(module: Uint8Array | string, scenario: Scenari
     rootId: plugin.rootId,
     vmId: plugin.vmId,
     failStrategy: plugin.failStrategy,
+    allowOnHeadersStopIteration: plugin.allowOnHeadersStopIteration ?? holdsHeadersForBody(plugin.config),
     logLevel: plugin.logLevel ?? "trace",
     now: scenario.startTime,
     properties: propertyTree(scenario.properties),

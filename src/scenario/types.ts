@@ -49,6 +49,7 @@ export interface Scenario {
     rootId?: string;
     vmId?: string;
     failStrategy?: FailStrategy;
+    allowOnHeadersStopIteration?: boolean;
     logLevel?: "trace" | "debug" | "info" | "warn" | "error" | "critical";
   };
   workers?: number;

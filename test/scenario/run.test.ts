@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -20,12 +20,21 @@ function cli(...args: string[]) {
   );
 }
 
-describe("scenario validation", () => {
-  it("accepts the shipped example scenarios", () => {
-    const text = readFileSync("examples/scenarios/headers.json", "utf8");
-    expect(scenarioProblems(JSON.parse(text))).toEqual([]);
-  });
+const exampleScenarios = readdirSync("examples/scenarios").filter((f) => f.endsWith(".json"));
 
+describe("shipped example scenarios", () => {
+  it.each(exampleScenarios)("%s is valid and every expectation holds", async (file) => {
+    const text = readFileSync(join("examples/scenarios", file), "utf8");
+    expect(scenarioProblems(JSON.parse(text))).toEqual([]);
+    const result = await runScenario(PLUGIN, parseScenario(text, file));
+    expect(validateResult(result), JSON.stringify(validateResult.errors)).toBe(true);
+    expect(result.configured).toBe(true);
+    expect(result.steps.flatMap((s) => ("expectFailures" in s ? s.expectFailures : []))).toEqual([]);
+    expect(result.passed).toBe(true);
+  });
+});
+
+describe("scenario validation", () => {
   it.each([
     [{ steps: [{ request: {} }] }, "$.steps[0].request.headers is required"],
     [{ steps: [], workers: 0 }, "$.workers must be >= 1"],
