@@ -9,12 +9,13 @@
 //   lease           which VM scrapes, until when (taken over when it lapses)
 //   feed, feedv     the last valid endpoint-feed body; version
 //   pj/seq, pj/<i>  prefix-decision journal: sequence counter and a ring of JOURNAL_SLOTS records
-import { Status, getSharedData, setSharedData, lastHostStatus } from "../../proxy-wasm/index";
+import { Status, getSharedData, setSharedData } from "../../proxy-wasm/index";
 import { PoolRuntime } from "../pools/runtime";
 import {
-  applyLoad, encodeLoad, applyHealth, encodeHealth, decodeInFlight, encodeInFlight, adjustInFlight, keyHash,
+  applyLoad, encodeLoad, applyHealth, encodeHealth, decodeInFlight, encodeInFlight, adjustInFlight,
 } from "../pools/state";
 import { encodeJournalRecord, decodeJournalRecord, JournalRecord } from "../prefix/journal";
+import { recordFailure, recordSuccess } from "../endpoints/health";
 
 export const JOURNAL_SLOTS: i32 = 64;
 const CAS_RETRIES: i32 = 16;
@@ -115,9 +116,9 @@ export class PoolShared {
       let before = ep.consecutiveFailures.toString() + "/" + ep.ejectedUntilMs.toString() + "/" + ep.ejectionCount.toString();
       let ejected = false;
       if (failed) {
-        ejected = recordFailureShared(this.rt, e, nowMs);
+        ejected = recordFailure(ep, this.rt.config.health, nowMs);
       } else {
-        recordSuccessShared(this.rt, e, nowMs);
+        recordSuccess(ep, nowMs);
       }
       let after = ep.consecutiveFailures.toString() + "/" + ep.ejectedUntilMs.toString() + "/" + ep.ejectionCount.toString();
       if (before == after) {
@@ -260,20 +261,4 @@ export class PoolShared {
     let ver = getSharedData(this.key("feedv"));
     setSharedData(this.key("feedv"), u64Value(ver != null ? readU64(ver.value) + 1 : 1), 0);
   }
-
-  hostStatus(): Status {
-    return lastHostStatus();
-  }
 }
-
-import { recordFailure, recordSuccess } from "../endpoints/health";
-
-function recordFailureShared(rt: PoolRuntime, e: i32, nowMs: i64): bool {
-  return recordFailure(rt.endpoints[e], rt.config.health, nowMs);
-}
-
-function recordSuccessShared(rt: PoolRuntime, e: i32, nowMs: i64): void {
-  recordSuccess(rt.endpoints[e], nowMs);
-}
-
-export { keyHash };

@@ -1,9 +1,11 @@
 // Stage for the `pools` section: the inference-aware endpoint picker.
 //
-// Per request: strip client-supplied steering headers; match a pool; if the profile needs the
-// body (prefix cache, LoRA/model priorities) wait for it; then read the shared pool state, pick,
-// and steer (endpoint mode: x-gateway-destination-endpoint = primary,fallbacks; route mode: the
-// backend header + clear_route_cache) or shed (429) / refuse (503) / hand over (FailOpen).
+// Per request: strip client-supplied steering headers; match a pool; read the shared pool
+// state, pick at request-header time and steer (endpoint mode: x-gateway-destination-endpoint =
+// primary,fallbacks; route mode: the backend header + clear_route_cache) or shed (429) / refuse
+// (503) / hand over (FailOpen). When the profile needs the body (prefix cache, LoRA, priorities
+// by model), a body-time pass hashes the prompt, learns it, may shed, and re-steers where the
+// host still allows header changes (stock Envoy does not: see docs/picker.md).
 // On the response: ORCA load report, explanation header. At stream end (on_log, which Envoy
 // calls for upstream replies, local replies and resets alike): in-flight count back down,
 // passive health from the final status, prefix learned for the endpoint that actually served.
@@ -13,6 +15,7 @@ import {
   BufferType, FilterDataStatus, FilterHeadersStatus, MapType, clearRouteCache, getBufferBytes,
   getCurrentTimeNanoseconds, getHeader, getProperty, getPropertyString, removeHeader, replaceHeader,
   sendLocalResponse, setTickPeriodMilliseconds, getSharedData, setSharedData, Status, decodePropertyU64,
+  HeaderPair,
 } from "../../proxy-wasm/index";
 import { ConfigNode, ConfigReader } from "../config/reader";
 import { ByteBuffer } from "../json/byte-buffer";
@@ -36,6 +39,8 @@ import { PoolScraper } from "./picker-scrape";
 import { rulesSlotOf } from "./stages/rules";
 import { bodyRoutingSlotOf } from "./stages/body-routing";
 import { logWarn, logInfo } from "./log";
+import { LORA_AFFINITY_SCORER } from "../scheduling/scorers/lora-affinity";
+import { LORA_AFFINITY_FILTER } from "../scheduling/filters/lora-affinity";
 
 /** Bodies larger than this are routed without reading them (no prefix/model). */
 const MAX_PICKER_BODY: usize = 8 << 20;
@@ -413,8 +418,8 @@ export class PickerStage extends Stage {
   private reply(stream: StreamState, slot: PickerSlot, code: u32, details: string, body: string): bool {
     slot.localReply = true;
     let hdrs = slot.explanation.length > 0
-      ? [new HeaderPairAlias(this.pools[slot.pool].rt.config.debug.header, slot.explanation)]
-      : new Array<HeaderPairAlias>();
+      ? [new HeaderPair(this.pools[slot.pool].rt.config.debug.header, slot.explanation)]
+      : new Array<HeaderPair>();
     sendLocalResponse(code, details, String.UTF8.encode(body, false), hdrs);
     stream.replied = true;
     return false;
@@ -486,10 +491,6 @@ export class PickerStage extends Stage {
     }
   }
 }
-
-import { HeaderPair as HeaderPairAlias } from "../../proxy-wasm/index";
-import { LORA_AFFINITY_SCORER } from "../scheduling/scorers/lora-affinity";
-import { LORA_AFFINITY_FILTER } from "../scheduling/filters/lora-affinity";
 
 function usesModel(c: PoolConfig): bool {
   let p = c.profile;
