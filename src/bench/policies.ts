@@ -78,10 +78,13 @@ export const POLICIES: Policy[] = [
     // Stock Envoy Wasm cannot read the body before the upstream is chosen (a header
     // StopIteration pauses the body too), so the tuned policy gets its cache locality from the
     // tenant header with bounded-load affinity, and its balance from fresh in-flight counts.
-    name: "wayroute", description: "wayroute plugin, tuned: tenant affinity (bounded load), in-flight, queue and KV scorers, saturation shedding", lb: "round-robin",
+    name: "wayroute", description: "wayroute plugin, tuned: tenant affinity (bounded load), in-flight, queue and KV scorers", lb: "round-robin",
     wasm: "build/plugin.wasm",
     config: profileConfig({
-      filters: [{ type: "health-filter" }, { type: "saturation-filter" }],
+      // No saturation filter: under CPU contention scraped metrics age past the 200 ms staleness
+      // limit, the filter then drops a tenant's server and the tenant's cache goes cold elsewhere.
+      // Overload is still shed by admission (sheddable requests while the pool is saturated).
+      filters: [{ type: "health-filter" }],
       scorers: [
         { type: "session-affinity-scorer", weight: 6, params: { loadFactor: 2 } },
         { type: "in-flight-scorer", weight: 1 },

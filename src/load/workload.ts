@@ -97,7 +97,7 @@ export const SESSION_HEADER = "x-session-id";
 export function defaultWorkloads(scale = 1): Workload[] {
   const s = (n: number) => Math.max(1, Math.round(n * scale));
   return [
-    { kind: "shared-prefix", name: "shared-prefix chat", groups: 8, usersPerGroup: s(3), turns: 3, systemPromptTokens: 1500, questionTokens: 60, outputTokens: 24, thinkMs: 5, sessionHeader: SESSION_HEADER, rampMs: 1000 },
+    { kind: "shared-prefix", name: "shared-prefix chat", groups: 8, usersPerGroup: s(4), turns: 4, systemPromptTokens: 1500, questionTokens: 60, outputTokens: 24, thinkMs: 5, sessionHeader: SESSION_HEADER, rampMs: 1000 },
     { kind: "unique", name: "unique prompts", users: 16, requestsPerUser: s(4), promptTokens: 600, outputTokens: 24 },
     {
       kind: "overload", name: "overload + sheddable", rate: 160, requests: s(160), promptTokens: 800, outputTokens: 24,

@@ -61,8 +61,15 @@ Exit codes: 0 ok, 1 failure, 2 usage error.`,
     ) + "\n");
     const rr = cells.find((c) => c.policy === "round-robin");
     const wr = cells.find((c) => c.policy === other.name);
-    if (rr && wr && wr.summary.ttftP90Ms > 0) {
-      process.stdout.write(`\n${other.name} vs round-robin: TTFT p90 ${(rr.summary.ttftP90Ms / wr.summary.ttftP90Ms).toFixed(2)}x lower, prefix-cache hit rate ${(rr.prefixHitRate * 100).toFixed(0)}% -> ${(wr.prefixHitRate * 100).toFixed(0)}%\n`);
+    if (rr && wr && wr.summary.ok > 0) {
+      const lower = (a: number, b: number) => (b > 0 && a >= b ? `${(a / b).toFixed(2)}x lower` : a > 0 ? `${(b / a).toFixed(2)}x higher` : "n/a");
+      process.stdout.write(
+        `\n${other.name} vs round-robin: prefix-cache hit rate ${(rr.prefixHitRate * 100).toFixed(0)}% -> ${(wr.prefixHitRate * 100).toFixed(0)}%, ` +
+          `throughput ${(wr.summary.throughputRps / rr.summary.throughputRps).toFixed(2)}x, ` +
+          `TTFT p50 ${lower(rr.summary.ttftP50Ms, wr.summary.ttftP50Ms)}, TTFT p90 ${lower(rr.summary.ttftP90Ms, wr.summary.ttftP90Ms)}, ` +
+          `e2e p90 ${lower(rr.summary.e2eP90Ms, wr.summary.e2eP90Ms)}\n` +
+          "(one run on a shared machine: tail latencies move from run to run; the hit rate and throughput are the steadier signal)\n",
+      );
     }
     for (const n of out.results.notes) process.stdout.write(n + "\n");
     process.stdout.write(`\nreport: ${out.reportPath}\n`);
