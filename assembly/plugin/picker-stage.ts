@@ -37,7 +37,7 @@ import { PickerMetrics } from "./picker-metrics";
 import { PoolShared } from "./picker-shared";
 import { PoolScraper } from "./picker-scrape";
 import { rulesSlotOf } from "./stages/rules";
-import { bodyRoutingSlotOf } from "./stages/body-routing";
+import { bodyRoutingSlotOf, headersHeldForBody } from "./stages/body-routing";
 import { logWarn, logInfo } from "./log";
 import { LORA_AFFINITY_SCORER } from "../scheduling/scorers/lora-affinity";
 import { LORA_AFFINITY_FILTER } from "../scheduling/filters/lora-affinity";
@@ -56,6 +56,10 @@ let VM_TOKEN: u32 = 0;
 class PickerSlot extends StageSlot {
   pool: i32 = -1;
   waitingBody: bool = false;
+  /** Hold mode: the pick waits for the body (headers held, still writable). */
+  deferred: bool = false;
+  /** Hold mode without bodyRouting: this stage buffers and scans the body itself. */
+  ownBuffer: bool = false;
   routed: bool = false;
   localReply: bool = false;
   counted: bool = false;
@@ -227,6 +231,21 @@ export class PickerStage extends Stage {
     return h.rt.index != null || c.priority.models.length > 0 || usesModel(c);
   }
 
+  /**
+   * Hold mode without bodyRouting: whether this request is worth holding its headers for, i.e.
+   * the pool uses the body (prefix index, LoRA affinity, priorities by model) and the request
+   * is a POST with an identity-encoded JSON body, which the shared scanner can read.
+   */
+  private worthBuffering(h: PoolHandle): bool {
+    if (!this.needsBody(h)) return false;
+    let method = getHeader(MapType.HttpRequestHeaders, ":method");
+    if (method == null || method != "POST") return false;
+    let ct = getHeader(MapType.HttpRequestHeaders, "content-type");
+    if (ct == null || !isJsonContentType(ct)) return false;
+    let enc = getHeader(MapType.HttpRequestHeaders, "content-encoding");
+    return enc == null || enc.trim().toLowerCase() == "identity" || enc.trim().length == 0;
+  }
+
   onRequestHeaders(stream: StreamState, endOfStream: bool): FilterHeadersStatus {
     this.stripSteering(stream);
     let p = this.matchPool();
@@ -235,10 +254,25 @@ export class PickerStage extends Stage {
     slot.pool = p;
     stream.slots[this.index] = slot;
     let h = this.pools[p];
-    // Envoy (ABI 0.2.x) turns a header StopIteration into StopAllIterationAndWatermark: the body
-    // is not delivered while headers are held, and once they continue they can no longer be
-    // changed. So the pick that steers is made now, from what headers and shared state say; the
-    // body (prompt, model) refines it below where the host still allows header changes.
+    // Hold mode (host keeps StopIteration, see StreamState.holdHeadersForBody): the headers wait,
+    // still writable, while the body comes, so the one pick is made after the body with the
+    // prompt and the model. Never with end of stream: there is no body to release the headers.
+    if (!endOfStream && stream.holdHeadersForBody) {
+      let deferred = headersHeldForBody(stream);
+      if (!deferred && bodyRoutingSlotOf(stream) == null && this.worthBuffering(h)) {
+        deferred = true;
+        slot.ownBuffer = true;
+      }
+      if (deferred) {
+        slot.deferred = true;
+        slot.waitingBody = true;
+        return FilterHeadersStatus.StopIteration;
+      }
+    }
+    // Stock Envoy (ABI 0.2.x) turns a header StopIteration into StopAllIterationAndWatermark:
+    // the body is not delivered while headers are held, and once they continue they can no
+    // longer be changed. So the pick that steers is made now, from what headers and shared state
+    // say; the body (prompt, model) refines it below where the host still allows header changes.
     this.req.promptLen = 0;
     let model = getHeader(MapType.HttpRequestHeaders, MODEL_HEADER);
     this.req.model = model != null ? model : "";
@@ -252,6 +286,7 @@ export class PickerStage extends Stage {
     if (!(s instanceof PickerSlot)) return FilterDataStatus.Continue;
     let slot = <PickerSlot>s;
     if (!slot.waitingBody) return FilterDataStatus.Continue;
+    if (slot.deferred) return this.decideHeld(stream, slot, bodySize, endOfStream);
     if (!endOfStream && bodySize <= MAX_PICKER_BODY) return FilterDataStatus.StopIterationAndBuffer;
     slot.waitingBody = false;
     let h = this.pools[slot.pool];
@@ -292,17 +327,59 @@ export class PickerStage extends Stage {
         h.metrics.picked(key);
       }
     }
-    let n = d.hashCount;
-    if (n > 0) {
-      let e = rt.find(slot.primaryKey);
-      rt.learn(e, rt.hashes, n);
-      if (c.prefix.shareAcrossWorkers) h.shared.publishDecision(slot.primaryKey, rt.hashes, n);
-      let copy = new StaticArray<u64>(n);
-      for (let i = 0; i < n; i++) unchecked((copy[i] = rt.hashes[i]));
-      slot.hashes = copy;
-      slot.hashCount = n;
-    }
+    this.learnPrompt(h, slot, d.hashCount);
     return true;
+  }
+
+  /**
+   * Hold mode, a deferred slot: the request headers wait (writable) until this returns
+   * Continue. Buffers until the body is complete (or bodyRouting stopped reading it), then
+   * decides ONCE with the prompt and the body's model: steers, sheds (429) or refuses (503),
+   * and teaches the prefix index. No re-steer afterwards.
+   */
+  private decideHeld(stream: StreamState, slot: PickerSlot, bodySize: usize, endOfStream: bool): FilterDataStatus {
+    let h = this.pools[slot.pool];
+    if (stream.requestHeadersHeld) {
+      if (!endOfStream) {
+        if (slot.ownBuffer) {
+          // Too large to read: decide without the prompt rather than hold it any longer.
+          if (bodySize <= MAX_PICKER_BODY) return FilterDataStatus.StopIterationAndBuffer;
+        } else {
+          let br = bodyRoutingSlotOf(stream);
+          if (br != null && br.reading) return FilterDataStatus.StopIterationAndBuffer;
+        }
+      }
+    }
+    slot.waitingBody = false;
+    slot.deferred = false;
+    if (!stream.requestHeadersHeld) {
+      // Nothing holds the headers any more (another stage released them): they are final, so
+      // this request goes unsteered, like a FailOpen pass-through.
+      h.metrics.inc(h.metrics.failOpen);
+      return FilterDataStatus.Continue;
+    }
+    this.readBody(stream, h, slot.ownBuffer && bodySize > MAX_PICKER_BODY ? 0 : bodySize);
+    if (!this.decide(stream, slot, h)) return FilterDataStatus.StopIterationNoBuffer;
+    if (slot.routed) this.learnPrompt(h, slot, this.decision.hashCount);
+    return FilterDataStatus.Continue;
+  }
+
+  /**
+   * Learning half of a body-time decision: the prompt's `n` block hashes (in rt.hashes) now
+   * live on the primary endpoint, here and, via the journal, on every worker. Kept on the slot
+   * so a fallback that serves learns them too (onLog).
+   */
+  private learnPrompt(h: PoolHandle, slot: PickerSlot, n: i32): void {
+    if (n <= 0) return;
+    let rt = h.rt;
+    let e = rt.find(slot.primaryKey);
+    if (e < 0) return;
+    rt.learn(e, rt.hashes, n);
+    if (rt.config.prefix.shareAcrossWorkers) h.shared.publishDecision(slot.primaryKey, rt.hashes, n);
+    let copy = new StaticArray<u64>(n);
+    for (let i = 0; i < n; i++) unchecked((copy[i] = rt.hashes[i]));
+    slot.hashes = copy;
+    slot.hashCount = n;
   }
 
   /**
@@ -490,6 +567,13 @@ export class PickerStage extends Stage {
       if (h.rt.config.prefix.shareAcrossWorkers) h.shared.publishDecision(ep.key, hashes, slot.hashCount);
     }
   }
+}
+
+/** `application/json` or any `+json` media type, parameters ignored. */
+function isJsonContentType(v: string): bool {
+  let semi = v.indexOf(";");
+  let t = (semi >= 0 ? v.substring(0, semi) : v).trim().toLowerCase();
+  return t == "application/json" || t.endsWith("+json");
 }
 
 function usesModel(c: PoolConfig): bool {

@@ -226,7 +226,7 @@ describe("pools config", () => {
   });
 
   it("the examples are valid and load", async () => {
-    for (const f of ["gie-default.json", "waypoint-route-mode.json"]) {
+    for (const f of ["gie-default.json", "waypoint-route-mode.json", "envoy-prefix-affinity.json"]) {
       const cfg = JSON.parse(readFileSync(path.join(repoRoot, "examples/configs", f), "utf8"));
       expect(validate(cfg.pools), f).toBe(true);
       const host = await ProxyWasmHost.create({ module: await pluginModule(), pluginConfig: cfg });
