@@ -45,20 +45,20 @@ function poolBase(pool: PoolFacts): Record<string, unknown> {
 /** Objective name the overload workload sends in `x-gateway-inference-objective` for sheddable requests. */
 export const SHEDDABLE_OBJECTIVE = "batch";
 
-/** A config whose pool uses `profile` (and any extra pool fields). */
-function profileConfig(profile: unknown, extra: Record<string, unknown> = {}) {
-  return (pool: PoolFacts): unknown => ({ pools: [{ ...poolBase(pool), profile, ...extra }] });
+/** A config whose pool uses `profile` (and any extra pool fields, and top-level fields). */
+function profileConfig(profile: unknown, extra: Record<string, unknown> = {}, top: Record<string, unknown> = {}) {
+  return (pool: PoolFacts): unknown => ({ ...top, pools: [{ ...poolBase(pool), profile, ...extra }] });
 }
 
 /** Reads an example config and points its first pool at the simulators. */
-function fromExample(file: string) {
+function fromExample(file: string, top: Record<string, unknown> = {}) {
   return (pool: PoolFacts, repoRoot: string): unknown => {
     const path = join(repoRoot, file);
     if (!existsSync(path)) throw new Error(`${file} is missing`);
     const cfg = JSON.parse(readFileSync(path, "utf8")) as { pools?: Array<Record<string, unknown>> };
     const first = (cfg.pools ?? [])[0] ?? {};
     const base = poolBase(pool);
-    return { ...cfg, pools: [{ ...first, ...base, name: first.name ?? base.name, scrape: { ...((first.scrape as object) ?? {}), ...(base.scrape as object) } }] };
+    return { ...cfg, ...top, pools: [{ ...first, ...base, name: first.name ?? base.name, scrape: { ...((first.scrape as object) ?? {}), ...(base.scrape as object) } }] };
   };
 }
 
@@ -73,6 +73,10 @@ export const POLICIES: Policy[] = [
   {
     name: "gie-default", description: "wayroute plugin, GIE v1.5 default profile (queue 2, kv 2, prefix 3)", lb: "round-robin",
     wasm: "build/plugin.wasm", config: fromExample("examples/configs/gie-default.json"),
+  },
+  {
+    name: "gie-default-hold", description: "the GIE default profile reading the prompt: holdHeadersForBody, as on standalone Envoy 1.35+ (allow_on_headers_stop_iteration)", lb: "round-robin",
+    wasm: "build/plugin.wasm", config: fromExample("examples/configs/gie-default.json", { holdHeadersForBody: true }),
   },
   {
     // Stock Envoy Wasm cannot read the body before the upstream is chosen (a header
@@ -93,6 +97,18 @@ export const POLICIES: Policy[] = [
       ],
       picker: { type: "max-score-picker" },
     }, { failureMode: "FailOpen", sessionAffinity: { header: SESSION_HEADER } }),
+  },
+  {
+    name: "wayroute-prefix", description: "wayroute plugin reading the prompt (holdHeadersForBody, standalone Envoy 1.35+): prefix-cache 3, in-flight 1", lb: "round-robin",
+    wasm: "build/plugin.wasm",
+    config: profileConfig({
+      filters: [{ type: "health-filter" }],
+      scorers: [
+        { type: "prefix-cache-scorer", weight: 3 },
+        { type: "in-flight-scorer", weight: 1 },
+      ],
+      picker: { type: "max-score-picker" },
+    }, { failureMode: "FailOpen" }, { holdHeadersForBody: true }),
   },
 ];
 

@@ -27,6 +27,12 @@ export interface WasmPluginSpec {
   rootId?: string;
   vmId?: string;
   failStrategy?: FailStrategy;
+  /**
+   * Envoy 1.35+ PluginConfig `allow_on_headers_stop_iteration`: a headers StopIteration stays
+   * StopIteration, so the plugin reads the body while the request headers wait (and stay
+   * writable). Default: the plugin config's `holdHeadersForBody` when the config is an object.
+   */
+  allowOnHeadersStopIteration?: boolean;
   /** Plugin log level (default warn); lines at or above it go to stderr when `echoLogs`. */
   logLevel?: "trace" | "debug" | "info" | "warn" | "error" | "critical";
   echoLogs?: boolean;
@@ -216,6 +222,19 @@ export class WasmFilterFactory implements FilterFactory {
   }
 }
 
+/** Whether a plugin config asks the host to keep a headers StopIteration (`holdHeadersForBody`). */
+export function holdsHeaders(config: unknown): boolean {
+  let c = config;
+  if (typeof c === "string") {
+    try {
+      c = JSON.parse(c);
+    } catch {
+      return false;
+    }
+  }
+  return !!c && typeof c === "object" && (c as { holdHeadersForBody?: unknown }).holdHeadersForBody === true;
+}
+
 /** Loads the plugin on `workers` VMs; throws {@link PluginLoadError} when it cannot run. */
 export async function createWasmFilters(spec: WasmPluginSpec, opts: WasmFilterOptions): Promise<WasmFilterFactory> {
   const header = (opts.endpointHeader ?? DEFAULT_ENDPOINT_HEADER).toLowerCase();
@@ -235,6 +254,7 @@ export async function createWasmFilters(spec: WasmPluginSpec, opts: WasmFilterOp
       echoLogs: spec.echoLogs ?? false,
       now: Date.now(),
       clusters,
+      allowOnHeadersStopIteration: spec.allowOnHeadersStopIteration ?? holdsHeaders(spec.config),
     });
   } catch (err) {
     throw new PluginLoadError(`cannot load the plugin: ${(err as Error).message}`);

@@ -179,3 +179,33 @@ describe.skipIf(!existsSync(resolve(repoRoot, "build/plugin.wasm")))("serve with
     }
   });
 });
+
+describe.skipIf(!existsSync(resolve(repoRoot, "build/plugin.wasm")))("serve with the plugin reading the prompt (holdHeadersForBody)", () => {
+  it("holds the headers while the plugin reads the body, then forwards headers and body to its pick", async () => {
+    const { SimCluster } = await import("../../src/sim/index.js");
+    const { findPolicy } = await import("../../src/bench/policies.js");
+    const sims = await SimCluster.start({ servers: 3, params: { speedup: 20 } });
+    try {
+      const config = findPolicy("wayroute-prefix")!.config!({ endpoints: sims.addresses, metricsCluster: "sim-pool", model: "sim-llm" }, repoRoot);
+      const filters = await createWasmFilters({ wasm: resolve(repoRoot, "build/plugin.wasm"), config, rootId: "wayroute" }, { workers: 1, clusters: { "sim-pool": sims.addresses[0]! }, endpoints: sims.addresses });
+      const p = new ProxyServer({ workers: 1, defaultCluster: { name: "d", endpoints: sims.addresses, lb: "round-robin" } }, filters);
+      await p.start();
+      proxies.push(p);
+      const system = "You answer questions about the shop's return policy. ".repeat(30);
+      const served = new Set<string>();
+      for (let i = 0; i < 4; i++) {
+        const body = JSON.stringify({ model: "sim-llm", max_tokens: 2, messages: [{ role: "system", content: system }, { role: "user", content: `question ${i}` }] });
+        const r = await send(p.address, { headers: { "content-type": "application/json" }, body });
+        expect(r.status).toBe(200);
+        expect(JSON.parse(r.body).usage.prompt_tokens).toBeGreaterThan(400); // the whole body arrived
+        served.add(String(r.headers["x-sim-server"]));
+      }
+      expect(p.stats.steering.endpoint).toBe(4);
+      expect(served.size).toBe(1); // one shared prefix: the prefix-cache scorer keeps it on one server
+    } finally {
+      await Promise.all(proxies.map((p) => p.stop()));
+      proxies = [];
+      await sims.stop();
+    }
+  });
+});

@@ -46,6 +46,10 @@ options:
   --root-id <id>              root id / Istio pluginName (default wayroute)
   --vm-id <id>                VM id (default empty)
   --fail-strategy <s>         FAIL_CLOSE (default), FAIL_OPEN or FAIL_RELOAD
+  --allow-on-headers-stop-iteration
+                              Envoy 1.35+ PluginConfig option: a headers StopIteration keeps
+                              the headers while the plugin reads the body (default: the plugin
+                              config's holdHeadersForBody)
   --workers <n>               workers, one VM each (default 2)
   --port <p>                  listen port on 127.0.0.1 (default 8080; 0 picks one)
   --upstream <ip:port>        default cluster endpoint (repeat)
@@ -66,6 +70,7 @@ Exit codes: 0 ok, 1 failure, 2 usage error.`,
     "root-id": { type: "string" },
     "vm-id": { type: "string" },
     "fail-strategy": { type: "string" },
+    "allow-on-headers-stop-iteration": { type: "boolean" },
     workers: { type: "string" },
     port: { type: "string" },
     upstream: { type: "list" },
@@ -114,6 +119,7 @@ Exit codes: 0 ok, 1 failure, 2 usage error.`,
               wasm: pluginPath, config: pluginConfig(stringOption(args, "config")), rootId: stringOption(args, "root-id") ?? "wayroute",
               vmId: stringOption(args, "vm-id") ?? "", failStrategy,
               logLevel: (stringOption(args, "log-level") ?? "warn") as "warn", echoLogs: true,
+              ...(typeof args.options["allow-on-headers-stop-iteration"] === "boolean" ? { allowOnHeadersStopIteration: args.options["allow-on-headers-stop-iteration"] } : {}),
             },
             { workers: config.workers, clusters: config.clusters, endpoints: [...config.defaultCluster.endpoints, ...Object.values(config.routes?.backends ?? {}).flat()] },
           );
