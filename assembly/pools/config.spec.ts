@@ -92,6 +92,7 @@ describe("pools config", () => {
       `{"pools":[{"name":"a","endpoints":[{"address":"10.0.0.1:80"}],"priority":{"models":{"m":"high"}}}]}`,
       `{"pools":[{"name":"a","endpoints":[{"address":"10.0.0.1:80"}],"sessionAffinity":{}}]}`,
       `{"pools":[{"name":"a","endpoints":[{"address":"10.0.0.1:80"}],"endpointFeed":{"path":"/x"}}]}`,
+      `{"pools":[{"name":"a","steering":{"mode":"route"},"endpoints":[{"address":"","backend":"b"}]}]}`,
     ];
     let want: string[] = [
       "$.pools: expected array",
@@ -113,6 +114,7 @@ describe("pools config", () => {
       "$.pools[0].priority.models.m: expected integer",
       "$.pools[0].sessionAffinity: needs header or cookie",
       "$.pools[0].endpointFeed.cluster: required field is missing",
+      "$.pools[0].endpoints[0].address: empty address",
     ];
     for (let i = 0; i < bad.length; i++) {
       let r = new ConfigReader();

@@ -179,7 +179,8 @@ export function parseEndpoint(r: ConfigReader, node: ConfigNode, mode: SteeringM
   r.rejectUnknownKeys(node, ENDPOINT_KEYS);
   let address = mode == SteeringMode.Endpoint ? r.requireString(node, "address") : r.optString(node, "address", "");
   if (!r.ok) return null;
-  if (address.length > 0 || mode == SteeringMode.Endpoint) {
+  // Optional in route mode, but when present it must be valid (as the schema says), even "".
+  if (mode == SteeringMode.Endpoint || node.child("address") != null) {
     let chk = checkAddress(address);
     if (!chk.ok) {
       r.fail(node.child("address")!, chk.error + " (got " + quote(address) + ")");
