@@ -6,6 +6,10 @@
 // (503) / hand over (FailOpen). When the profile needs the body (prefix cache, LoRA, priorities
 // by model), a body-time pass hashes the prompt, learns it, may shed, and re-steers where the
 // host still allows header changes (stock Envoy does not: see docs/picker.md).
+// Hold mode (holdHeadersForBody, Envoy 1.35+ allow_on_headers_stop_iteration): a request whose
+// body is read (by bodyRouting, or here when there is none) is not picked at header time; its
+// headers wait, writable, and the one pick is made after the body with the prompt and model.
+// Requests released by a trailers callback go unsteered (stages have no trailers hook).
 // On the response: ORCA load report, explanation header. At stream end (on_log, which Envoy
 // calls for upstream replies, local replies and resets alike): in-flight count back down,
 // passive health from the final status, prefix learned for the endpoint that actually served.
