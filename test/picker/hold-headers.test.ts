@@ -156,6 +156,31 @@ describe("hold mode: prefix affinity steers", () => {
   });
 });
 
+describe("hold mode: bodyRouting stops reading before the end", () => {
+  it("a chunked body over bodyRouting's maxBodyBytes is picked (without its prompt) when bodyRouting lets go", async () => {
+    const pool = new FakePool(ADDRS);
+    const host = await holdHost(holdConfig({ steering: { maxEndpoints: 1 } }, { maxBodyBytes: 200 }), pool);
+    await scrapeRound(host);
+    const body = chat(longPrompt("big"));
+    const s = host.worker(0).newStream();
+    s.requestHeaders({ ":method": "POST", ":path": "/v1/chat/completions", ":authority": "a", ":scheme": "http", "content-type": "application/json" }, false);
+    s.requestBody(body.slice(0, 150), false);
+    expect(s.currentRequestHeaders.get(H)).toBeUndefined();
+    // bodyRouting gives up (over 200 bytes, not the end): the picker decides in the same callback.
+    s.requestBody(body.slice(150, 400), false);
+    const picked = s.currentRequestHeaders.get(H);
+    expect(ADDRS).toContain(picked);
+    s.requestBody(body.slice(400), true);
+    expect(s.forwardedRequest?.bodyText).toBe(body);
+    expect(s.forwardedRequest?.headers.get(H)).toBe(picked);
+    expect(metric(host, "wayroute_body_routing_skipped_too_large_total")).toBe(1);
+    s.reset("done");
+    await host.settle();
+    expect(inFlightBytes(host)).toBe(0);
+    expect(host.traps).toEqual([]);
+  });
+});
+
 describe("hold mode: LoRA affinity by the body's model", () => {
   const loras = (pool: FakePool): void => {
     pool.set(ADDRS[0], { loras: { running: ["other"], waiting: [], max: 1 } });
