@@ -6,7 +6,7 @@
  */
 import { Agent, type IncomingMessage, request, type ClientRequest } from "node:http";
 
-const CONNECT_ERRORS = new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "ECONNRESET_BEFORE_CONNECT", "ETIMEDOUT", "EADDRNOTAVAIL", "E_CONNECT_TIMEOUT"]);
+const CONNECT_ERRORS = new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "ETIMEDOUT", "EADDRNOTAVAIL", "E_CONNECT_TIMEOUT"]);
 
 export interface UpstreamAttempt {
   address: string;
