@@ -110,14 +110,19 @@ Exit codes: 0 ok, 1 failure, 2 usage error.`,
         if (err instanceof ServeConfigError) throw new UsageError(err.message);
         throw err;
       }
-      const pluginPath = stringOption(args, "plugin");
+      // --plugin and friends win over the serve config file's "plugin" object.
+      const filePlugin = config.plugin;
+      const pluginPath = stringOption(args, "plugin") ?? (typeof filePlugin?.wasm === "string" ? filePlugin.wasm : undefined);
       let filters;
       if (pluginPath) {
         try {
           filters = await createWasmFilters(
             {
-              wasm: pluginPath, config: pluginConfig(stringOption(args, "config")), rootId: stringOption(args, "root-id") ?? "wayroute",
-              vmId: stringOption(args, "vm-id") ?? "", failStrategy,
+              wasm: pluginPath,
+              config: stringOption(args, "config") !== undefined ? pluginConfig(stringOption(args, "config")) : filePlugin?.config,
+              rootId: stringOption(args, "root-id") ?? filePlugin?.rootId ?? "wayroute",
+              vmId: stringOption(args, "vm-id") ?? filePlugin?.vmId ?? "",
+              failStrategy: stringOption(args, "fail-strategy") !== undefined ? failStrategy : (filePlugin?.failStrategy ?? failStrategy),
               logLevel: (stringOption(args, "log-level") ?? "warn") as "warn", echoLogs: true,
               ...(typeof args.options["allow-on-headers-stop-iteration"] === "boolean" ? { allowOnHeadersStopIteration: args.options["allow-on-headers-stop-iteration"] } : {}),
             },
