@@ -143,11 +143,13 @@ Exit codes: 0 ok, 1 failure, 2 usage error.`,
       process.stdout.write(`wayroute serve listening on http://${proxy.address} (${config.workers} workers${pluginPath ? `, plugin ${pluginPath}` : ", no plugin"})\n`);
       for (const s of sims?.servers ?? []) process.stdout.write(`  upstream ${s.name} http://${s.address}\n`);
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, duration * 1000);
         const stop = () => {
           clearTimeout(timer);
+          process.removeListener("SIGINT", stop);
+          process.removeListener("SIGTERM", stop);
           resolve();
         };
+        const timer = setTimeout(stop, duration * 1000);
         process.once("SIGINT", stop);
         process.once("SIGTERM", stop);
       });

@@ -66,11 +66,13 @@ Exit codes: 0 ok, 1 failure, 2 usage error.`,
       process.stdout.write(`simulating ${list.length} servers for ${duration} s (Ctrl-C to stop)\n`);
     }
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, duration * 1000);
       const stop = () => {
         clearTimeout(timer);
+        process.removeListener("SIGINT", stop);
+        process.removeListener("SIGTERM", stop);
         resolve();
       };
+      const timer = setTimeout(stop, duration * 1000);
       process.once("SIGINT", stop);
       process.once("SIGTERM", stop);
     });
