@@ -120,8 +120,13 @@ export function envoyLocalReply(status: number, body: string): DeliveredHttpResp
 
 const CONNECT_FAILURE_BODY = "upstream connect error or disconnect/reset before headers. reset reason: connection failure";
 
-/** Sends a call to a loopback base URL with node:http. */
-export function sendToLoopback(base: string, req: HttpCallRequest): Promise<DeliveredHttpResponse> {
+/**
+ * Sends a call to a loopback base URL with node:http. The call's body is complete, so its real
+ * length replaces any `content-length` the plugin copied from elsewhere (a stale one would leave
+ * the upstream waiting). A connection failure is Envoy's 503 local reply; `realTimeoutMs` (for
+ * hosts on real time, such as the local proxy) ends the call with Envoy's 504 timeout reply.
+ */
+export function sendToLoopback(base: string, req: HttpCallRequest, realTimeoutMs = 0): Promise<DeliveredHttpResponse> {
   const url = new URL(req.path.startsWith("/") ? req.path : `/${req.path}`, base);
   const headers: Record<string, string | string[]> = {};
   for (const [k, v] of req.headers.toPairs()) {
@@ -130,8 +135,11 @@ export function sendToLoopback(base: string, req: HttpCallRequest): Promise<Deli
     headers[k] = cur === undefined ? v : Array.isArray(cur) ? [...cur, v] : [cur, v];
   }
   headers["host"] = req.authority;
+  delete headers["transfer-encoding"];
+  headers["content-length"] = String(req.body.length);
   return new Promise((resolve) => {
-    const r = http.request(url, { method: req.method, headers }, (res) => {
+    let timedOut = false;
+    const r = http.request(url, { method: req.method, headers, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
       res.on("end", () => {
@@ -140,9 +148,15 @@ export function sendToLoopback(base: string, req: HttpCallRequest): Promise<Deli
         for (let i = 0; i < res.rawHeaders.length; i += 2) out.add(res.rawHeaders[i]!, res.rawHeaders[i + 1]!);
         resolve({ headers: out, body: new Uint8Array(Buffer.concat(chunks)), trailers: new HeaderMap(res.rawTrailers.length ? Object.fromEntries(pairsOf(res.rawTrailers)) : undefined) });
       });
-      res.on("error", () => resolve(envoyLocalReply(503, CONNECT_FAILURE_BODY)));
+      res.on("error", () => resolve(timedOut ? envoyLocalReply(504, "upstream request timeout") : envoyLocalReply(503, CONNECT_FAILURE_BODY)));
     });
-    r.on("error", () => resolve(envoyLocalReply(503, CONNECT_FAILURE_BODY)));
+    r.on("error", () => resolve(timedOut ? envoyLocalReply(504, "upstream request timeout") : envoyLocalReply(503, CONNECT_FAILURE_BODY)));
+    if (realTimeoutMs > 0) {
+      r.setTimeout(realTimeoutMs, () => {
+        timedOut = true;
+        r.destroy();
+      });
+    }
     if (req.body.length) r.write(req.body);
     r.end();
   });

@@ -4,11 +4,11 @@
  * driven through the harness's Envoy-faithful filter state machine, the virtual clock moved by
  * real time, and the plugin's http calls sent to real upstreams by a cluster → address map.
  */
+import { sendToLoopback } from "../host/http-calls.js";
 import { ProxyWasmHost, type ClusterHandler, type HttpCallRequest, type HttpStream, type Worker } from "../host/index.js";
 import type { FailStrategy } from "./config.js";
 import { DEFAULT_ENDPOINT_HEADER, isAddress } from "./config.js";
 import type { FilterFactory, FilterWorker, HeaderPairs, StreamFilter, StreamInfo, Verdict } from "./filter.js";
-import { sendToLoopbackForServe } from "./loopback.js";
 
 /** A plugin could not be loaded or refused its configuration. */
 export class PluginLoadError extends Error {
@@ -75,7 +75,7 @@ function clusterHandler(base: string, header: string, allowed: Set<string>): Clu
   return async (req: HttpCallRequest) => {
     const pick = req.headers.get(header)?.split(",")[0]?.trim();
     const target = pick && isAddress(pick) && (allowed.size === 0 || allowed.has(pick)) ? `http://${pick}` : url;
-    return sendToLoopbackForServe(target, req);
+    return sendToLoopback(target, req, req.timeoutMs);
   };
 }
 

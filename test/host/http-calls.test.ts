@@ -24,9 +24,13 @@ const GOOD: Array<[string, string]> = [
 let server: http.Server;
 let base = "";
 beforeAll(async () => {
+  // Like a model server, it reads the whole request body before answering.
   server = http.createServer((req, res) => {
-    res.setHeader("x-upstream-path", req.url ?? "");
-    res.end(`hello ${req.headers.host}`);
+    req.resume();
+    req.on("end", () => {
+      res.setHeader("x-upstream-path", req.url ?? "");
+      res.end(`hello ${req.headers.host}`);
+    });
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -103,6 +107,23 @@ describe("proxy_http_call", () => {
     await host.settle();
     expect(body).toBe("hello my.svc");
     expect(host.httpCalls[0]!.delivered?.headers.get("x-upstream-path")).toBe("/p?q=1");
+  });
+
+  it("sends the real body length to a loopback upstream, not a content-length the plugin copied", async () => {
+    let body = "";
+    const { host } = await testHost(
+      {
+        proxy_on_vm_start: (g) => (dispatch(g, "real", [[":method", "GET"], [":path", "/m"], [":authority", "my.svc"], ["content-length", "100"]]), 1),
+        proxy_on_http_call_response: (g, _root, _token, _nh, nb) => {
+          const out = g.slot(8);
+          g.call("proxy_get_buffer_bytes", 4, 0, nb, out, out + 4);
+          body = g.text(out, out + 4);
+        },
+      },
+      { clusters: { real: base } },
+    );
+    await host.settle();
+    expect(body).toBe("hello my.svc");
   });
 
   it("request() forwards to a loopback upstream over real HTTP", async () => {
