@@ -18,6 +18,8 @@ export function resultTables(r: BenchResults): string {
       r.micro.map((m) => [m.suite, m.case, m.baseline, m.opsPerSec, m.baselineOpsPerSec ?? NaN, m.ratio ?? NaN, m.usPerOp ?? NaN]),
     ));
   }
+  // Rows that measure something other than a rate (e.g. memory) carry their figure in notes.
+  for (const m of r.micro) if (m.notes) out.push(`${m.suite}: ${m.case}: ${m.notes}`);
   for (const s of r.microSkipped) out.push(`micro suite ${s.suite} skipped: ${s.reason}`);
   if (r.macro.length) {
     out.push("", "routing (macro)", formatTable(
