@@ -7,5 +7,8 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Two cores: keep file-level parallelism modest so network tests are not starved.
     maxWorkers: 2,
+    // The JSON report lets CI print one plain "N passed, N failed" line at the end.
+    reporters: ["default", "json"],
+    outputFile: { json: ".tmp/vitest-report.json" },
   },
 });
