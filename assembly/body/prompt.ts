@@ -73,6 +73,20 @@ export function skipValue(base: usize, p: i32, limit: i32): i32 {
   return p;
 }
 
+/**
+ * Where the next array element or object member starts: whitespace and one separating comma
+ * skipped from `p`. -1 when the input ends first. The closing bracket is returned as is.
+ */
+function nextItemStart(base: usize, p: i32, limit: i32): i32 {
+  p = skipWs(base, p, limit);
+  if (p >= limit) return -1;
+  if (<u32>load<u8>(base + <usize>p) == 0x2c) {
+    p = skipWs(base, p + 1, limit);
+    if (p >= limit) return -1;
+  }
+  return p;
+}
+
 /** Walks the elements of a valid JSON array. */
 class ArrayCursor {
   base: usize = 0;
@@ -89,15 +103,9 @@ class ArrayCursor {
 
   next(): bool {
     const base = this.base;
-    let p = skipWs(base, this.pos, this.limit);
-    if (p >= this.limit) return false;
-    let c = <u32>load<u8>(base + <usize>p);
-    if (c == 0x2c) {
-      p = skipWs(base, p + 1, this.limit);
-      if (p >= this.limit) return false;
-      c = <u32>load<u8>(base + <usize>p);
-    }
-    if (c == 0x5d) {
+    const p = nextItemStart(base, this.pos, this.limit);
+    if (p < 0) return false;
+    if (firstByte(base, p) == 0x5d) {
       this.pos = this.limit;
       return false;
     }
@@ -127,15 +135,9 @@ class ObjectCursor {
 
   next(): bool {
     const base = this.base;
-    let p = skipWs(base, this.pos, this.limit);
-    if (p >= this.limit) return false;
-    let c = <u32>load<u8>(base + <usize>p);
-    if (c == 0x2c) {
-      p = skipWs(base, p + 1, this.limit);
-      if (p >= this.limit) return false;
-      c = <u32>load<u8>(base + <usize>p);
-    }
-    if (c != 0x22) {
+    let p = nextItemStart(base, this.pos, this.limit);
+    if (p < 0) return false;
+    if (firstByte(base, p) != 0x22) {
       this.pos = this.limit;
       return false;
     }
