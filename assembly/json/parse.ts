@@ -70,6 +70,13 @@ function describeByte(b: u32): string {
   return "byte 0x" + (b < 16 ? "0" : "") + b.toString(16);
 }
 
+/** What follows an array element or object member. */
+enum AfterItem {
+  Comma,
+  Close,
+  Invalid,
+}
+
 class JsonParser {
   pos: i32 = 0;
   error: string = "";
@@ -216,49 +223,24 @@ class JsonParser {
   }
 
   parseArray(depth: i32): JsonValue | null {
-    if (depth > MAX_JSON_DEPTH) {
-      this.fail("nesting deeper than " + MAX_JSON_DEPTH.toString() + " levels", this.pos);
-      return null;
-    }
+    if (this.tooDeep(depth)) return null;
     const arr = JsonValue.array();
-    this.pos++; // [
-    this.skipWhitespace();
-    if (this.pos < this.len && this.peek() == 0x5d) {
-      this.pos++;
-      return arr;
-    }
+    if (this.openIsEmpty(0x5d)) return arr;
     while (true) {
       this.skipWhitespace();
       const item = this.parseValue(depth);
       if (item == null) return null;
       arr.push(item);
-      this.skipWhitespace();
-      if (this.pos >= this.len) {
-        this.failUnexpected();
-        return null;
-      }
-      const c = this.peek();
-      this.pos++;
-      if (c == 0x2c) continue;
-      if (c == 0x5d) return arr;
-      this.pos--;
-      this.failUnexpected();
-      return null;
+      const next = this.afterItem(0x5d);
+      if (next == AfterItem.Close) return arr;
+      if (next == AfterItem.Invalid) return null;
     }
   }
 
   parseObject(depth: i32): JsonValue | null {
-    if (depth > MAX_JSON_DEPTH) {
-      this.fail("nesting deeper than " + MAX_JSON_DEPTH.toString() + " levels", this.pos);
-      return null;
-    }
+    if (this.tooDeep(depth)) return null;
     const obj = JsonValue.object();
-    this.pos++; // {
-    this.skipWhitespace();
-    if (this.pos < this.len && this.peek() == 0x7d) {
-      this.pos++;
-      return obj;
-    }
+    if (this.openIsEmpty(0x7d)) return obj;
     while (true) {
       this.skipWhitespace();
       if (this.pos >= this.len || this.peek() != 0x22) {
@@ -282,19 +264,48 @@ class JsonParser {
         return null;
       }
       obj.set(key, value);
-      this.skipWhitespace();
-      if (this.pos >= this.len) {
-        this.failUnexpected();
-        return null;
-      }
-      const c = this.peek();
-      this.pos++;
-      if (c == 0x2c) continue;
-      if (c == 0x7d) return obj;
-      this.pos--;
-      this.failUnexpected();
-      return null;
+      const next = this.afterItem(0x7d);
+      if (next == AfterItem.Close) return obj;
+      if (next == AfterItem.Invalid) return null;
     }
+  }
+
+  /** Fails (and returns true) when a container at `depth` would nest past MAX_JSON_DEPTH. */
+  tooDeep(depth: i32): bool {
+    if (depth <= MAX_JSON_DEPTH) return false;
+    this.fail("nesting deeper than " + MAX_JSON_DEPTH.toString() + " levels", this.pos);
+    return true;
+  }
+
+  /** Steps past `[` or `{`; true (with `close` consumed too) when the container is empty. */
+  openIsEmpty(close: u32): bool {
+    this.pos++;
+    this.skipWhitespace();
+    if (this.pos < this.len && this.peek() == close) {
+      this.pos++;
+      return true;
+    }
+    return false;
+  }
+
+  /** After an array element or object member: consumes `,` or `close`; anything else fails. */
+  afterItem(close: u32): AfterItem {
+    this.skipWhitespace();
+    if (this.pos >= this.len) {
+      this.failUnexpected();
+      return AfterItem.Invalid;
+    }
+    const c = this.peek();
+    if (c == 0x2c) {
+      this.pos++;
+      return AfterItem.Comma;
+    }
+    if (c == close) {
+      this.pos++;
+      return AfterItem.Close;
+    }
+    this.failUnexpected();
+    return AfterItem.Invalid;
   }
 }
 
