@@ -19,19 +19,28 @@ import { BodyScan } from "./scanner";
 
 const HEX = "0123456789abcdef";
 
+/**
+ * The code point at UTF-16 index `i`: a surrogate pair joined (a value above 0xffff, two units
+ * long), anything else (lone surrogates included) as the one unit it is.
+ */
+// @ts-ignore: decorator
+@inline
+function codePointAt(s: string, i: i32): u32 {
+  const cp = <u32>s.charCodeAt(i);
+  if (cp >= 0xd800 && cp <= 0xdbff && i + 1 < s.length) {
+    const lo = <u32>s.charCodeAt(i + 1);
+    if (lo >= 0xdc00 && lo <= 0xdfff) return 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+  }
+  return cp;
+}
+
 export function encodeJsonString(s: string, out: ByteBuffer): void {
   out.pushByte(0x22);
   const n = s.length;
   let i = 0;
   while (i < n) {
-    let cp = <u32>s.charCodeAt(i++);
-    if (cp >= 0xd800 && cp <= 0xdbff && i < n) {
-      const lo = <u32>s.charCodeAt(i);
-      if (lo >= 0xdc00 && lo <= 0xdfff) {
-        cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-        i++;
-      }
-    }
+    const cp = codePointAt(s, i);
+    i += cp > 0xffff ? 2 : 1;
     if (cp == 0x22 || cp == 0x5c) {
       out.pushByte(0x5c);
       out.pushByte(cp);
@@ -55,16 +64,10 @@ export function encodedJsonStringLength(s: string): i32 {
   const n = s.length;
   let i = 0;
   while (i < n) {
-    let cp = <u32>s.charCodeAt(i++);
-    if (cp >= 0xd800 && cp <= 0xdbff && i < n) {
-      const lo = <u32>s.charCodeAt(i);
-      if (lo >= 0xdc00 && lo <= 0xdfff) {
-        i++;
-        total += 4;
-        continue;
-      }
-    }
-    if (cp == 0x22 || cp == 0x5c) total += 2;
+    const cp = codePointAt(s, i);
+    i += cp > 0xffff ? 2 : 1;
+    if (cp > 0xffff) total += 4;
+    else if (cp == 0x22 || cp == 0x5c) total += 2;
     else if (cp < 0x20) total += 6;
     else if (cp < 0x80) total += 1;
     else if (cp < 0x800) total += 2;
