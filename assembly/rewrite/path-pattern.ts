@@ -159,8 +159,9 @@ export class PathPattern {
             any = true;
           }
         }
-      } else if (kind == Tok.Star) {
-        // reachable j → j..k while path[k-1] != '/'
+      } else if (kind == Tok.Star || kind == Tok.Any) {
+        // reachable j → every k >= j; for Star only while path[k-1] != '/'
+        const stopAtSlash = kind == Tok.Star;
         let on = false;
         for (let j = 0; j <= n; j++) {
           if (unchecked(cur[j])) on = true;
@@ -168,16 +169,7 @@ export class PathPattern {
             unchecked((next[j] = 1));
             any = true;
           }
-          if (j < n && path.charCodeAt(j) == 0x2f) on = false;
-        }
-      } else if (kind == Tok.Any) {
-        let on = false;
-        for (let j = 0; j <= n; j++) {
-          if (unchecked(cur[j])) on = true;
-          if (on) {
-            unchecked((next[j] = 1));
-            any = true;
-          }
+          if (stopAtSlash && j < n && path.charCodeAt(j) == 0x2f) on = false;
         }
       } else if (kind == Tok.SlashAnyDirs) {
         // "/" then optionally anything ending in "/"
