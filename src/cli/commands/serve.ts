@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { intOption, stringOption } from "../args.js";
 import { CliError, type Command, UsageError } from "../command.js";
+import { waitForStop } from "../wait-for-stop.js";
 import { loadServeConfig, ProxyServer, resolveServeConfig, ServeConfigError, type FailStrategy, type ServeConfig } from "../../serve/index.js";
 import { createWasmFilters, PluginLoadError } from "../../serve/wasm-filter.js";
 import { SimCluster } from "../../sim/index.js";
@@ -142,17 +143,7 @@ Exit codes: 0 ok, 1 failure, 2 usage error.`,
       const duration = intOption(args, "duration", 600, 1, 86_400);
       process.stdout.write(`wayroute serve listening on http://${proxy.address} (${config.workers} workers${pluginPath ? `, plugin ${pluginPath}` : ", no plugin"})\n`);
       for (const s of sims?.servers ?? []) process.stdout.write(`  upstream ${s.name} http://${s.address}\n`);
-      await new Promise<void>((resolve) => {
-        const stop = () => {
-          clearTimeout(timer);
-          process.removeListener("SIGINT", stop);
-          process.removeListener("SIGTERM", stop);
-          resolve();
-        };
-        const timer = setTimeout(stop, duration * 1000);
-        process.once("SIGINT", stop);
-        process.once("SIGTERM", stop);
-      });
+      await waitForStop(duration);
       return 0;
     } finally {
       await proxy?.stop();

@@ -1,5 +1,6 @@
 import { intOption, stringOption } from "../args.js";
 import { CliError, type Command, UsageError } from "../command.js";
+import { waitForStop } from "../wait-for-stop.js";
 import { SimCluster, SimParamError, type SimParams } from "../../sim/index.js";
 
 function numberOption(v: string | undefined, name: string): number | undefined {
@@ -65,17 +66,7 @@ Exit codes: 0 ok, 1 failure, 2 usage error.`,
       for (const s of list) process.stdout.write(`${s.name}  http://${s.address}\n`);
       process.stdout.write(`simulating ${list.length} servers for ${duration} s (Ctrl-C to stop)\n`);
     }
-    await new Promise<void>((resolve) => {
-      const stop = () => {
-        clearTimeout(timer);
-        process.removeListener("SIGINT", stop);
-        process.removeListener("SIGTERM", stop);
-        resolve();
-      };
-      const timer = setTimeout(stop, duration * 1000);
-      process.once("SIGINT", stop);
-      process.once("SIGTERM", stop);
-    });
+    await waitForStop(duration);
     await cluster.stop();
     return 0;
   },
