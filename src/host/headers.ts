@@ -161,17 +161,21 @@ export function decodePairs(bytes: Uint8Array): HeaderPairs {
 export function headerImports(vm: PluginVm): Record<string, (...args: number[]) => number> {
   const mem = vm.mem;
   const badType = (t: number) => t >>> 0 > MAP_TYPE_MAX;
+  // add / replace / remove / set-pairs: edit the active stream's mutable map, then note the mutation.
+  const editMap = (type: number, edit: (map: HeaderMap) => void): number => {
+    const map = vm.mutableMap(type);
+    if (!map) return WasmResult.BadArgument;
+    edit(map);
+    vm.noteHeaderMutation(type);
+    return WasmResult.Ok;
+  };
   return {
     proxy_add_header_map_value(type, kp, ks, vp, vs) {
       if (badType(type)) return WasmResult.BadArgument;
       const key = mem.readString(kp, ks);
       const value = mem.readString(vp, vs);
       if (key === null || value === null) return WasmResult.InvalidMemoryAccess;
-      const map = vm.mutableMap(type);
-      if (!map) return WasmResult.BadArgument;
-      map.add(key, value);
-      vm.noteHeaderMutation(type);
-      return WasmResult.Ok;
+      return editMap(type, (map) => map.add(key, value));
     },
     proxy_get_header_map_value(type, kp, ks, rp, rs) {
       if (badType(type)) return WasmResult.BadArgument;
@@ -192,21 +196,13 @@ export function headerImports(vm: PluginVm): Record<string, (...args: number[]) 
       const key = mem.readString(kp, ks);
       const value = mem.readString(vp, vs);
       if (key === null || value === null) return WasmResult.InvalidMemoryAccess;
-      const map = vm.mutableMap(type);
-      if (!map) return WasmResult.BadArgument;
-      map.set(key, value);
-      vm.noteHeaderMutation(type);
-      return WasmResult.Ok;
+      return editMap(type, (map) => map.set(key, value));
     },
     proxy_remove_header_map_value(type, kp, ks) {
       if (badType(type)) return WasmResult.BadArgument;
       const key = mem.readString(kp, ks);
       if (key === null) return WasmResult.InvalidMemoryAccess;
-      const map = vm.mutableMap(type);
-      if (!map) return WasmResult.BadArgument;
-      map.remove(key);
-      vm.noteHeaderMutation(type);
-      return WasmResult.Ok;
+      return editMap(type, (map) => map.remove(key));
     },
     proxy_get_header_map_pairs(type, rp, rs) {
       if (badType(type)) return WasmResult.BadArgument;
@@ -220,11 +216,7 @@ export function headerImports(vm: PluginVm): Record<string, (...args: number[]) 
       if (badType(type)) return WasmResult.BadArgument;
       const data = mem.read(p, s);
       if (data === null) return WasmResult.InvalidMemoryAccess;
-      const map = vm.mutableMap(type);
-      if (!map) return WasmResult.BadArgument;
-      map.replaceAll(decodePairs(data));
-      vm.noteHeaderMutation(type);
-      return WasmResult.Ok;
+      return editMap(type, (map) => map.replaceAll(decodePairs(data)));
     },
     proxy_get_header_map_size(type, rp) {
       if (badType(type)) return WasmResult.BadArgument;
