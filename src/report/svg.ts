@@ -28,6 +28,51 @@ function fmt(v: number): string {
   return v.toFixed(2);
 }
 
+/** Both chart kinds: the canvas and the plot area inside its margins. */
+interface Frame {
+  W: number;
+  H: number;
+  left: number;
+  right: number;
+  top: number;
+  plotW: number;
+  plotH: number;
+}
+
+function frame(width: number | undefined, height: number | undefined): Frame {
+  const W = width ?? 530;
+  const H = height ?? 300;
+  const left = 56, right = 12, top = 34, bottom = 64;
+  return { W, H, left, right, top, plotW: W - left - right, plotH: H - top - bottom };
+}
+
+/** The opening `<svg>` element and the centred title. */
+function svgHead(f: Frame, title: string): string {
+  return (
+    `<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 ${f.W} ${f.H}" width="${f.W}" height="${f.H}" role="img" aria-label="${escapeXml(title)}">` +
+    `<text x="${f.W / 2}" y="18" text-anchor="middle" class="title">${escapeXml(title)}</text>`
+  );
+}
+
+/** Grid line `i` of 4 (0 at the bottom) with its y-axis label. */
+function yTick(f: Frame, i: number, label: string): string {
+  const y = f.top + f.plotH - (f.plotH * i) / 4;
+  return `<line x1="${f.left}" x2="${f.W - f.right}" y1="${y}" y2="${y}" class="grid"/><text x="${f.left - 6}" y="${y + 4}" text-anchor="end" class="tick">${label}</text>`;
+}
+
+/** The y-axis unit, written upwards along the left edge. */
+function yUnitLabel(f: Frame, unit: string): string {
+  const mid = f.top + f.plotH / 2;
+  return `<text x="12" y="${mid}" transform="rotate(-90 12 ${mid})" text-anchor="middle" class="tick">${escapeXml(unit)}</text>`;
+}
+
+/** Legend swatch and name of series `si`: four per row, rows 14 apart from `firstRowY`. */
+function legendEntry(f: Frame, firstRowY: number, si: number, name: string): string {
+  const x = f.left + (si % 4) * 115;
+  const y = firstRowY + Math.floor(si / 4) * 14;
+  return `<rect x="${x}" y="${y - 9}" width="10" height="10" fill="${colour(si)}"/><text x="${x + 14}" y="${y}" class="legend">${escapeXml(name)}</text>`;
+}
+
 export interface GroupedBars {
   title: string;
   /** Unit shown on the axis, e.g. "ms". */
@@ -42,22 +87,13 @@ export interface GroupedBars {
 
 /** A grouped vertical bar chart. NaN values draw no bar. */
 export function groupedBarChart(c: GroupedBars): string {
-  const W = c.width ?? 530;
-  const H = c.height ?? 300;
-  const left = 56, right = 12, top = 34, bottom = 64;
-  const plotW = W - left - right, plotH = H - top - bottom;
+  const f = frame(c.width, c.height);
+  const { H, left, top, plotW, plotH } = f;
   const all = c.series.flatMap((s) => s.values.filter((v) => Number.isFinite(v)));
   const max = niceMax(Math.max(0, ...all));
-  const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${escapeXml(c.title)}">`);
-  parts.push(`<text x="${W / 2}" y="18" text-anchor="middle" class="title">${escapeXml(c.title)}</text>`);
-  for (let i = 0; i <= 4; i++) {
-    const v = (max * i) / 4;
-    const y = top + plotH - (plotH * i) / 4;
-    parts.push(`<line x1="${left}" x2="${W - right}" y1="${y}" y2="${y}" class="grid"/>`);
-    parts.push(`<text x="${left - 6}" y="${y + 4}" text-anchor="end" class="tick">${fmt(v)}</text>`);
-  }
-  parts.push(`<text x="12" y="${top + plotH / 2}" transform="rotate(-90 12 ${top + plotH / 2})" text-anchor="middle" class="tick">${escapeXml(c.unit)}</text>`);
+  const parts: string[] = [svgHead(f, c.title)];
+  for (let i = 0; i <= 4; i++) parts.push(yTick(f, i, fmt((max * i) / 4)));
+  parts.push(yUnitLabel(f, c.unit));
   const groupW = plotW / Math.max(1, c.categories.length);
   const barW = Math.max(2, (groupW * 0.8) / Math.max(1, c.series.length));
   c.categories.forEach((cat, ci) => {
@@ -71,11 +107,7 @@ export function groupedBarChart(c: GroupedBars): string {
     });
     parts.push(`<text x="${(left + ci * groupW + groupW / 2).toFixed(1)}" y="${top + plotH + 16}" text-anchor="middle" class="tick">${escapeXml(cat)}</text>`);
   });
-  c.series.forEach((s, si) => {
-    const x = left + (si % 4) * 115;
-    const y = H - 26 + Math.floor(si / 4) * 14;
-    parts.push(`<rect x="${x}" y="${y - 9}" width="10" height="10" fill="${colour(si)}"/><text x="${x + 14}" y="${y}" class="legend">${escapeXml(s.name)}</text>`);
-  });
+  c.series.forEach((s, si) => parts.push(legendEntry(f, H - 26, si, s.name)));
   parts.push("</svg>");
   return parts.join("");
 }
@@ -92,35 +124,27 @@ export interface Lines {
 
 /** A line chart (e.g. a latency CDF). */
 export function lineChart(c: Lines): string {
-  const W = c.width ?? 530;
-  const H = c.height ?? 300;
-  const left = 56, right = 12, top = 34, bottom = 64;
-  const plotW = W - left - right, plotH = H - top - bottom;
+  const f = frame(c.width, c.height);
+  const { H, left, top, plotW, plotH } = f;
   const xs = c.series.flatMap((s) => s.points.map((p) => p[0]));
   const ys = c.series.flatMap((s) => s.points.map((p) => p[1]));
   const xMax = niceMax(Math.max(0, ...xs));
   const yMax = c.yMax ?? niceMax(Math.max(0, ...ys));
-  const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${escapeXml(c.title)}">`);
-  parts.push(`<text x="${W / 2}" y="18" text-anchor="middle" class="title">${escapeXml(c.title)}</text>`);
+  const parts: string[] = [svgHead(f, c.title)];
   for (let i = 0; i <= 4; i++) {
-    const y = top + plotH - (plotH * i) / 4;
     const x = left + (plotW * i) / 4;
-    parts.push(`<line x1="${left}" x2="${W - right}" y1="${y}" y2="${y}" class="grid"/>`);
-    parts.push(`<text x="${left - 6}" y="${y + 4}" text-anchor="end" class="tick">${fmt((yMax * i) / 4)}</text>`);
+    parts.push(yTick(f, i, fmt((yMax * i) / 4)));
     parts.push(`<text x="${x}" y="${top + plotH + 16}" text-anchor="middle" class="tick">${fmt((xMax * i) / 4)}</text>`);
   }
   parts.push(`<text x="${left + plotW / 2}" y="${top + plotH + 32}" text-anchor="middle" class="tick">${escapeXml(c.xUnit)}</text>`);
-  parts.push(`<text x="12" y="${top + plotH / 2}" transform="rotate(-90 12 ${top + plotH / 2})" text-anchor="middle" class="tick">${escapeXml(c.yUnit)}</text>`);
+  parts.push(yUnitLabel(f, c.yUnit));
   c.series.forEach((s, si) => {
     if (s.points.length === 0) return;
     const d = s.points
       .map(([x, y], i) => `${i ? "L" : "M"}${(left + (plotW * x) / xMax).toFixed(1)},${(top + plotH - (plotH * Math.min(y, yMax)) / yMax).toFixed(1)}`)
       .join("");
     parts.push(`<path d="${d}" fill="none" stroke="${colour(si)}" stroke-width="2"><title>${escapeXml(s.name)}</title></path>`);
-    const x = left + (si % 4) * 115;
-    const y = H - 12 + Math.floor(si / 4) * 14;
-    parts.push(`<rect x="${x}" y="${y - 9}" width="10" height="10" fill="${colour(si)}"/><text x="${x + 14}" y="${y}" class="legend">${escapeXml(s.name)}</text>`);
+    parts.push(legendEntry(f, H - 12, si, s.name));
   });
   parts.push("</svg>");
   return parts.join("");
