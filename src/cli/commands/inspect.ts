@@ -2,7 +2,7 @@ import { intOption, stringOption } from "../args.js";
 import { type Command, UsageError } from "../command.js";
 import { inspectImage } from "../../oci/transfer.js";
 import { asCliError } from "./pack.js";
-import { summaryText } from "./pull.js";
+import { writeSummary } from "./pull.js";
 
 export const inspect: Command = {
   name: "inspect",
@@ -33,7 +33,7 @@ Exit codes: 0 ok, 1 failure, 2 usage error.`,
         insecure: args.options.insecure === true,
         attempts: intOption(args, "retries", 4, 1, 20),
       });
-      process.stdout.write(args.options.json === true ? JSON.stringify(summary, null, 2) + "\n" : summaryText(summary));
+      writeSummary(summary, args.options.json === true);
       return 0;
     } catch (err) {
       throw asCliError(err);

@@ -4,8 +4,13 @@ import type { ImageSummary } from "../../oci/transfer.js";
 import { pullImage } from "../../oci/transfer.js";
 import { asCliError } from "./pack.js";
 
-/** Human-readable lines for an image summary (shared by pull and inspect). */
-export function summaryText(s: ImageSummary): string {
+/** Writes an image summary to stdout as JSON or as text (shared by pull and inspect). */
+export function writeSummary(s: ImageSummary, json: boolean): void {
+  process.stdout.write(json ? JSON.stringify(s, null, 2) + "\n" : summaryText(s));
+}
+
+/** Human-readable lines for an image summary. */
+function summaryText(s: ImageSummary): string {
   const lines = [
     ...(s.url ? [`url:            ${s.url}`] : []),
     `manifest:       ${s.manifestDigest}`,
@@ -49,7 +54,7 @@ Exit codes: 0 ok, 1 failure (auth, unreachable, digest mismatch, not a Wasm imag
         insecure: args.options.insecure === true,
         attempts: intOption(args, "retries", 4, 1, 20),
       });
-      process.stdout.write(args.options.json === true ? JSON.stringify(summary, null, 2) + "\n" : summaryText(summary));
+      writeSummary(summary, args.options.json === true);
       return 0;
     } catch (err) {
       throw asCliError(err);
