@@ -77,18 +77,24 @@ export class Endpoint {
     this.address = address;
   }
 
-  /** Age of the load state at `nowMs`; i64.MAX_VALUE when never refreshed. */
   /** Identity across workers and feed refreshes: the address, else the backend name. */
   get key(): string {
     return this.address.length > 0 ? this.address : this.backend;
   }
 
+  /** Age of the load state at `nowMs`; i64.MAX_VALUE when never refreshed. */
+  // @inline (here and isEjected): read for every candidate of every pick, where an out-of-line
+  // call costs more than the body.
+  // @ts-ignore: decorator
+  @inline
   metricsAgeMs(nowMs: i64): i64 {
     if (this.metricsAtMs == NEVER) return i64.MAX_VALUE;
     let age = nowMs - this.metricsAtMs;
     return age < 0 ? 0 : age;
   }
 
+  // @ts-ignore: decorator
+  @inline
   isEjected(nowMs: i64): bool {
     return nowMs < this.ejectedUntilMs;
   }

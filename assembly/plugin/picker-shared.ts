@@ -16,6 +16,7 @@ import {
 } from "../pools/state";
 import { encodeJournalRecord, decodeJournalRecord, JournalRecord } from "../prefix/journal";
 import { recordFailure, recordSuccess } from "../endpoints/health";
+import { endpointAt } from "../scheduling/raw-access";
 
 export const JOURNAL_SLOTS: i32 = 64;
 const CAS_RETRIES: i32 = 16;
@@ -141,7 +142,8 @@ export class PoolShared {
   /** Loads every endpoint's in-flight count (all workers) from shared data. */
   syncInFlight(): void {
     let eps = this.rt.endpoints;
-    for (let i = 0; i < eps.length; i++) unchecked(eps[i]).inFlight = 0;
+    let n = eps.length;
+    for (let i = 0; i < n; i++) endpointAt(eps, i).inFlight = 0; // every request: no calls
     let cur = getSharedData(this.key("inflight"));
     if (cur == null) return;
     if (!decodeInFlight(cur.value, this.ifHashes, this.ifCounts)) {

@@ -5,6 +5,7 @@ import { Endpoint } from "../endpoints/endpoint";
 import { PrefixIndex } from "../prefix/index";
 import { hashPromptBytes } from "../prefix/hash";
 import { SchedulingContext } from "../scheduling/context";
+import { endpointAt } from "../scheduling/raw-access";
 import { PickResult } from "../scheduling/profile";
 import { Admission, admit } from "../scheduling/admission";
 import { allSaturated } from "../scheduling/saturation";
@@ -171,11 +172,14 @@ export class PoolRuntime {
     let slots = this.nextSlot;
     if (this.slotMatched.length != slots) this.slotMatched = new Int32Array(slots);
     idx.match(this.hashes, n, this.slotMatched);
+    // Per request over every endpoint: plain loads (see scheduling/raw-access.ts).
     let eps = this.endpoints;
-    let out = this.ctx.prefixMatched;
-    for (let i = 0; i < eps.length; i++) {
-      let s = eps[i].slot;
-      unchecked((out[i] = s >= 0 && s < slots ? unchecked(this.slotMatched[s]) : 0));
+    let count = eps.length;
+    let out = this.ctx.prefixMatched.dataStart;
+    let bySlot = this.slotMatched.dataStart;
+    for (let i = 0; i < count; i++) {
+      let s = endpointAt(eps, i).slot;
+      store<i32>(out + (<usize>i << 2), s >= 0 && s < slots ? load<i32>(bySlot + (<usize>s << 2)) : 0);
     }
   }
 

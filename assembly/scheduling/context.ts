@@ -2,6 +2,7 @@
 // Reused across requests (reset(), not re-allocated) so the hot path does not allocate.
 import { Endpoint } from "../endpoints/endpoint";
 import { Rng } from "./rng";
+import { endpointAt } from "./raw-access";
 import { SaturationThresholds } from "./saturation";
 
 export class SchedulingContext {
@@ -33,8 +34,9 @@ export class SchedulingContext {
     if (this.prefixMatched.length < endpoints.length) this.prefixMatched = new Int32Array(endpoints.length);
   }
 
+  /** Endpoint at index `i` (< endpoints.length): a plain load, no call (see raw-access.ts). */
   @inline
   ep(i: i32): Endpoint {
-    return unchecked(this.endpoints[i]);
+    return endpointAt(this.endpoints, i);
   }
 }

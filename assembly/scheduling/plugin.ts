@@ -15,6 +15,13 @@ export abstract class Scorer {
   abstract get typeName(): string;
   /** Writes a score in [0, 1] for each candidate: `out[k]` belongs to `cands[k]`. */
   abstract score(ctx: SchedulingContext, cands: i32[], out: Float64Array): void;
+  /**
+   * True when `score` would write 0 for every candidate of this cycle (e.g. no prompt, no
+   * session key), so the profile may skip the pass. Must be cheap: O(1), no allocation.
+   */
+  scoresAllZero(ctx: SchedulingContext): bool {
+    return false;
+  }
   /** True when the profile must fill ctx.prefixMatched before scoring. */
   get needsPrefix(): bool {
     return false;

@@ -4,6 +4,7 @@
 import { ConfigReader, ConfigNode, quote } from "../config/reader";
 import { SchedulingContext } from "./context";
 import { Filter, Scorer, Picker } from "./plugin";
+import { f64At, setF64At, setI32At } from "./raw-access";
 import { HealthFilter } from "./filters/health";
 import { QueueScorer } from "./scorers/queue";
 import { KvCacheScorer } from "./scorers/kv-cache";
@@ -46,11 +47,12 @@ export class Profile {
 
   /** Runs one cycle over every endpoint of ctx; writes up to `maxPicks` picks into `res`. */
   run(ctx: SchedulingContext, maxPicks: i32, res: PickResult): void {
+    // O(endpoints) per request: the loops use raw-access.ts (no calls, no per-element push).
     let n = ctx.endpoints.length;
     let cur = this.a;
     let next = this.b;
-    cur.length = 0;
-    for (let i = 0; i < n; i++) cur.push(i);
+    cur.length = n;
+    for (let i = 0; i < n; i++) setI32At(cur, i, i);
     if (ctx.explain) {
       if (res.droppedBy.length != n) res.droppedBy = new Int32Array(n);
       for (let i = 0; i < n; i++) unchecked((res.droppedBy[i] = -1));
@@ -69,16 +71,24 @@ export class Profile {
     if (res.totals.length < m) res.totals = new Float64Array(max(m, 8));
     if (this.scratch.length < m) this.scratch = new Float64Array(max(m, 8));
     let totals = res.totals;
-    for (let k = 0; k < m; k++) unchecked((totals[k] = 0));
+    let scratch = this.scratch;
+    for (let k = 0; k < m; k++) setF64At(totals, k, 0);
     for (let s = 0; s < this.scorers.length; s++) {
       let ws = this.scorers[s];
-      ws.scorer.score(ctx, cur, this.scratch);
       let w = ws.weight;
-      for (let k = 0; k < m; k++) unchecked((totals[k] += w * this.scratch[k]));
       if (ctx.explain) {
+        ws.scorer.score(ctx, cur, scratch);
+        for (let k = 0; k < m; k++) setF64At(totals, k, f64At(totals, k) + w * f64At(scratch, k));
         if (ws.last.length < m) ws.last = new Float64Array(max(m, 8));
-        for (let k = 0; k < m; k++) unchecked((ws.last[k] = this.scratch[k]));
+        for (let k = 0; k < m; k++) unchecked((ws.last[k] = scratch[k]));
+        continue;
       }
+      // Scores are finite and in [0, 1], so a scorer with weight 0, or one that scores every
+      // candidate 0 (e.g. the prefix scorer without a prompt), adds exactly 0 to every total:
+      // skip its pass. With explain on it runs anyway (its scores are shown).
+      if (w == 0 || ws.scorer.scoresAllZero(ctx)) continue;
+      ws.scorer.score(ctx, cur, scratch);
+      for (let k = 0; k < m; k++) setF64At(totals, k, f64At(totals, k) + w * f64At(scratch, k));
     }
     this.picker.pick(ctx, cur, totals, maxPicks, res.picks);
   }

@@ -2,6 +2,7 @@
 // when everything is ejected nothing is eligible (503 under FailClose, proxy LB under FailOpen).
 import { ConfigReader, ConfigNode } from "../../config/reader";
 import { SchedulingContext } from "../context";
+import { i32At, setI32At } from "../raw-access";
 import { Filter } from "../plugin";
 
 export const HEALTH_FILTER = "health-filter";
@@ -12,11 +13,16 @@ export class HealthFilter extends Filter {
   }
 
   filter(ctx: SchedulingContext, input: i32[], out: i32[]): void {
-    out.length = 0;
-    for (let i = 0; i < input.length; i++) {
-      let e = unchecked(input[i]);
-      if (!ctx.ep(e).isEjected(ctx.nowMs)) out.push(e);
+    // Per request over every endpoint: raw-access loop (no calls, no push).
+    let n = input.length;
+    out.length = n;
+    let now = ctx.nowMs;
+    let kept = 0;
+    for (let i = 0; i < n; i++) {
+      let e = i32At(input, i);
+      if (!ctx.ep(e).isEjected(now)) setI32At(out, kept++, e);
     }
+    out.length = kept;
   }
 }
 

@@ -4,6 +4,7 @@
 import { ConfigReader, ConfigNode } from "../../config/reader";
 import { SchedulingContext } from "../context";
 import { Picker } from "../plugin";
+import { f64At, i32At } from "../raw-access";
 
 export const MAX_SCORE_PICKER = "max-score-picker";
 
@@ -19,7 +20,7 @@ export class MaxScorePicker extends Picker {
     let n = cands.length;
     if (this.taken.length < n) this.taken = new StaticArray<bool>(n);
     let taken = this.taken;
-    for (let k = 0; k < n; k++) unchecked((taken[k] = false));
+    memory.fill(changetype<usize>(taken), 0, <usize>n);
     appendByScore(ctx, cands, totals, max, out, taken);
   }
 }
@@ -32,13 +33,15 @@ export class MaxScorePicker extends Picker {
 export function appendByScore(
   ctx: SchedulingContext, cands: i32[], totals: Float64Array, max: i32, out: i32[], taken: StaticArray<bool>,
 ): void {
+  // O(picks x candidates) per request: plain loads (raw-access.ts), no calls in the loops.
   let n = cands.length;
+  let takenAt = changetype<usize>(taken);
   while (out.length < max) {
     let bestScore = -Infinity;
     let ties = 0;
     for (let k = 0; k < n; k++) {
-      if (unchecked(taken[k])) continue;
-      let s = unchecked(totals[k]);
+      if (load<bool>(takenAt + <usize>k)) continue;
+      let s = f64At(totals, k);
       if (s != s) s = -Infinity;
       if (ties == 0 || s > bestScore) {
         bestScore = s;
@@ -50,13 +53,13 @@ export function appendByScore(
     if (ties == 0) return;
     let r = ties > 1 ? ctx.rng.nextInt(ties) : 0;
     for (let k = 0; k < n; k++) {
-      if (unchecked(taken[k])) continue;
-      let s = unchecked(totals[k]);
+      if (load<bool>(takenAt + <usize>k)) continue;
+      let s = f64At(totals, k);
       if (s != s) s = -Infinity;
       if (s != bestScore) continue;
       if (r == 0) {
-        unchecked((taken[k] = true));
-        out.push(unchecked(cands[k]));
+        store<bool>(takenAt + <usize>k, true);
+        out.push(i32At(cands, k));
         break;
       }
       r--;

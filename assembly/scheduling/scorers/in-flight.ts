@@ -3,6 +3,7 @@
 // Reacts faster than scraped queues, which lag by the scrape interval.
 import { ConfigReader, ConfigNode } from "../../config/reader";
 import { SchedulingContext } from "../context";
+import { i32At, setF64At } from "../raw-access";
 import { Scorer } from "../plugin";
 
 export const IN_FLIGHT_SCORER = "in-flight-scorer";
@@ -13,17 +14,18 @@ export class InFlightScorer extends Scorer {
   }
 
   score(ctx: SchedulingContext, cands: i32[], out: Float64Array): void {
+    let n = cands.length;
     let lo = i32.MAX_VALUE;
     let hi = i32.MIN_VALUE;
-    for (let k = 0; k < cands.length; k++) {
-      let f = ctx.ep(unchecked(cands[k])).inFlight;
+    for (let k = 0; k < n; k++) {
+      let f = ctx.ep(i32At(cands, k)).inFlight;
       if (f < lo) lo = f;
       if (f > hi) hi = f;
     }
     let span = <f64>(hi - lo);
-    for (let k = 0; k < cands.length; k++) {
-      let f = ctx.ep(unchecked(cands[k])).inFlight;
-      unchecked((out[k] = span > 0 ? <f64>(hi - f) / span : 1.0));
+    for (let k = 0; k < n; k++) {
+      let f = ctx.ep(i32At(cands, k)).inFlight;
+      setF64At(out, k, span > 0 ? <f64>(hi - f) / span : 1.0);
     }
   }
 }

@@ -1,6 +1,7 @@
 // kv-cache-utilization-scorer (GIE): 1 - KV-cache use, so emptier caches score higher.
 import { ConfigReader, ConfigNode } from "../../config/reader";
 import { SchedulingContext } from "../context";
+import { i32At, setF64At } from "../raw-access";
 import { Scorer } from "../plugin";
 
 export const KV_CACHE_SCORER = "kv-cache-utilization-scorer";
@@ -11,10 +12,11 @@ export class KvCacheScorer extends Scorer {
   }
 
   score(ctx: SchedulingContext, cands: i32[], out: Float64Array): void {
-    for (let k = 0; k < cands.length; k++) {
-      let kv = ctx.ep(unchecked(cands[k])).kvUsage;
+    let n = cands.length;
+    for (let k = 0; k < n; k++) {
+      let kv = ctx.ep(i32At(cands, k)).kvUsage;
       let s = 1.0 - kv;
-      unchecked((out[k] = s < 0 ? 0 : s > 1 ? 1 : s));
+      setF64At(out, k, s < 0 ? 0 : s > 1 ? 1 : s);
     }
   }
 }

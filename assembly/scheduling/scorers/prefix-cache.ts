@@ -4,6 +4,7 @@
 // index the final pick afterwards.
 import { ConfigReader, ConfigNode } from "../../config/reader";
 import { SchedulingContext } from "../context";
+import { i32At, setF64At } from "../raw-access";
 import { Scorer } from "../plugin";
 
 export const PREFIX_CACHE_SCORER = "prefix-cache-scorer";
@@ -17,13 +18,18 @@ export class PrefixCacheScorer extends Scorer {
     return true;
   }
 
+  scoresAllZero(ctx: SchedulingContext): bool {
+    return ctx.prefixTotal <= 0;
+  }
   score(ctx: SchedulingContext, cands: i32[], out: Float64Array): void {
     let total = ctx.prefixTotal;
     let matched = ctx.prefixMatched;
-    for (let k = 0; k < cands.length; k++) {
-      let e = unchecked(cands[k]);
-      let m = total > 0 && e < matched.length ? unchecked(matched[e]) : 0;
-      unchecked((out[k] = total > 0 ? <f64>min(m, total) / <f64>total : 0.0));
+    let matchedLen = matched.length;
+    let n = cands.length;
+    for (let k = 0; k < n; k++) {
+      let e = i32At(cands, k);
+      let m = total > 0 && e < matchedLen ? load<i32>(matched.dataStart + (<usize>e << 2)) : 0;
+      setF64At(out, k, total > 0 ? <f64>min(m, total) / <f64>total : 0.0);
     }
   }
 }

@@ -2,6 +2,7 @@
 // all when every queue is equal.
 import { ConfigReader, ConfigNode } from "../../config/reader";
 import { SchedulingContext } from "../context";
+import { i32At, setF64At } from "../raw-access";
 import { Scorer } from "../plugin";
 
 export const QUEUE_SCORER = "queue-scorer";
@@ -12,17 +13,18 @@ export class QueueScorer extends Scorer {
   }
 
   score(ctx: SchedulingContext, cands: i32[], out: Float64Array): void {
+    let n = cands.length;
     let lo = i32.MAX_VALUE;
     let hi = i32.MIN_VALUE;
-    for (let k = 0; k < cands.length; k++) {
-      let q = ctx.ep(unchecked(cands[k])).waiting;
+    for (let k = 0; k < n; k++) {
+      let q = ctx.ep(i32At(cands, k)).waiting;
       if (q < lo) lo = q;
       if (q > hi) hi = q;
     }
     let span = <f64>(hi - lo);
-    for (let k = 0; k < cands.length; k++) {
-      let q = ctx.ep(unchecked(cands[k])).waiting;
-      unchecked((out[k] = span > 0 ? <f64>(hi - q) / span : 1.0));
+    for (let k = 0; k < n; k++) {
+      let q = ctx.ep(i32At(cands, k)).waiting;
+      setF64At(out, k, span > 0 ? <f64>(hi - q) / span : 1.0);
     }
   }
 }

@@ -19,6 +19,9 @@ export class SessionAffinityScorer extends Scorer {
     return SESSION_AFFINITY_SCORER;
   }
 
+  scoresAllZero(ctx: SchedulingContext): bool {
+    return ctx.sessionKey.length == 0;
+  }
   score(ctx: SchedulingContext, cands: i32[], out: Float64Array): void {
     let n = cands.length;
     for (let k = 0; k < n; k++) unchecked((out[k] = 0.0));
