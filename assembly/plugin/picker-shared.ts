@@ -1,6 +1,11 @@
 // Cross-worker state of one pool, kept in proxy-wasm shared data (the only memory Envoy shares
 // between worker VMs). Every VM reads it into its PoolRuntime; large values are re-read only
 // when a small version key's CAS moved, so an unchanged pool costs a few tiny reads per request.
+// Every get/set crosses the VM boundary, so a write that follows a read of the same key in the
+// same callback (inflight after syncInFlight, pj/seq after replayJournal; the caller says so)
+// makes its first CAS attempt on that read: if another worker wrote in between, the CAS fails
+// and the loop re-reads, exactly as if it had read afresh. Only for keys that existed (CAS 0
+// would write unconditionally).
 //
 // Keys (under `wayroute.picker/<root id>/<pool>/`):
 //   load, loadv     load snapshot (text) written by the scraping worker / ORCA merges; version
@@ -33,6 +38,15 @@ function readU64(b: ArrayBuffer): u64 {
 
 export class PoolShared {
   prefix: string;
+  // Keys built once: they are used on every request (no string concatenation per call).
+  private loadKey: string;
+  private loadvKey: string;
+  private healthKey: string;
+  private inflightKey: string;
+  private seqKey: string;
+  private feedKey: string;
+  private feedvKey: string;
+  private journalKeys: string[] = [];
   private loadCas: u32 = 0;
   private healthCas: u32 = 0;
   private feedCas: u32 = 0;
@@ -40,6 +54,13 @@ export class PoolShared {
   private journalPrimed: bool = false;
   private ifHashes: u64[] = [];
   private ifCounts: i32[] = [];
+  /** ifHashes/ifCounts hold the decoded `inflight` value of CAS ifCas, read by syncInFlight. */
+  private ifFresh: bool = false;
+  private ifCas: u32 = 0;
+  /** `pj/seq` as replayJournal last read it (value, CAS), for publishDecision's first attempt. */
+  private seqFresh: bool = false;
+  private seqCas: u32 = 0;
+  private seqValue: u64 = 0;
   private record: JournalRecord = new JournalRecord();
   /** Shared-data values that did not decode (another version's format, torn write). */
   malformed: i32 = 0;
@@ -47,20 +68,33 @@ export class PoolShared {
   journalLost: i32 = 0;
 
   constructor(rootId: string, public rt: PoolRuntime) {
-    this.prefix = "wayroute.picker/" + rootId + "/" + rt.config.name + "/";
+    let prefix = "wayroute.picker/" + rootId + "/" + rt.config.name + "/";
+    this.prefix = prefix;
+    this.loadKey = prefix + "load";
+    this.loadvKey = prefix + "loadv";
+    this.healthKey = prefix + "health";
+    this.inflightKey = prefix + "inflight";
+    this.seqKey = prefix + "pj/seq";
+    this.feedKey = prefix + "feed";
+    this.feedvKey = prefix + "feedv";
+    for (let i = 0; i < JOURNAL_SLOTS; i++) this.journalKeys.push(prefix + "pj/" + i.toString());
   }
 
   key(name: string): string {
     return this.prefix + name;
   }
 
+  private journalKey(seq: u64): string {
+    return unchecked(this.journalKeys[<i32>(seq % <u64>JOURNAL_SLOTS)]);
+  }
+
   // ---- load ------------------------------------------------------------------------------
 
   /** Re-reads the load snapshot when its version moved. */
   syncLoad(): void {
-    let v = getSharedData(this.key("loadv"));
+    let v = getSharedData(this.loadvKey);
     if (v == null || v.cas == this.loadCas) return;
-    let snap = getSharedData(this.key("load"));
+    let snap = getSharedData(this.loadKey);
     this.loadCas = v.cas;
     if (snap == null) return;
     applyLoad(String.UTF8.decode(snap.value), this.rt.endpoints, this.rt.byKey);
@@ -69,28 +103,28 @@ export class PoolShared {
   /** Publishes this VM's view of load (scraper, or an ORCA report merged by CAS). */
   publishLoad(): void {
     for (let attempt = 0; attempt < CAS_RETRIES; attempt++) {
-      let cur = getSharedData(this.key("load"));
+      let cur = getSharedData(this.loadKey);
       let cas: u32 = 0;
       if (cur != null) {
         cas = cur.cas;
         // Fold in newer reports from other workers first (applyLoad never goes back in time).
         applyLoad(String.UTF8.decode(cur.value), this.rt.endpoints, this.rt.byKey);
       }
-      let st = setSharedData(this.key("load"), String.UTF8.encode(encodeLoad(this.rt.endpoints), false), cas);
+      let st = setSharedData(this.loadKey, String.UTF8.encode(encodeLoad(this.rt.endpoints), false), cas);
       if (st == Status.Ok) break;
       if (st != Status.CasMismatch) return;
     }
-    let ver = getSharedData(this.key("loadv"));
+    let ver = getSharedData(this.loadvKey);
     let next: u64 = ver != null ? readU64(ver.value) + 1 : 1;
-    setSharedData(this.key("loadv"), u64Value(next), 0);
-    let mine = getSharedData(this.key("loadv"));
+    setSharedData(this.loadvKey, u64Value(next), 0);
+    let mine = getSharedData(this.loadvKey);
     if (mine != null) this.loadCas = mine.cas;
   }
 
   // ---- health ----------------------------------------------------------------------------
 
   syncHealth(): void {
-    let h = getSharedData(this.key("health"));
+    let h = getSharedData(this.healthKey);
     if (h == null) {
       if (this.healthCas != 0) {
         applyHealth("", this.rt.endpoints, this.rt.byKey);
@@ -109,7 +143,7 @@ export class PoolShared {
    */
   updateHealth(e: i32, failed: bool, nowMs: i64): bool {
     for (let attempt = 0; attempt < CAS_RETRIES; attempt++) {
-      let cur = getSharedData(this.key("health"));
+      let cur = getSharedData(this.healthKey);
       let cas: u32 = 0;
       applyHealth(cur != null ? String.UTF8.decode(cur.value) : "", this.rt.endpoints, this.rt.byKey);
       if (cur != null) cas = cur.cas;
@@ -126,9 +160,9 @@ export class PoolShared {
         this.healthCas = cas;
         return false;
       }
-      let st = setSharedData(this.key("health"), String.UTF8.encode(encodeHealth(this.rt.endpoints), false), cas);
+      let st = setSharedData(this.healthKey, String.UTF8.encode(encodeHealth(this.rt.endpoints), false), cas);
       if (st == Status.Ok) {
-        let mine = getSharedData(this.key("health"));
+        let mine = getSharedData(this.healthKey);
         this.healthCas = mine != null ? mine.cas : 0;
         return ejected;
       }
@@ -144,12 +178,15 @@ export class PoolShared {
     let eps = this.rt.endpoints;
     let n = eps.length;
     for (let i = 0; i < n; i++) endpointAt(eps, i).inFlight = 0; // every request: no calls
-    let cur = getSharedData(this.key("inflight"));
+    this.ifFresh = false;
+    let cur = getSharedData(this.inflightKey);
     if (cur == null) return;
     if (!decodeInFlight(cur.value, this.ifHashes, this.ifCounts)) {
       this.malformed++;
       return;
     }
+    this.ifCas = cur.cas;
+    this.ifFresh = true;
     let byHash = this.rt.byHash;
     for (let i = 0; i < this.ifHashes.length; i++) {
       let h = this.ifHashes[i];
@@ -157,11 +194,25 @@ export class PoolShared {
     }
   }
 
-  /** Adds `delta` to the shared in-flight count of endpoint key hash `h` (CAS loop). */
-  adjustInFlight(h: u64, delta: i32): bool {
+  /**
+   * Adds `delta` to the shared in-flight count of endpoint key hash `h` (CAS loop).
+   * `afterSync`: syncInFlight ran earlier in this callback; its read is the first attempt.
+   */
+  adjustInFlight(h: u64, delta: i32, afterSync: bool = false): bool {
+    let reuse = afterSync && this.ifFresh;
+    this.ifFresh = false;
     for (let attempt = 0; attempt < CAS_RETRIES; attempt++) {
-      let cur = getSharedData(this.key("inflight"));
       let cas: u32 = 0;
+      if (reuse) {
+        reuse = false;
+        cas = this.ifCas;
+        adjustInFlight(this.ifHashes, this.ifCounts, h, delta);
+        let st = setSharedData(this.inflightKey, encodeInFlight(this.ifHashes, this.ifCounts), cas);
+        if (st == Status.Ok) return true;
+        if (st != Status.CasMismatch) return false;
+        continue;
+      }
+      let cur = getSharedData(this.inflightKey);
       if (cur != null) {
         cas = cur.cas;
         if (!decodeInFlight(cur.value, this.ifHashes, this.ifCounts)) {
@@ -174,7 +225,7 @@ export class PoolShared {
         this.ifCounts.length = 0;
       }
       adjustInFlight(this.ifHashes, this.ifCounts, h, delta);
-      let st = setSharedData(this.key("inflight"), encodeInFlight(this.ifHashes, this.ifCounts), cas);
+      let st = setSharedData(this.inflightKey, encodeInFlight(this.ifHashes, this.ifCounts), cas);
       if (st == Status.Ok) return true;
       if (st != Status.CasMismatch) return false;
     }
@@ -183,18 +234,35 @@ export class PoolShared {
 
   // ---- prefix journal --------------------------------------------------------------------
 
-  /** Publishes one decision (endpoint key + block hashes) for the other workers. */
-  publishDecision(key: string, hashes: StaticArray<u64>, n: i32): void {
+  /**
+   * Publishes one decision (endpoint key + block hashes) for the other workers.
+   * `afterReplay`: replayJournal ran earlier in this callback; its read of the counter is the
+   * first attempt.
+   */
+  publishDecision(key: string, hashes: StaticArray<u64>, n: i32, afterReplay: bool = false): void {
+    let reuse = afterReplay && this.seqFresh;
+    this.seqFresh = false;
     if (n <= 0) return;
-    let seqKey = this.key("pj/seq");
+    let seqKey = this.seqKey;
     for (let attempt = 0; attempt < CAS_RETRIES; attempt++) {
-      let cur = getSharedData(seqKey);
-      let seq: u64 = cur != null ? readU64(cur.value) : 0;
+      let seq: u64 = 0;
+      let cas: u32 = 0;
+      if (reuse) {
+        reuse = false;
+        seq = this.seqValue;
+        cas = this.seqCas;
+      } else {
+        let cur = getSharedData(seqKey);
+        if (cur != null) {
+          seq = readU64(cur.value);
+          cas = cur.cas;
+        }
+      }
       let next = seq + 1;
-      let st = setSharedData(seqKey, u64Value(next), cur != null ? cur.cas : 0);
+      let st = setSharedData(seqKey, u64Value(next), cas);
       if (st == Status.CasMismatch) continue;
       if (st != Status.Ok) return;
-      setSharedData(this.key("pj/" + (<i32>(next % <u64>JOURNAL_SLOTS)).toString()), encodeJournalRecord(next, key, hashes, n), 0);
+      setSharedData(this.journalKey(next), encodeJournalRecord(next, key, hashes, n), 0);
       if (this.journalSeen == seq) this.journalSeen = next; // own record: already learned
       return;
     }
@@ -202,9 +270,13 @@ export class PoolShared {
 
   /** Learns the decisions other workers published since this VM last looked. */
   replayJournal(): i32 {
-    let cur = getSharedData(this.key("pj/seq"));
+    this.seqFresh = false;
+    let cur = getSharedData(this.seqKey);
     if (cur == null) return 0;
     let seq = readU64(cur.value);
+    this.seqValue = seq;
+    this.seqCas = cur.cas;
+    this.seqFresh = true;
     if (!this.journalPrimed) {
       // A VM that starts late still learns what is in the ring.
       this.journalPrimed = true;
@@ -218,7 +290,7 @@ export class PoolShared {
     }
     let learned = 0;
     for (let s = from; s <= seq; s++) {
-      let slot = getSharedData(this.key("pj/" + (<i32>(s % <u64>JOURNAL_SLOTS)).toString()));
+      let slot = getSharedData(this.journalKey(s));
       if (slot == null) {
         // Writer bumped the sequence but has not written the record yet: retry next time.
         this.journalSeen = s - 1;
@@ -251,16 +323,16 @@ export class PoolShared {
 
   /** The shared feed body when it changed since last read, else null. */
   changedFeed(): string | null {
-    let v = getSharedData(this.key("feedv"));
+    let v = getSharedData(this.feedvKey);
     if (v == null || v.cas == this.feedCas) return null;
     this.feedCas = v.cas;
-    let body = getSharedData(this.key("feed"));
+    let body = getSharedData(this.feedKey);
     return body == null ? null : String.UTF8.decode(body.value);
   }
 
   publishFeed(body: string): void {
-    setSharedData(this.key("feed"), String.UTF8.encode(body, false), 0);
-    let ver = getSharedData(this.key("feedv"));
-    setSharedData(this.key("feedv"), u64Value(ver != null ? readU64(ver.value) + 1 : 1), 0);
+    setSharedData(this.feedKey, String.UTF8.encode(body, false), 0);
+    let ver = getSharedData(this.feedvKey);
+    setSharedData(this.feedvKey, u64Value(ver != null ? readU64(ver.value) + 1 : 1), 0);
   }
 }

@@ -78,12 +78,18 @@ class PoolHandle {
   metrics: PickerMetrics;
   shared: PoolShared;
   scraper: PoolScraper;
+  /**
+   * Whether a header-time pick reads the model header: only LoRA affinity and priorities by
+   * model use the model without a prompt (a header read is a host call; most pools skip it).
+   */
+  modelAtHeaders: bool;
   constructor(public rt: PoolRuntime, rootId: string, vmToken: u32) {
     let metrics = new PickerMetrics(rt.config.name);
     let shared = new PoolShared(rootId, rt);
     this.metrics = metrics;
     this.shared = shared;
     this.scraper = new PoolScraper(rt, shared, metrics, vmToken);
+    this.modelAtHeaders = rt.config.priority.models.length > 0 || usesModel(rt.config);
   }
 }
 
@@ -112,6 +118,9 @@ export class PickerStage extends Stage {
   private matchNames: string[] = [];
   private matchValues: Array<string | null> = [];
   private steeringHeaders: string[] = [];
+  /** Some pool matches on :authority / :path (else matchPool does not read them). */
+  private matchAuthority: bool = false;
+  private matchPath: bool = false;
   vmToken: u32 = 0;
 
   constructor(configs: PoolConfig[]) {
@@ -120,6 +129,8 @@ export class PickerStage extends Stage {
     for (let i = 0; i < configs.length; i++) {
       let c = configs[i];
       if (!this.steeringHeaders.includes(c.steeringHeader)) this.steeringHeaders.push(c.steeringHeader);
+      if (c.match.authority.length > 0) this.matchAuthority = true;
+      if (c.match.pathPrefix.length > 0) this.matchPath = true;
       for (let j = 0; j < c.match.headers.length; j++) {
         let n = c.match.headers[j].name;
         if (!this.matchNames.includes(n)) this.matchNames.push(n);
@@ -218,8 +229,9 @@ export class PickerStage extends Stage {
   }
 
   private matchPool(): i32 {
-    let authority = getHeader(MapType.HttpRequestHeaders, ":authority");
-    let path = getHeader(MapType.HttpRequestHeaders, ":path");
+    // poolMatches ignores :authority / :path for pools that do not match on them.
+    let authority = this.matchAuthority ? getHeader(MapType.HttpRequestHeaders, ":authority") : null;
+    let path = this.matchPath ? getHeader(MapType.HttpRequestHeaders, ":path") : null;
     this.matchValues.length = 0;
     for (let i = 0; i < this.matchNames.length; i++) {
       this.matchValues.push(getHeader(MapType.HttpRequestHeaders, this.matchNames[i]));
@@ -278,7 +290,7 @@ export class PickerStage extends Stage {
     // longer be changed. So the pick that steers is made now, from what headers and shared state
     // say; the body (prompt, model) refines it below where the host still allows header changes.
     this.req.promptLen = 0;
-    let model = getHeader(MapType.HttpRequestHeaders, MODEL_HEADER);
+    let model = h.modelAtHeaders ? getHeader(MapType.HttpRequestHeaders, MODEL_HEADER) : null;
     this.req.model = model != null ? model : "";
     if (!this.decide(stream, slot, h)) return FilterHeadersStatus.StopIteration;
     if (!endOfStream && this.needsBody(h)) slot.waitingBody = true;
@@ -325,8 +337,8 @@ export class PickerStage extends Stage {
       if (key != slot.primaryKey &&
         replaceHeader(MapType.HttpRequestHeaders, c.steeringHeader, d.headerValue) == Status.Ok) {
         if (c.mode == SteeringMode.Route) clearRouteCache();
-        if (slot.counted) h.shared.adjustInFlight(keyHash(slot.primaryKey), -1);
-        slot.counted = h.shared.adjustInFlight(keyHash(key), 1);
+        if (slot.counted) h.shared.adjustInFlight(keyHash(slot.primaryKey), -1, true);
+        slot.counted = h.shared.adjustInFlight(keyHash(key), 1, true);
         slot.primaryKey = key;
         h.metrics.picked(key);
       }
@@ -379,7 +391,8 @@ export class PickerStage extends Stage {
     let e = rt.find(slot.primaryKey);
     if (e < 0) return;
     rt.learn(e, rt.hashes, n);
-    if (rt.config.prefix.shareAcrossWorkers) h.shared.publishDecision(slot.primaryKey, rt.hashes, n);
+    // Both callers replayed the journal earlier in this callback (refine, decide).
+    if (rt.config.prefix.shareAcrossWorkers) h.shared.publishDecision(slot.primaryKey, rt.hashes, n, true);
     let copy = new StaticArray<u64>(n);
     for (let i = 0; i < n; i++) unchecked((copy[i] = rt.hashes[i]));
     slot.hashes = copy;
@@ -491,7 +504,7 @@ export class PickerStage extends Stage {
     slot.routed = true;
     slot.primaryKey = key;
     h.metrics.picked(key);
-    if (h.shared.adjustInFlight(keyHash(key), 1)) slot.counted = true;
+    if (h.shared.adjustInFlight(keyHash(key), 1, true)) slot.counted = true;
     rt.endpoints[primary].inFlight++;
     return true;
   }
