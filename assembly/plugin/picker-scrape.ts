@@ -3,7 +3,7 @@
 // fetches the endpoint feed); it publishes the results to shared data for every worker. When the
 // holder stops renewing (its VM died), the lease lapses and the next worker to tick takes over.
 import {
-  BufferType, HeaderPair, MapType, Status, getBufferBytes, getHeaderMapPairs, getSharedData, httpCall,
+  BufferType, HeaderPair, LogLevel, MapType, Status, getBufferBytes, getHeaderMapPairs, getSharedData, httpCall,
   setSharedData,
 } from "../../proxy-wasm/index";
 import { Endpoint } from "../endpoints/endpoint";
@@ -14,7 +14,7 @@ import { Lease, decodeLease, encodeLease } from "../pools/state";
 import { PoolRuntime } from "../pools/runtime";
 import { PickerMetrics } from "./picker-metrics";
 import { PoolShared } from "./picker-shared";
-import { logWarn, logDebug } from "./log";
+import { logWarn, logDebug, logEnabled } from "./log";
 
 /** Largest scrape or feed body read (bigger bodies are cut: Prometheus text is line-based). */
 const MAX_BODY: usize = 1 << 20;
@@ -56,7 +56,8 @@ export class PoolScraper {
     } else {
       l.lastRoundMs = 0;
     }
-    if (l.holder != this.vmToken) {
+    // logEnabled first: the message is built only when debug lines are kept.
+    if (l.holder != this.vmToken && logEnabled(LogLevel.Debug)) {
       logDebug("pool " + this.rt.config.name + ": worker " + this.vmToken.toString() + " takes the scrape lease");
     }
     l.holder = this.vmToken;

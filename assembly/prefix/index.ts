@@ -108,8 +108,12 @@ export class PrefixIndex {
    * holds (GIE's longest-prefix match). Stops at the first block nobody extends.
    */
   match(hashes: StaticArray<u64>, n: i32, out: Int32Array): void {
+    // Runs per request with a prompt; `out` has one entry per endpoint slot, so it is cleared
+    // with one fill and read/written by plain loads (Int32Array#__uget/__uset are out-of-line
+    // calls in the size-optimised build).
     let slots = out.length;
-    for (let s = 0; s < slots; s++) unchecked((out[s] = 0));
+    let outAt = out.dataStart;
+    memory.fill(outAt, 0, <usize>slots << 2);
     let count = min(n, hashes.length);
     for (let i = 0; i < count; i++) {
       let h = unchecked(hashes[i]);
@@ -118,8 +122,9 @@ export class PrefixIndex {
       while (e != NIL) {
         if (unchecked(this.hashes[e]) == h) {
           let s = unchecked(this.slotOf[e]);
-          if (s < slots && unchecked(out[s]) == i) {
-            unchecked((out[s] = i + 1));
+          let at = outAt + (<usize>s << 2);
+          if (s < slots && load<i32>(at) == i) {
+            store<i32>(at, i + 1);
             advanced = true;
           }
         }
