@@ -4,6 +4,7 @@
 // version, a truncated write): bad records are skipped, never trapped on.
 import { Endpoint } from "../endpoints/endpoint";
 import { hashChars } from "../prefix/hash";
+import { joinStrings } from "./text-join";
 
 /** Stable 64-bit id of an endpoint key (address or backend), the same in every VM. */
 export function keyHash(key: string): u64 {
@@ -18,19 +19,34 @@ function clean(s: string): bool {
 // One line per endpoint: key, waiting, running, kv, metricsAtMs, maxLora, active, waiting-loras.
 
 export function encodeLoad(eps: Endpoint[]): string {
+  // Written every scrape round and on every merged ORCA report, over every endpoint: the
+  // pieces go into one list joined once, in linear time (see text-join.ts).
   let parts: string[] = [];
+  let lines = 0;
   for (let i = 0; i < eps.length; i++) {
     let e = eps[i];
     if (e.metricsAtMs < 0) continue;
     let active = e.activeLoras.join(",");
     let waiting = e.waitingLoras.join(",");
     if (!clean(e.key) || !clean(active) || !clean(waiting)) continue;
-    parts.push(
-      e.key + "\t" + e.waiting.toString() + "\t" + e.running.toString() + "\t" + e.kvUsage.toString() + "\t" +
-        e.metricsAtMs.toString() + "\t" + e.maxLora.toString() + "\t" + active + "\t" + waiting,
-    );
+    if (lines++ > 0) parts.push("\n");
+    parts.push(e.key);
+    parts.push("\t");
+    parts.push(e.waiting.toString());
+    parts.push("\t");
+    parts.push(e.running.toString());
+    parts.push("\t");
+    parts.push(e.kvUsage.toString());
+    parts.push("\t");
+    parts.push(e.metricsAtMs.toString());
+    parts.push("\t");
+    parts.push(e.maxLora.toString());
+    parts.push("\t");
+    parts.push(active);
+    parts.push("\t");
+    parts.push(waiting);
   }
-  return parts.join("\n");
+  return joinStrings(parts, "");
 }
 
 function toInt(s: string): i64 {
@@ -133,7 +149,7 @@ export function encodeHealth(eps: Endpoint[]): string {
     if (!clean(e.key)) continue;
     parts.push(e.key + "\t" + e.consecutiveFailures.toString() + "\t" + e.ejectedUntilMs.toString() + "\t" + e.ejectionCount.toString());
   }
-  return parts.join("\n");
+  return joinStrings(parts, "\n");
 }
 
 /** Replaces every endpoint's health with the table's (absent: healthy). */
