@@ -7,6 +7,8 @@ export * from "./host/index.js";
 // OCI packaging and registry client, Istio/Envoy manifests (docs/packaging.md).
 export * from "./oci/index.js";
 export * from "./manifest/index.js";
+// Real Envoy: locate, validate a bootstrap, run and stop (docs/envoy.md).
+export * from "./envoy/index.js";
 // Scenario runner (`wayroute run`) and plugin config validation (`wayroute validate`).
 export * from "./scenario/index.js";
 export * from "./config/index.js";
