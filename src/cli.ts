@@ -8,6 +8,6 @@ main(process.argv.slice(2)).then(
   },
   (err: unknown) => {
     process.stderr.write(String((err as Error)?.stack ?? err) + "\n");
-    process.exitCode = 3;
+    process.exitCode = 1;
   },
 );

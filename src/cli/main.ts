@@ -1,6 +1,7 @@
 /**
- * `wayroute` command line. Exit codes: 0 success, 1 a known failure (one line on stderr naming the
- * cause), 2 a usage error, 3 an unexpected internal error (with a stack trace).
+ * `wayroute` command line. Exit codes, the same for every command: 0 success, 1 a failure (one line
+ * on stderr naming the cause; an unexpected internal error also prints its stack trace), 2 a usage
+ * error (one line plus a pointer to `--help`).
  */
 import { parseArgs } from "./args.js";
 import { type Command, CliError, UsageError } from "./command.js";
@@ -16,15 +17,20 @@ function topUsage(): string {
     ...lines,
     "",
     "Run `wayroute <command> --help` for a command's options.",
-    "Exit codes: 0 ok, 1 failure, 2 usage error, 3 internal error.",
+    "Exit codes (every command): 0 ok, 1 failure, 2 usage error.",
   ].join("\n");
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (!name || name === "--help" || name === "-h" || name === "help") {
+  if (!name) {
+    // No command is a usage error: the usage goes to stderr, as every other usage error's line does.
+    process.stderr.write(topUsage() + "\n");
+    return 2;
+  }
+  if (name === "--help" || name === "-h" || name === "help") {
     process.stdout.write(topUsage() + "\n");
-    return name ? 0 : 2;
+    return 0;
   }
   const command: Command | undefined = commands.find((c) => c.name === name);
   if (!command) {
@@ -47,7 +53,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       return err.exitCode;
     }
     process.stderr.write(`wayroute ${name}: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
-    return 3;
+    return 1;
   }
 }
 

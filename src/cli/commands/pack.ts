@@ -8,8 +8,12 @@ import { writeLayoutDir, writeLayoutTar } from "../../oci/layout.js";
 import { digestHex } from "../../oci/digest.js";
 import { assertWasm } from "../../oci/wasm.js";
 
-/** Re-raises a library error carrying a stable code as a one-line CLI failure. */
+/**
+ * Re-raises a library error carrying a stable code as a one-line CLI failure (exit 1). The CLI's
+ * own errors pass through unchanged, so a usage error keeps its exit code 2.
+ */
 export function asCliError(err: unknown): unknown {
+  if (err instanceof UsageError || err instanceof CliError) return err;
   return isCodedError(err) ? new CliError(err.message, 1, err.code) : err;
 }
 

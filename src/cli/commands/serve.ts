@@ -5,6 +5,7 @@ import { waitForStop } from "../wait-for-stop.js";
 import { loadServeConfig, ProxyServer, resolveServeConfig, ServeConfigError, type FailStrategy, type ServeConfig } from "../../serve/index.js";
 import { createWasmFilters, PluginLoadError } from "../../serve/wasm-filter.js";
 import { SimCluster } from "../../sim/index.js";
+import { mapPoolsOntoSims, SIM_CLUSTER } from "../sim-mapping.js";
 
 function pairs(list: string[], flag: string): Array<[string, string]> {
   return list.map((item) => {
@@ -60,7 +61,9 @@ options:
   --cluster <name=ip:port>    cluster for the plugin's http calls (repeat)
   --serve-config <file>       all of the above as JSON (see docs/simulator.md)
   --with-sim <n>              also start n simulated model servers as the upstreams; their
-                              metrics are reachable through cluster "sim-pool"
+                              metrics are reachable through cluster "sim-pool". The plugin
+                              config's endpoint-mode pools are mapped onto the simulators
+                              (addresses and scrape cluster), each change listed on stderr
   --duration <s>              stop after this many seconds (default 600)
   --log-level <level>         plugin log lines printed to stderr (default warn)
 
@@ -104,7 +107,7 @@ Exit codes: 0 ok, 1 failure, 2 usage error.`,
             workers: intOption(args, "workers", 2, 1, 64),
             defaultCluster: { name: "default", endpoints: upstreams, lb: (stringOption(args, "lb") ?? "round-robin") as "round-robin" },
             ...(routeHeader ? { routes: { header: routeHeader, backends: Object.fromEntries(pairs(args.options.backend as string[], "backend").map(([k, v]) => [k, v.split(",")])) } } : {}),
-            clusters: { ...(sims ? { "sim-pool": sims.addresses[0]! } : {}), ...Object.fromEntries(pairs(args.options.cluster as string[], "cluster")) },
+            clusters: { ...(sims ? { [SIM_CLUSTER]: sims.addresses[0]! } : {}), ...Object.fromEntries(pairs(args.options.cluster as string[], "cluster")) },
           });
         }
       } catch (err) {
@@ -115,12 +118,23 @@ Exit codes: 0 ok, 1 failure, 2 usage error.`,
       const filePlugin = config.plugin;
       const pluginPath = stringOption(args, "plugin") ?? (typeof filePlugin?.wasm === "string" ? filePlugin.wasm : undefined);
       let filters;
+      if (sims && stringOption(args, "serve-config")) {
+        process.stderr.write(`warning: --with-sim: the serve config file's clusters are used as written; the simulators (${sims.addresses.join(", ")}) are not in them\n`);
+      }
       if (pluginPath) {
+        let plugin = stringOption(args, "config") !== undefined ? pluginConfig(stringOption(args, "config")) : filePlugin?.config;
+        if (sims) {
+          // Traffic must reach the simulators, not the addresses a production config names.
+          const parsed = typeof plugin === "string" ? (() => { try { return JSON.parse(plugin) as unknown; } catch { return undefined; } })() : plugin;
+          const mapped = mapPoolsOntoSims(parsed, sims.addresses);
+          if (mapped.notices.length) plugin = mapped.config;
+          for (const n of mapped.notices) process.stderr.write(`notice: --with-sim: ${n}\n`);
+        }
         try {
           filters = await createWasmFilters(
             {
               wasm: pluginPath,
-              config: stringOption(args, "config") !== undefined ? pluginConfig(stringOption(args, "config")) : filePlugin?.config,
+              config: plugin,
               rootId: stringOption(args, "root-id") ?? filePlugin?.rootId ?? "wayroute",
               vmId: stringOption(args, "vm-id") ?? filePlugin?.vmId ?? "",
               failStrategy: stringOption(args, "fail-strategy") !== undefined ? failStrategy : (filePlugin?.failStrategy ?? failStrategy),

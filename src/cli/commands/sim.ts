@@ -53,12 +53,17 @@ Exit codes: 0 ok, 1 failure, 2 usage error.`,
     const orca = stringOption(args, "orca");
     if (orca !== undefined) params.orca = orca as SimParams["orca"];
     const duration = intOption(args, "duration", 600, 1, 86_400);
+    // Options are read before starting anything: a bad value is a usage error (exit 2) with its
+    // own hint, never reported as a failure to listen.
+    const servers = intOption(args, "servers", 4, 1, 256);
+    const basePort = intOption(args, "base-port", 0, 0, 65535);
     let cluster: SimCluster;
     try {
-      cluster = await SimCluster.start({ servers: intOption(args, "servers", 4, 1, 256), basePort: intOption(args, "base-port", 0, 0, 65535), params });
+      cluster = await SimCluster.start({ servers, basePort, params });
     } catch (err) {
       if (err instanceof SimParamError) throw new UsageError(err.message);
-      throw new CliError(`cannot start the simulators: ${(err as Error).message}; pick another --base-port`);
+      const hint = basePort ? "; pick another --base-port, or leave it out to use free ports" : "";
+      throw new CliError(`cannot start the simulators: ${(err as Error).message}${hint}`);
     }
     const list = cluster.servers.map((s) => ({ name: s.name, address: s.address }));
     if (args.options.json === true) process.stdout.write(JSON.stringify({ servers: list }) + "\n");

@@ -1,0 +1,155 @@
+/**
+ * What a new user meets first: the built CLI (`node dist/cli.js`, as `npx wayroute` runs it) with
+ * good and bad input. Exit codes are the same for every command: 0 ok, 1 failure, 2 usage.
+ */
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { commands } from "../../src/cli/commands/index.js";
+
+const WASM = "build/plugin.wasm";
+const dir = mkdtempSync(join(tmpdir(), "wayroute-cli-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(...args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ["dist/cli.js", ...args], { encoding: "utf8" }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === "number" ? err.code : -1) : 0, stdout, stderr });
+    });
+  });
+}
+
+function file(name: string, content: unknown): string {
+  const path = join(dir, name);
+  writeFileSync(path, typeof content === "string" ? content : JSON.stringify(content, null, 2));
+  return path;
+}
+
+describe("exit codes: 0 ok, 1 failure, 2 usage, for every command", () => {
+  it("every command's --help documents them, and so does wayroute --help", async () => {
+    const top = await cli("--help");
+    expect(top.code).toBe(0);
+    expect(top.stdout).toContain("Exit codes (every command): 0 ok, 1 failure, 2 usage error.");
+    expect(top.stdout).not.toMatch(/\b3 internal/);
+    for (const c of commands) {
+      const r = await cli(c.name, "--help");
+      expect(r.code, c.name).toBe(0);
+      expect(r.stdout, c.name).toMatch(/Exit codes: 0 [^\n]*; 1 [^]*2 usage error\.|Exit codes: 0 [^\n]*, 1 [^]*, 2 usage error\./);
+    }
+  });
+
+  it("no command at all is a usage error, with the usage on stderr", async () => {
+    const r = await cli();
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^usage: wayroute <command>/);
+  });
+
+  it("sim --servers 0 is a usage error naming the option, not a port problem", async () => {
+    const r = await cli("sim", "--servers", "0");
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("--servers must be an integer from 1 to 256, got 0");
+    expect(r.stderr).not.toContain("--base-port");
+    expect(r.stderr).toContain("Run 'wayroute sim --help'");
+  });
+
+  it("manifest with no arguments is a usage error", async () => {
+    const r = await cli("manifest");
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("route mode needs --service");
+    expect(r.stderr).toContain("Run 'wayroute manifest --help'");
+  });
+
+  it("usage errors inside pack, push, pull and inspect keep exit 2", async () => {
+    expect((await cli("pack")).code).toBe(2); // --out is required
+    expect((await cli("push", "only-one-arg")).code).toBe(2);
+    expect((await cli("pull")).code).toBe(2);
+    expect((await cli("inspect", "a", "b")).code).toBe(2);
+  });
+});
+
+describe("run: the plugin argument", () => {
+  const scenario = "examples/scenarios/headers.json";
+
+  it("a scenario given where the plugin goes is named, and the first argument is said to be the plugin", async () => {
+    const r = await cli("run", scenario, WASM);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${scenario} is not a WebAssembly module`);
+    expect(r.stderr).toContain("the first argument is the plugin (.wasm)");
+    expect(r.stderr).not.toContain("magic word");
+  });
+
+  it("with only a scenario, the package's own plugin runs it", async () => {
+    const r = await cli("run", scenario);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ configured: true, passed: true });
+  });
+
+  it("a plugin without a scenario is a usage error", async () => {
+    const r = await cli("run", WASM);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("is a WebAssembly module, not a scenario");
+  });
+
+  it("a refused config prints the plugin's refusal line, with the JSON path, on stderr", async () => {
+    const bad = file("refused.json", { plugin: { config: { pools: [{ name: "p", endpoints: [{ address: "10.0.0.1" }] }] } }, steps: [] });
+    const r = await cli("run", WASM, bad);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^wayroute run: the plugin refused its configuration: .*\$\.pools\[0\]\.endpoints\[0\]\.address: .*port/m);
+    expect(r.stderr).not.toContain("[worker");
+    expect(JSON.parse(r.stdout).configured).toBe(false);
+  });
+});
+
+describe("inspect: a path that does not exist", () => {
+  it.each(["../some/missing/path", "./missing-layout", "/no/such/layout", "missing.tar"])("%s is reported as a missing path", async (target) => {
+    const r = await cli("inspect", target);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${target} does not exist`);
+    expect(r.stderr).not.toContain("registry host (");
+  });
+
+  it("a bare word that is neither says both", async () => {
+    const r = await cli("inspect", "out/layout");
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("no file or directory named out/layout exists either");
+  });
+});
+
+describe("serve --with-sim with a config written for real endpoints", () => {
+  let child: ChildProcess | undefined;
+  afterAll(() => {
+    child?.kill("SIGTERM");
+  });
+
+  it("maps the config's endpoint pool onto the simulators, says which, and traffic reaches them", async () => {
+    child = spawn(process.execPath, ["dist/cli.js", "serve", "--plugin", WASM, "--config", "examples/configs/gie-default.json", "--with-sim", "2", "--port", "0", "--duration", "30"], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout!.on("data", (c) => (stdout += String(c)));
+    child.stderr!.on("data", (c) => (stderr += String(c)));
+    const exited = new Promise<number | null>((r) => child!.once("exit", (code) => r(code)));
+    for (let i = 0; i < 400 && !/listening on http:\/\/\S+/.test(stdout); i++) await new Promise((r) => setTimeout(r, 25));
+    const proxy = /listening on (http:\/\/\S+)/.exec(stdout)?.[1];
+    expect(proxy, stderr).toBeDefined();
+    const sims = [...stdout.matchAll(/upstream (sim-\d) http:\/\/(\S+)/g)].map((m) => m[2]!);
+    expect(sims).toHaveLength(2);
+    expect(stderr).toContain(`notice: --with-sim: pool llama-3-8b: endpoints 10.0.1.10:8000, 10.0.1.11:8000, 10.0.1.12:8000 -> simulators ${sims.join(", ")}`);
+    expect(stderr).toContain("notice: --with-sim: pool llama-3-8b: metrics cluster llama-3-8b-pool -> sim-pool");
+    const r = await fetch(`${proxy}/v1/completions`, { method: "POST", body: JSON.stringify({ model: "sim-llm", prompt: "hello", max_tokens: 1 }) });
+    expect(r.status).toBe(200);
+    expect(r.headers.get("x-sim-server")).toMatch(/^sim-[01]$/);
+    await r.text();
+    child.kill("SIGTERM");
+    expect(await exited).toBe(0);
+    child = undefined;
+  });
+});
