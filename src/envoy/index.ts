@@ -7,3 +7,4 @@ export { ENVOY_INSTALL_COMMAND, ENVOY_VERSION, type EnvoyBinary, type EnvoySourc
 export { type Bootstrap, writeBootstrap } from "./bootstrap-file.js";
 export { type ValidationResult, assertValidBootstrap, validateBootstrap } from "./validate.js";
 export { type AdminResponse, type EnvoyExit, type EnvoyListener, EnvoyProcess, type EnvoyStartOptions, httpText } from "./process.js";
+export { type StandaloneOptions, pointConfigAt, standaloneBootstrap } from "./standalone.js";

@@ -5,7 +5,7 @@
  */
 import { Document } from "yaml";
 import { assertValidWasmPlugin } from "./crd-schema.js";
-import { buildEnvoyConfig, type EnvoyConfigOptions, type EnvoyPool } from "./envoy.js";
+import { buildEnvoyConfig, type EnvoyConfigOptions, type EnvoyPool, type EnvoyRouteBackend } from "./envoy.js";
 import { ManifestError } from "./errors.js";
 import { assertValidPluginConfig } from "./plugin-config.js";
 import { buildRouteMode, DEFAULT_ROUTE_HEADER, type RouteBackend, type RouteModeOptions } from "./route-mode.js";
@@ -15,10 +15,10 @@ export type SteeringMode = "route" | "endpoint";
 
 interface PoolLike {
   name?: unknown;
-  steering?: { mode?: unknown; header?: unknown };
+  steering?: { mode?: unknown; header?: unknown; maxEndpoints?: unknown };
   endpoints?: unknown;
   match?: { authority?: unknown; pathPrefix?: unknown; headers?: unknown };
-  scrape?: { cluster?: unknown };
+  scrape?: { cluster?: unknown; clusterTemplate?: unknown };
 }
 
 function pools(config: Record<string, unknown> | undefined): PoolLike[] {
@@ -73,11 +73,50 @@ export function configParentService(config: Record<string, unknown> | undefined)
   return names.size === 1 ? [...names][0] : undefined;
 }
 
-/** Endpoint-mode pools from the config: cluster, header, endpoints and match of each. */
-export function configEnvoyPools(config: Record<string, unknown> | undefined): EnvoyPool[] {
+/** The cluster the plugin scrapes one route-mode endpoint through: metricsCluster, the template, else the backend. */
+function routeEndpointCluster(p: PoolLike, e: { backend?: unknown; address?: unknown; metricsCluster?: unknown }): string {
+  if (typeof e.metricsCluster === "string") return e.metricsCluster;
+  const backend = String(e.backend);
+  if (typeof p.scrape?.clusterTemplate === "string") {
+    const address = typeof e.address === "string" ? e.address : "";
+    const i = address.lastIndexOf(":");
+    return p.scrape.clusterTemplate
+      .replaceAll("{backend}", backend)
+      .replaceAll("{address}", address)
+      .replaceAll("{ip}", i > 0 ? address.slice(0, i) : address)
+      .replaceAll("{port}", i > 0 ? address.slice(i + 1) : "");
+  }
+  return backend;
+}
+
+/**
+ * Route mode on a standalone Envoy: each route-mode pool becomes a round-robin cluster over its
+ * endpoints' addresses (the route without the steering header), and each endpoint a cluster of
+ * its own, named like the cluster the plugin scrapes it through, selected by the header's value.
+ */
+export function configRouteEnvoy(config: Record<string, unknown> | undefined): { pools: EnvoyPool[]; backends: EnvoyRouteBackend[] } {
+  const outPools = configEnvoyPools(config, "route");
+  const backends: EnvoyRouteBackend[] = [];
+  for (const p of pools(config)) {
+    if (p?.steering?.mode !== "route" || !Array.isArray(p.endpoints)) continue;
+    const pool = outPools.find((x) => x.name === p.name) ?? outPools[0];
+    const header = typeof p.steering.header === "string" ? p.steering.header : DEFAULT_ROUTE_HEADER;
+    for (const e of p.endpoints as { backend?: unknown; address?: unknown; metricsCluster?: unknown }[]) {
+      if (typeof e?.backend !== "string") continue;
+      if (typeof e.address !== "string") {
+        throw new ManifestError("E_BAD_OPTION", `route-mode endpoint '${e.backend}' has no address; a standalone Envoy needs ip:port for each backend's cluster`);
+      }
+      backends.push({ name: e.backend, cluster: routeEndpointCluster(p, e), address: e.address, header, pool: pool.name });
+    }
+  }
+  return { pools: outPools, backends };
+}
+
+/** Pools of one steering mode (default endpoint) from the config: cluster, header, endpoints and match of each. */
+export function configEnvoyPools(config: Record<string, unknown> | undefined, mode: SteeringMode = "endpoint"): EnvoyPool[] {
   const out: EnvoyPool[] = [];
   for (const p of pools(config)) {
-    if (p?.steering?.mode === "route") continue;
+    if ((p?.steering?.mode === "route") !== (mode === "route")) continue;
     const name = typeof p?.name === "string" ? p.name : `pool-${out.length}`;
     const endpoints = (Array.isArray(p?.endpoints) ? (p.endpoints as { address?: unknown }[]) : [])
       .map((e) => (typeof e === "string" ? e : e?.address))
@@ -92,6 +131,8 @@ export function configEnvoyPools(config: Record<string, unknown> | undefined): E
       cluster: typeof p?.scrape?.cluster === "string" ? p.scrape.cluster : name,
       endpoints,
       header: typeof p?.steering?.header === "string" ? p.steering.header : undefined,
+      // The schema's default is 3 (primary plus two fallbacks).
+      maxEndpoints: mode === "endpoint" ? (typeof p?.steering?.maxEndpoints === "number" ? p.steering.maxEndpoints : 3) : undefined,
       match: {
         authority: typeof p?.match?.authority === "string" ? p.match.authority : undefined,
         pathPrefix: typeof p?.match?.pathPrefix === "string" ? p.match.pathPrefix : undefined,

@@ -10,6 +10,7 @@ import { validate } from "./validate.js";
 import { serve } from "./serve.js";
 import { bench } from "./bench.js";
 import { demo } from "./demo.js";
+import { envoy } from "./envoy.js";
 
 /** Every subcommand, in the order `wayroute --help` lists them. Adding one is one line here. */
 export const commands: Command[] = [
@@ -22,6 +23,7 @@ export const commands: Command[] = [
   manifest,
   sim,
   serve,
+  envoy,
   bench,
   demo,
 ];
