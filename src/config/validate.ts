@@ -14,7 +14,7 @@ import { pluginConfigProblems } from "../manifest/plugin-config.js";
 export interface ConfigValidation {
   /** Both the schema and the plugin accept the config. */
   ok: boolean;
-  /** Schema problems, each `$.path message`. */
+  /** Schema problems in words, each `$.path message`, the deepest (most specific) first. */
   schemaProblems: string[];
   /** The plugin's refusal (its log line, which names the field), or undefined when it accepted. */
   pluginRefusal?: string;

@@ -8,8 +8,9 @@ import { join } from "node:path";
 import { Ajv2020, type ValidateFunction } from "ajv/dist/2020.js";
 import addFormatsModule from "ajv-formats";
 import { parse as parseYaml } from "yaml";
+import { describeJsonSyntaxError } from "../config/json-syntax.js";
+import { deepestProblem, problemLine, schemaProblems, type SchemaProblem } from "../config/schema-errors.js";
 import { ManifestError } from "./errors.js";
-import { describeAjvError } from "./json-path.js";
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
 const ROOT = "plugin-config.schema.json";
@@ -30,7 +31,8 @@ const cache = new Map<string, PluginConfigValidator>();
 export function pluginConfigValidator(schemasDir: string): PluginConfigValidator {
   const hit = cache.get(schemasDir);
   if (hit) return hit;
-  const ajv = new Ajv2020({ allErrors: true, strict: false });
+  // verbose: errors carry their schema, so problems can be worded from it (src/config/schema-errors.ts).
+  const ajv = new Ajv2020({ allErrors: true, strict: false, verbose: true });
   addFormats(ajv);
   const files = readdirSync(schemasDir).filter((f) => f.endsWith(".json")).sort();
   const ids = new Map<string, string>();
@@ -82,10 +84,13 @@ export async function readConfigFile(path: string): Promise<Record<string, unkno
     throw new ManifestError("E_BAD_CONFIG", `cannot read config ${path} (${(err as NodeJS.ErrnoException).code ?? err})`);
   }
   let value: unknown;
+  const json = /\.json$/i.test(path);
   try {
-    value = /\.json$/i.test(path) ? JSON.parse(text) : parseYaml(text);
+    value = json ? JSON.parse(text) : parseYaml(text);
   } catch (err) {
-    throw new ManifestError("E_BAD_CONFIG", `config ${path} does not parse: ${(err as Error).message.split("\n")[0]}`);
+    // JSON: line and column (the engine gives a character offset at best); YAML names both itself.
+    const why = json ? describeJsonSyntaxError(text, err) : (err as Error).message.split("\n")[0];
+    throw new ManifestError("E_BAD_CONFIG", `config ${path} does not parse: ${why}`);
   }
   if (!value || typeof value !== "object" || Array.isArray(value)) {
     throw new ManifestError("E_BAD_CONFIG", `config ${path} must hold a JSON object at the top level`);
@@ -93,18 +98,23 @@ export async function readConfigFile(path: string): Promise<Record<string, unkno
   return value as Record<string, unknown>;
 }
 
-/** All schema problems with `config`, each `$.path message`; empty when valid. */
+/**
+ * The schema problems with `config` in words, each `$.path message`, the deepest (most specific)
+ * first; empty when valid. See src/config/schema-errors.ts for what is kept and how it is worded.
+ */
 export function pluginConfigProblems(config: unknown, schemasDir: string): string[] {
   const { validate } = pluginConfigValidator(schemasDir);
   if (validate(config)) return [];
-  return (validate.errors ?? []).map((e) => describeAjvError(e));
+  const problems = schemaProblems(validate.errors ?? []);
+  const first = deepestProblem(problems);
+  return [first, ...problems.filter((p) => p !== first)].filter((p): p is SchemaProblem => p !== undefined).map(problemLine);
 }
 
-/** Throws E_CONFIG_SCHEMA naming the first offending field unless `config` is valid. */
+/** Throws E_CONFIG_SCHEMA naming the deepest offending field unless `config` is valid. */
 export function assertValidPluginConfig(config: unknown, schemasDir: string, source: string): void {
   const problems = pluginConfigProblems(config, schemasDir);
   if (problems.length) {
-    const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : "";
+    const more = problems.length > 1 ? ` (and ${problems.length - 1} more: 'wayroute validate --all-errors ${source}' lists them all)` : "";
     throw new ManifestError("E_CONFIG_SCHEMA", `config ${source} fails schemas/plugin-config.schema.json: ${problems[0]}${more}`);
   }
 }

@@ -153,3 +153,73 @@ describe("serve --with-sim with a config written for real endpoints", () => {
     child = undefined;
   });
 });
+
+describe("validate: every file, problems in words", () => {
+  it("validates every file, reports each, and exits 1 if any failed; a syntax error has line and column", async () => {
+    const broken = file("broken.json", '{\n  "logLevel": "info",\n  pools: []\n}');
+    const trailing = file("trailing.json", '{\n  "rules": [1,]\n}');
+    const bad = file("bad.json", { pools: [{ name: "p", endpoints: [{ address: "10.0.0.1:8000" }, { address: "10.0.0.2" }] }] });
+    const good = "examples/configs/gie-default.json";
+    const r = await cli("validate", broken, trailing, bad, good, "--wasm", WASM);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${broken}: config ${broken} does not parse: line 3, column 3: `);
+    expect(r.stderr).toContain(`${trailing}: config ${trailing} does not parse: line 2, column 15: Unexpected token ']'`);
+    expect(r.stderr).toContain(`${bad}: $.pools[0].endpoints[1].address must be ip:port`);
+    expect(r.stderr).toContain(`${bad}: plugin: `);
+    expect(r.stdout).toBe(`${good}: ok\n`);
+    expect(r.stderr).toContain("3 of 4 configs failed");
+  });
+
+  it("reports the deepest error in words with its path, never a raw pattern or an if/else summary", async () => {
+    const nested = file("nested.json", { pools: [{ name: "p", endpoints: [{ address: "10.0.0.1:8000" }, { zone: "a" }, { address: "10.0.0.3" }] }] });
+    const r = await cli("validate", nested, "--wasm", WASM);
+    expect(r.code).toBe(1);
+    expect(r.stderr).not.toMatch(/"else"|"then"|schema in anyOf|\^\(|\[0-9\]/);
+    const lines = r.stderr.trim().split("\n");
+    expect(lines[0]).toBe(`${nested}: $.pools[0].endpoints[1].address is required`);
+    expect(lines[1]).toBe(`${nested}: (and 1 more schema problem; --all-errors lists them)`);
+  });
+
+  it("--all-errors lists every problem; manifest points to it", async () => {
+    const many = file("many.json", {
+      logLevel: "loud",
+      pools: [{ name: "p", endpoints: [{ address: "10.0.0.3" }], sessionAffinity: {}, profile: { scorers: [{ type: "queue-scorer", params: { x: 1 } }] } }],
+      rules: [{ match: { path: { glob: "/a/***" } } }],
+    });
+    const r = await cli("validate", many, "--all-errors", "--wasm", WASM);
+    expect(r.code).toBe(1);
+    for (const line of [
+      "$.logLevel must be one of",
+      "$.pools[0].endpoints[0].address must be ip:port",
+      "$.pools[0].sessionAffinity must have at least one of header, cookie",
+      "$.pools[0].profile.scorers[0].params.x is not allowed here (unknown field)",
+      "$.rules[0].match.path.glob must not contain ***",
+    ]) {
+      expect(r.stderr).toContain(`${many}: ${line}`);
+    }
+    expect(r.stderr).not.toContain("more schema problem");
+    const m = await cli("manifest", "--mode", "endpoint", "--config", many);
+    expect(m.code).toBe(1);
+    expect(m.stderr).toMatch(/\(and 4 more: 'wayroute validate --all-errors .*many\.json' lists them all\)/);
+  });
+
+  it("every pattern in the shipped schemas has words", async () => {
+    const { PATTERN_WORDS, NOT_PATTERN_WORDS } = await import("../../src/config/schema-errors.js");
+    const { readdirSync, readFileSync } = await import("node:fs");
+    const patterns: string[] = [];
+    const notPatterns: string[] = [];
+    const walk = (node: unknown, underNot = false): void => {
+      if (Array.isArray(node)) node.forEach((n) => walk(n, false));
+      else if (node && typeof node === "object") {
+        for (const [k, v] of Object.entries(node)) {
+          if (k === "pattern" && typeof v === "string") (underNot ? notPatterns : patterns).push(v);
+          else walk(v, k === "not");
+        }
+      }
+    };
+    for (const f of readdirSync("schemas").filter((x) => x.endsWith(".schema.json") && !x.startsWith("scenario"))) walk(JSON.parse(readFileSync(join("schemas", f), "utf8")));
+    expect(patterns.length).toBeGreaterThan(5);
+    for (const p of patterns) expect(PATTERN_WORDS, p).toHaveProperty([p]);
+    for (const p of notPatterns) expect(NOT_PATTERN_WORDS, p).toHaveProperty([p]);
+  });
+});

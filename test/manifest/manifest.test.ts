@@ -159,7 +159,7 @@ describe("modes and backends from the config's pools", () => {
     await writeFile(cfg, JSON.stringify({ pools: [{ name: "p", endpoints: [{ address: "10.0.0.1:8000" }, { address: "not-an-address" }] }] }));
     const r = await runCli(["manifest", "--config", cfg, "--mode", "endpoint"]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/\$\.pools\[0\]\.endpoints\[1\]\.address must match pattern/);
+    expect(r.stderr).toMatch(/\$\.pools\[0\]\.endpoints\[1\]\.address must be ip:port/);
   });
 
   it("endpoint mode builds one override_host cluster per pool, routed by authority, path and headers", async () => {
@@ -289,6 +289,6 @@ describe("helpers", () => {
 
   it("the plugin config schema is loaded with every schemas/*.json so $refs resolve", () => {
     expect(pluginConfigProblems({ logLevel: "warn" }, schemas)).toEqual([]);
-    expect(pluginConfigProblems([], schemas)).toEqual(["$ must be object"]);
+    expect(pluginConfigProblems([], schemas)).toEqual(["$ must be an object"]);
   });
 });

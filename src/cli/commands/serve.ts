@@ -4,6 +4,7 @@ import { CliError, type Command, UsageError } from "../command.js";
 import { waitForStop } from "../wait-for-stop.js";
 import { loadServeConfig, ProxyServer, resolveServeConfig, ServeConfigError, type FailStrategy, type ServeConfig } from "../../serve/index.js";
 import { createWasmFilters, PluginLoadError } from "../../serve/wasm-filter.js";
+import { describeJsonSyntaxError } from "../../config/json-syntax.js";
 import { SimCluster } from "../../sim/index.js";
 import { mapPoolsOntoSims, SIM_CLUSTER } from "../sim-mapping.js";
 
@@ -28,7 +29,7 @@ function pluginConfig(v: string | undefined): unknown {
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new CliError(`plugin config ${v.length > 60 ? v.slice(0, 60) + "..." : v} is not JSON: ${(err as Error).message}`);
+    throw new CliError(`plugin config ${v.length > 60 ? v.slice(0, 60) + "..." : v} is not JSON: ${describeJsonSyntaxError(text, err)}`);
   }
 }
 
