@@ -161,7 +161,7 @@ function overrideHostCluster(pool: EnvoyPool, fallback: FallbackPolicy): Record<
 }
 
 /** Virtual hosts routing each pool's `match` to its cluster; pools without an authority share `*`. */
-function virtualHosts(pools: EnvoyPool[], backends: EnvoyRouteBackend[] = []): Record<string, unknown>[] {
+function virtualHosts(pools: EnvoyPool[], backends: EnvoyRouteBackend[] = [], fallbacks = false): Record<string, unknown>[] {
   const byHost = new Map<string, EnvoyPool[]>();
   for (const p of pools) {
     const host = p.match?.authority?.toLowerCase().split(":")[0] ?? "*";
@@ -179,8 +179,11 @@ function virtualHosts(pools: EnvoyPool[], backends: EnvoyRouteBackend[] = []): R
       const route = (cluster: string, extra: Record<string, unknown>[] = []) => {
         const headers = [...poolHeaders, ...extra];
         const match: Record<string, unknown> = { prefix: p.match?.pathPrefix || "/", ...(headers.length ? { headers } : {}) };
+        // override_host tries the header's next address on a retry: one retry per fallback, only
+        // for failures before the request reached a server (a model call is not idempotent).
+        const retries = fallbacks && (p.maxEndpoints ?? 1) > 1 ? { retry_policy: { retry_on: "connect-failure,refused-stream", num_retries: p.maxEndpoints! - 1 } } : {};
         // Streaming completions can run for minutes: no route timeout.
-        return { match, route: { cluster, timeout: "0s" } };
+        return { match, route: { cluster, timeout: "0s", ...retries } };
       };
       // Route mode: the plugin's header picks the endpoint's cluster (after clear_route_cache);
       // without the header (FailOpen, steering off) the pool's own cluster balances.
@@ -252,7 +255,7 @@ export function buildEnvoyConfig(o: EnvoyConfigOptions): Record<string, unknown>
                   name: "envoy.filters.network.http_connection_manager",
                   typed_config: typed("envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager", {
                     stat_prefix: "wayroute",
-                    route_config: { name: "models", virtual_hosts: virtualHosts(o.pools, backends) },
+                    route_config: { name: "models", virtual_hosts: virtualHosts(o.pools, backends, mode === "endpoint" && o.endpointCluster !== "original_dst") },
                     http_filters: [wasmFilter, { name: "envoy.filters.http.router", typed_config: typed("envoy.extensions.filters.http.router.v3.Router") }],
                   }),
                 },
