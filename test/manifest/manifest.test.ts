@@ -178,7 +178,8 @@ describe("modes and backends from the config's pools", () => {
     const [envoy] = docsOf(r.stdout);
     const vhosts = envoy.static_resources.listeners[0].filter_chains[0].filters[0].typed_config.route_config.virtual_hosts;
     expect(vhosts.map((v: any) => v.domains)).toEqual([["llama.example.com", "llama.example.com:*"], ["*"]]);
-    expect(vhosts[0].routes[0]).toEqual({ match: { prefix: "/v1/" }, route: { cluster: "llama-pool", timeout: "0s" } });
+    // maxEndpoints defaults to 3: two fallback addresses, so up to two retries before a server is reached.
+    expect(vhosts[0].routes[0]).toEqual({ match: { prefix: "/v1/" }, route: { cluster: "llama-pool", timeout: "0s", retry_policy: { retry_on: "connect-failure,refused-stream", num_retries: 2 } } });
     expect(vhosts[1].routes[0].match.headers).toEqual([
       { name: "x-model-family", string_match: { exact: "qwen" } },
       { name: "x-beta", present_match: true },
