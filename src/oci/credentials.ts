@@ -1,5 +1,6 @@
 /**
- * Registry credentials: the environment (`WAYROUTE_REGISTRY_USERNAME` / `_PASSWORD`) wins, then
+ * Registry credentials: the environment (`WAYROUTE_REGISTRY_USERNAME` / `_PASSWORD`, for the one
+ * registry named by `WAYROUTE_REGISTRY`) wins, then
  * the Docker client config (`$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`), where
  * `auths[<host>].auth` is base64 `user:password` (or `username` / `password` fields).
  * Credential helpers (`credsStore`, `credHelpers`) are not consulted.
@@ -52,7 +53,11 @@ export function credentialsFromDockerConfig(config: unknown, registry: string, s
   return undefined;
 }
 
-/** Resolves credentials for `registry` (`host[:port]`); undefined means anonymous. */
+/**
+ * Resolves credentials for `registry` (`host[:port]`); undefined means anonymous. Environment
+ * credentials belong to the registry `WAYROUTE_REGISTRY` names and are never offered to another
+ * one: a reference to a different host falls back to the Docker config.
+ */
 export async function resolveCredentials(registry: string, env: NodeJS.ProcessEnv = process.env): Promise<Credentials | undefined> {
   const user = env.WAYROUTE_REGISTRY_USERNAME;
   const pass = env.WAYROUTE_REGISTRY_PASSWORD;
@@ -60,7 +65,14 @@ export async function resolveCredentials(registry: string, env: NodeJS.ProcessEn
     if (!user || !pass) {
       throw new OciError("E_AUTH", "set both WAYROUTE_REGISTRY_USERNAME and WAYROUTE_REGISTRY_PASSWORD, or neither");
     }
-    return { username: user, password: pass, source: "WAYROUTE_REGISTRY_USERNAME/_PASSWORD" };
+    const owner = env.WAYROUTE_REGISTRY?.trim();
+    if (!owner) {
+      throw new OciError(
+        "E_AUTH",
+        "WAYROUTE_REGISTRY_USERNAME/_PASSWORD are set but WAYROUTE_REGISTRY does not name the registry they belong to; set WAYROUTE_REGISTRY=<host[:port]>",
+      );
+    }
+    if (keyHost(owner) === registry.toLowerCase()) return { username: user, password: pass, source: "WAYROUTE_REGISTRY_USERNAME/_PASSWORD" };
   }
   const path = dockerConfigPath(env);
   let text: string;

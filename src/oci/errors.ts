@@ -23,7 +23,9 @@ export type OciErrorCode =
   | "E_UNREACHABLE"
   | "E_INSECURE"
   | "E_REGISTRY"
-  | "E_NOT_FOUND";
+  | "E_NOT_FOUND"
+  | "E_TOO_LARGE"
+  | "E_EXISTS";
 
 /**
  * Any error a wayroute library module raises on purpose carries a string `code` (`E_…`); the CLI

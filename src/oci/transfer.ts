@@ -6,16 +6,21 @@ import { stat } from "node:fs/promises";
 import { resolveCredentials } from "./credentials.js";
 import { type Digest, digestHex, isDigest } from "./digest.js";
 import { OciError } from "./errors.js";
-import type { OciManifest } from "./image.js";
-import { type AcceptedFormat, extractWasmLikeIstio } from "./istio-rules.js";
-import { openLayout, readLayoutManifest, selectManifest, writeLayoutDir } from "./layout.js";
+import type { OciDescriptor, OciManifest } from "./image.js";
+import { type AcceptedFormat, type ExtractLimits, extractWasmLikeIstio } from "./istio-rules.js";
+import { checkOutputTarget, openLayout, readLayoutManifest, selectManifest, writeLayoutDir } from "./layout.js";
 import { OCI_INDEX, OCI_MANIFEST } from "./media-types.js";
 import { formatReference, type ImageReference, parseReference } from "./reference.js";
 import { RegistryClient, type RegistryClientOptions } from "./registry-client.js";
+import { escapeControl } from "./terminal-text.js";
 
 /** Network options shared by push, pull and inspect. */
-export interface TransferOptions extends Omit<RegistryClientOptions, "credentials"> {
-  /** Environment for credential lookup (default `process.env`). */
+export interface TransferOptions extends Omit<RegistryClientOptions, "credentials">, ExtractLimits {
+  /**
+   * Environment for credential lookup (default `process.env`): `WAYROUTE_REGISTRY` with
+   * `_USERNAME`/`_PASSWORD`, `DOCKER_CONFIG`, and `WAYROUTE_REGISTRY_TOKEN_REALM` (comma-separated
+   * token service origins on another host that may receive the credentials).
+   */
   env?: NodeJS.ProcessEnv;
 }
 
@@ -44,8 +49,10 @@ export interface ImageSummary {
 }
 
 async function clientFor(ref: ImageReference, opts: TransferOptions): Promise<RegistryClient> {
-  const credentials = await resolveCredentials(ref.registry, opts.env ?? process.env);
-  return new RegistryClient(ref.registry, { ...opts, credentials });
+  const env = opts.env ?? process.env;
+  const credentials = await resolveCredentials(ref.registry, env);
+  const fromEnv = (env.WAYROUTE_REGISTRY_TOKEN_REALM ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  return new RegistryClient(ref.registry, { ...opts, credentials, trustedTokenRealms: [...(opts.trustedTokenRealms ?? []), ...fromEnv] });
 }
 
 function parseManifest(bytes: Buffer, what: string): OciManifest {
@@ -71,7 +78,7 @@ export async function pushLayout(
   opts: TransferOptions & { tag?: string; extraTags?: string[] } = {},
 ): Promise<PushResult> {
   const ref = parseReference(reference);
-  const layout = await openLayout(layoutPath);
+  const layout = await openLayout(layoutPath, opts);
   const entry = selectManifest(layout, layoutPath, opts.tag);
   const { bytes, manifest } = await readLayoutManifest(layout, entry);
   parseManifest(bytes, `manifest ${entry.descriptor.digest} in ${layoutPath}`);
@@ -88,7 +95,7 @@ export async function pushLayout(
   for (const d of [manifest.config, ...manifest.layers]) {
     if (seen.has(d.digest)) continue;
     seen.add(d.digest);
-    const data = await layout.readBlob(d.digest);
+    const data = await layout.readBlob(d.digest, d.size);
     if (await client.pushBlob(ref.repository, data, d.digest)) uploaded++;
     else skipped++;
   }
@@ -112,21 +119,25 @@ async function summarize(
   manifest: OciManifest,
   mediaType: string | undefined,
   manifestDigest: Digest,
-  readBlob: (d: string) => Promise<Buffer>,
+  readBlob: (d: Digest, size: number) => Promise<Buffer>,
+  limits: ExtractLimits,
 ): Promise<{ summary: Omit<ImageSummary, "url">; blobs: Map<Digest, Buffer> }> {
   const blobs = new Map<Digest, Buffer>();
-  const cached = async (d: string) => {
-    if (!isDigest(d)) throw new OciError("E_BAD_IMAGE", `unsupported digest '${d}' (only sha256)`);
+  const cached = async (desc: OciDescriptor) => {
+    const d = desc?.digest;
+    if (typeof d !== "string" || !isDigest(d)) throw new OciError("E_BAD_IMAGE", `unsupported digest '${escapeControl(String(d))}' (only sha256)`);
     let b = blobs.get(d);
     if (!b) {
-      b = await readBlob(d);
+      b = await readBlob(d, desc.size);
       blobs.set(d, b);
+    } else if (b.length !== desc.size) {
+      throw new OciError("E_BAD_IMAGE", `blob ${d} is ${b.length} bytes but a descriptor says ${escapeControl(String(desc.size))}`);
     }
     return b;
   };
   // Every digest is fetched and verified, not only the layer holding the module.
-  for (const d of [manifest.config, ...manifest.layers]) await cached(d.digest);
-  const extracted = await extractWasmLikeIstio(manifest, mediaType, cached);
+  for (const d of [manifest.config, ...manifest.layers]) await cached(d);
+  const extracted = await extractWasmLikeIstio(manifest, mediaType, cached, limits);
   return {
     blobs,
     summary: {
@@ -135,9 +146,17 @@ async function summarize(
       format: extracted.format,
       wasmSha256: digestHex(extracted.wasmDigest),
       wasmSize: extracted.wasm.length,
-      annotations: manifest.annotations ?? {},
+      annotations: stringAnnotations(manifest.annotations),
     },
   };
+}
+
+/** Annotations as a plain string map (anything else an image carries there is dropped). */
+function stringAnnotations(a: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!a || typeof a !== "object" || Array.isArray(a)) return out;
+  for (const [k, v] of Object.entries(a)) if (typeof v === "string") out[k] = v;
+  return out;
 }
 
 /** Inspects a registry image or a local layout (a path that exists), verifying every digest. */
@@ -147,18 +166,18 @@ export async function inspectImage(target: string, opts: TransferOptions & { tag
     () => false,
   );
   if (local) {
-    const layout = await openLayout(target);
+    const layout = await openLayout(target, opts);
     const entry = selectManifest(layout, target, opts.tag);
     const { bytes, manifest } = await readLayoutManifest(layout, entry);
     parseManifest(bytes, `manifest in ${target}`);
-    const { summary } = await summarize(manifest, manifest.mediaType ?? entry.descriptor.mediaType, entry.descriptor.digest as Digest, (d) => layout.readBlob(d));
+    const { summary } = await summarize(manifest, manifest.mediaType ?? entry.descriptor.mediaType, entry.descriptor.digest as Digest, (d, size) => layout.readBlob(d, size), opts);
     return summary;
   }
   return (await pullImage(target, opts)).summary;
 }
 
 /** Pulls `reference`, verifies it, and optionally writes it as a layout at `out`. */
-export async function pullImage(reference: string, opts: TransferOptions & { out?: string } = {}): Promise<{ summary: ImageSummary; wasm?: Buffer }> {
+export async function pullImage(reference: string, opts: TransferOptions & { out?: string; force?: boolean } = {}): Promise<{ summary: ImageSummary; wasm?: Buffer }> {
   const ref = parseReference(reference);
   const client = await clientFor(ref, opts);
   const fetched = await client.getManifest(ref.repository, ref.digest ?? ref.tag ?? "latest");
@@ -166,11 +185,16 @@ export async function pullImage(reference: string, opts: TransferOptions & { out
     throw new OciError("E_DIGEST_MISMATCH", `manifest digest is ${fetched.digest}, reference pins ${ref.digest}`);
   }
   const manifest = parseManifest(fetched.bytes, `manifest of ${reference}`);
-  const { summary, blobs } = await summarize(manifest, fetched.mediaType || manifest.mediaType, fetched.digest, (d) =>
-    client.getBlob(ref.repository, d),
+  if (opts.out) await checkOutputTarget(opts.out, opts.force === true);
+  const { summary, blobs } = await summarize(
+    manifest,
+    fetched.mediaType || manifest.mediaType,
+    fetched.digest,
+    (d, size) => client.getBlob(ref.repository, d, size),
+    opts,
   );
   if (opts.out) {
-    await writeLayoutDir(opts.out, { manifest, manifestBytes: fetched.bytes, manifestDigest: fetched.digest, blobs }, ref.tag ?? "latest");
+    await writeLayoutDir(opts.out, { manifest, manifestBytes: fetched.bytes, manifestDigest: fetched.digest, blobs }, ref.tag ?? "latest", { force: opts.force === true });
   }
   const url = `oci://${formatReference({ registry: ref.registry, repository: ref.repository, tag: ref.tag, digest: fetched.digest })}`;
   return { summary: { url, ...summary } };

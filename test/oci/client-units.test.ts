@@ -58,7 +58,9 @@ describe("credentials", () => {
     await mkdir(join(dir, "d"));
     await writeFile(join(dir, "d", "config.json"), JSON.stringify({ auths: { "reg.example": { auth } } }));
     expect(await resolveCredentials("reg.example", { DOCKER_CONFIG: join(dir, "d") })).toMatchObject({ username: "alice", source: join(dir, "d", "config.json") });
-    expect(await resolveCredentials("reg.example", { DOCKER_CONFIG: join(dir, "d"), WAYROUTE_REGISTRY_USERNAME: "bob", WAYROUTE_REGISTRY_PASSWORD: "x" })).toMatchObject({ username: "bob" });
+    expect(
+      await resolveCredentials("reg.example", { DOCKER_CONFIG: join(dir, "d"), WAYROUTE_REGISTRY: "reg.example", WAYROUTE_REGISTRY_USERNAME: "bob", WAYROUTE_REGISTRY_PASSWORD: "x" }),
+    ).toMatchObject({ username: "bob" });
     expect(await resolveCredentials("reg.example", { HOME: join(dir, "nohome") })).toBeUndefined();
     await expect(resolveCredentials("reg.example", { WAYROUTE_REGISTRY_USERNAME: "bob" })).rejects.toThrow(/set both/);
   });

@@ -157,6 +157,8 @@ async function stopChild(child: ChildProcess): Promise<void> {
 export interface TokenFrontEnd {
   /** `127.0.0.1:PORT` of the proxy (the "registry" clients talk to). */
   host: string;
+  /** Origin of the token service (another port, so another origin than the proxy). */
+  realmOrigin: string;
   /** Token requests received (service and scopes), for assertions. */
   tokenRequests: { service: string | null; scopes: string[]; user?: string }[];
   stop(): Promise<void>;
@@ -230,6 +232,7 @@ export async function startTokenFrontEnd(
   const proxyPort = await listen(proxy);
   return {
     host: `127.0.0.1:${proxyPort}`,
+    realmOrigin: `http://127.0.0.1:${tokenPort}`,
     tokenRequests,
     async stop() {
       await new Promise((r) => proxy.close(r));

@@ -134,12 +134,12 @@ describe.skipIf(!haveRegistry)("registry round trips", () => {
 
   it("basic auth: credentials from the environment work; wrong ones fail with one line", async () => {
     const ref = `${basic.host}/wayroute/auth:1`;
-    const ok = await runCli(["push", layouts.artifact.path, ref], env({ WAYROUTE_REGISTRY_USERNAME: USER, WAYROUTE_REGISTRY_PASSWORD: PASS }));
+    const ok = await runCli(["push", layouts.artifact.path, ref], env({ WAYROUTE_REGISTRY: basic.host, WAYROUTE_REGISTRY_USERNAME: USER, WAYROUTE_REGISTRY_PASSWORD: PASS }));
     expect(ok.code, ok.stderr).toBe(0);
-    const pulled = await runCli(["inspect", ref, "--json"], env({ WAYROUTE_REGISTRY_USERNAME: USER, WAYROUTE_REGISTRY_PASSWORD: PASS }));
+    const pulled = await runCli(["inspect", ref, "--json"], env({ WAYROUTE_REGISTRY: basic.host, WAYROUTE_REGISTRY_USERNAME: USER, WAYROUTE_REGISTRY_PASSWORD: PASS }));
     expect(JSON.parse(pulled.stdout).manifestDigest).toBe(layouts.artifact.digest);
 
-    const wrong = await runCli(["push", layouts.artifact.path, ref], env({ WAYROUTE_REGISTRY_USERNAME: USER, WAYROUTE_REGISTRY_PASSWORD: "nope" }));
+    const wrong = await runCli(["push", layouts.artifact.path, ref], env({ WAYROUTE_REGISTRY: basic.host, WAYROUTE_REGISTRY_USERNAME: USER, WAYROUTE_REGISTRY_PASSWORD: "nope" }));
     expect(wrong.code).toBe(1);
     expect(wrong.stderr.trim().split("\n")).toHaveLength(1);
     expect(wrong.stderr).toMatch(/denied .*HTTP 401.*credentials from WAYROUTE_REGISTRY_USERNAME\/_PASSWORD were rejected/);
@@ -162,10 +162,10 @@ describe.skipIf(!haveRegistry)("registry round trips", () => {
 
   it("bearer token flow: 401 challenge, token request with scope, retried with the token", async () => {
     const ref = `${bearer.host}/team/wayroute:2`;
-    const r = await runCli(["push", layouts.compat.path, ref], env({ WAYROUTE_REGISTRY_USERNAME: USER, WAYROUTE_REGISTRY_PASSWORD: PASS }));
+    const r = await runCli(["push", layouts.compat.path, ref], env({ WAYROUTE_REGISTRY: bearer.host, WAYROUTE_REGISTRY_TOKEN_REALM: bearer.realmOrigin, WAYROUTE_REGISTRY_USERNAME: USER, WAYROUTE_REGISTRY_PASSWORD: PASS }));
     expect(r.code, r.stderr).toBe(0);
     expect(bearer.tokenRequests.some((t) => t.service === "wayroute-test" && t.scopes.includes("repository:team/wayroute:pull,push") && t.user === USER)).toBe(true);
-    const pulled = await runCli(["pull", ref, "--json"], env({ WAYROUTE_REGISTRY_USERNAME: USER, WAYROUTE_REGISTRY_PASSWORD: PASS }));
+    const pulled = await runCli(["pull", ref, "--json"], env({ WAYROUTE_REGISTRY: bearer.host, WAYROUTE_REGISTRY_TOKEN_REALM: bearer.realmOrigin, WAYROUTE_REGISTRY_USERNAME: USER, WAYROUTE_REGISTRY_PASSWORD: PASS }));
     expect(pulled.code, pulled.stderr).toBe(0);
     expect(JSON.parse(pulled.stdout).manifestDigest).toBe(layouts.compat.digest);
     // Anonymous callers get pull-only tokens: pulling works, pushing is refused.
@@ -175,7 +175,7 @@ describe.skipIf(!haveRegistry)("registry round trips", () => {
     const anonPush = await runCli(["push", layouts.artifact.path, `${bearer.host}/team/wayroute:anon`], env());
     expect(anonPush.code).toBe(1);
     expect(anonPush.stderr).toMatch(/denied .*HTTP 401.*anonymous access was refused/);
-    const bad = await runCli(["pull", ref], env({ WAYROUTE_REGISTRY_USERNAME: USER, WAYROUTE_REGISTRY_PASSWORD: "wrong" }));
+    const bad = await runCli(["pull", ref], env({ WAYROUTE_REGISTRY: bearer.host, WAYROUTE_REGISTRY_TOKEN_REALM: bearer.realmOrigin, WAYROUTE_REGISTRY_USERNAME: USER, WAYROUTE_REGISTRY_PASSWORD: "wrong" }));
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/token service http:\/\/127\.0\.0\.1:\d+ rejected the credentials/);
   });

@@ -12,9 +12,11 @@ Uploads the image in <layout> (a directory or .tar written by 'wayroute pack') a
 Blobs the registry already has are skipped (HEAD); large blobs go up in chunks.
 Prints the pushed reference pinned by digest.
 
-Credentials: WAYROUTE_REGISTRY_USERNAME / WAYROUTE_REGISTRY_PASSWORD, else the Docker config
-($DOCKER_CONFIG/config.json or ~/.docker/config.json, auths[host].auth). Basic and bearer-token
-registries are supported. Plain HTTP is used only for loopback registries or with --insecure.
+Credentials: WAYROUTE_REGISTRY_USERNAME / WAYROUTE_REGISTRY_PASSWORD for the registry named by
+WAYROUTE_REGISTRY (host[:port]), else the Docker config ($DOCKER_CONFIG/config.json or
+~/.docker/config.json, auths[host].auth). Basic and bearer-token registries are supported; a
+token service on another host gets the credentials only if WAYROUTE_REGISTRY_TOKEN_REALM names
+its origin. Plain HTTP is used only for loopback registries or with --insecure.
 
 options:
   --tag <tag>           which manifest of the layout to push, when it holds several
