@@ -5,7 +5,8 @@
  * is zlib's at level 9; a different zlib build could in principle compress differently, so the
  * digest is reproducible for a given Node release.
  */
-import { gunzipSync, gzipSync, constants } from "node:zlib";
+import { createGunzip, gunzipSync, gzipSync, constants } from "node:zlib";
+import { OciError } from "./errors.js";
 
 /** OS byte we write: 255 "unknown", the value Go's gzip writer uses too. */
 export const GZIP_OS_UNKNOWN = 0xff;
@@ -22,7 +23,39 @@ export function reproducibleGzip(data: Uint8Array): Buffer {
   return out;
 }
 
-/** Inflates a gzip member. */
-export function gunzip(data: Uint8Array): Buffer {
-  return gunzipSync(data);
+/** Default cap on what one layer may inflate to. */
+export const DEFAULT_MAX_INFLATED_BYTES = 512 << 20;
+
+/** Inflates gzip data whole, refusing (E_TOO_LARGE) output over `maxBytes`. */
+export function gunzip(data: Uint8Array, maxBytes = DEFAULT_MAX_INFLATED_BYTES): Buffer {
+  try {
+    return gunzipSync(data, { maxOutputLength: maxBytes });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") throw tooLarge(maxBytes);
+    throw err;
+  }
+}
+
+function tooLarge(maxBytes: number): OciError {
+  return new OciError("E_TOO_LARGE", `the layer inflates to more than ${maxBytes} bytes; refusing a likely gzip bomb`);
+}
+
+/**
+ * Inflates gzip data as a stream of chunks, failing with E_TOO_LARGE once more than `maxBytes`
+ * came out. The consumer may stop early: the inflater is destroyed and inflates no further, so
+ * a bomb costs only what was read of it.
+ */
+export async function* gunzipChunks(data: Uint8Array, maxBytes = DEFAULT_MAX_INFLATED_BYTES): AsyncGenerator<Buffer> {
+  const gz = createGunzip({ chunkSize: 64 << 10 });
+  gz.end(data);
+  let total = 0;
+  try {
+    for await (const chunk of gz as AsyncIterable<Buffer>) {
+      total += chunk.length;
+      if (total > maxBytes) throw tooLarge(maxBytes);
+      yield chunk;
+    }
+  } finally {
+    gz.destroy();
+  }
 }

@@ -23,9 +23,9 @@ function fixture(layers: { mediaType: string; data: Buffer }[], manifestMediaTyp
   const blobs = new Map<string, Buffer>();
   const config = store(blobs, mt.OCI_IMAGE_CONFIG, Buffer.from("{}"));
   const manifest: OciManifest = { schemaVersion: 2, mediaType: manifestMediaType, config, layers: layers.map((l) => store(blobs, l.mediaType, l.data)) };
-  const read = async (d: string) => {
-    const b = blobs.get(d);
-    if (!b) throw new Error(`missing ${d}`);
+  const read = async (d: OciDescriptor) => {
+    const b = blobs.get(d.digest);
+    if (!b) throw new Error(`missing ${d.digest}`);
     return b;
   };
   return { manifest, read };
@@ -37,7 +37,7 @@ describe("Istio acceptance rules", () => {
   it("accepts our compat and artifact images and extracts the exact module", async () => {
     for (const format of ["compat", "artifact"] as const) {
       const img = buildWasmImage(wasm, { format, version: "1" });
-      const got = await extractWasmLikeIstio(img.manifest, img.manifest.mediaType, async (d) => img.blobs.get(d as Digest)!);
+      const got = await extractWasmLikeIstio(img.manifest, img.manifest.mediaType, async (d) => img.blobs.get(d.digest as Digest)!);
       expect(got.format).toBe(format);
       expect(got.wasm).toEqual(wasm);
       expect(got.wasmDigest).toBe(img.wasmDigest);

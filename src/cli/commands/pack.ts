@@ -43,7 +43,8 @@ one of the two formats Istio's WasmPlugin fetcher accepts, and prints the manife
 The output is reproducible: the same wasm and annotations give the same digests.
 
 options:
-  --out <dir>           layout directory to write (required); the tar goes to <dir>.tar
+  --out <dir>           layout directory to write (required; absent or empty); the tar goes to <dir>.tar
+  --force               replace an existing layout directory at --out (never anything else)
   --format <f>          compat (one tar+gzip layer holding plugin.wasm; default) or
                         artifact (two layers: raw wasm + runtime config)
   --wasm <file>         module to package (default build/plugin.wasm)
@@ -59,6 +60,7 @@ options:
 Exit codes: 0 ok, 1 failure (e.g. the input is not wasm), 2 usage error.`,
   options: {
     out: { type: "string", short: "o" },
+    force: { type: "boolean" },
     format: { type: "string", default: "compat" },
     wasm: { type: "string", default: "build/plugin.wasm" },
     tar: { type: "string" },
@@ -101,7 +103,7 @@ Exit codes: 0 ok, 1 failure (e.g. the input is not wasm), 2 usage error.`,
         rootId: stringOption(args, "root-id"),
       });
       const tarPath = args.options["no-tar"] === true ? undefined : (stringOption(args, "tar") ?? `${out.replace(/\/+$/, "")}.tar`);
-      await writeLayoutDir(out, image, tag);
+      await writeLayoutDir(out, image, tag, { force: args.options.force === true });
       if (tarPath) await writeLayoutTar(tarPath, image, tag);
       if (args.options.json === true) {
         const summary = {

@@ -2,6 +2,7 @@ import { intOption, stringOption } from "../args.js";
 import { type Command, UsageError } from "../command.js";
 import type { ImageSummary } from "../../oci/transfer.js";
 import { pullImage } from "../../oci/transfer.js";
+import { escapeControl } from "../../oci/terminal-text.js";
 import { asCliError } from "./pack.js";
 
 /** Writes an image summary to stdout as JSON or as text (shared by pull and inspect). */
@@ -19,7 +20,8 @@ function summaryText(s: ImageSummary): string {
     `wasm sha256:    ${s.wasmSha256}   (spec.sha256 if served over http(s)://)`,
     `wasm size:      ${s.wasmSize} bytes`,
   ];
-  for (const [k, v] of Object.entries(s.annotations)) lines.push(`annotation:     ${k}=${v}`);
+  // Annotations come from the image: escape control characters so they cannot rewrite the terminal.
+  for (const [k, v] of Object.entries(s.annotations)) lines.push(`annotation:     ${escapeControl(k)}=${escapeControl(v)}`);
   return lines.join("\n") + "\n";
 }
 
@@ -33,7 +35,8 @@ does (compat: plugin.wasm in the last tar+gzip layer; artifact: the wasm layer o
 and prints the manifest digest, the wasm sha256 and size, and the format.
 
 options:
-  --out <dir>       also write the image as an OCI layout directory
+  --out <dir>       also write the image as an OCI layout directory (absent or empty)
+  --force           replace an existing layout directory at --out (never anything else)
   --insecure        talk plain HTTP to a non-loopback registry
   --retries <n>     attempts per request on 5xx / connection errors (default 4)
   --json            print JSON
@@ -41,6 +44,7 @@ options:
 Exit codes: 0 ok, 1 failure (auth, unreachable, digest mismatch, not a Wasm image), 2 usage error.`,
   options: {
     out: { type: "string", short: "o" },
+    force: { type: "boolean" },
     insecure: { type: "boolean" },
     retries: { type: "string" },
     json: { type: "boolean" },
@@ -51,6 +55,7 @@ Exit codes: 0 ok, 1 failure (auth, unreachable, digest mismatch, not a Wasm imag
     try {
       const { summary } = await pullImage(ref, {
         out: stringOption(args, "out"),
+        force: args.options.force === true,
         insecure: args.options.insecure === true,
         attempts: intOption(args, "retries", 4, 1, 20),
       });
