@@ -20,6 +20,8 @@ export interface FakeLoad {
   waiting: number;
   running: number;
   kv: number;
+  /** Running LoRA adapters (`vllm:lora_requests_info`). */
+  loras?: string[];
 }
 
 export class RecordingUpstream {
@@ -68,7 +70,8 @@ export class RecordingUpstream {
       res.end(
         `# TYPE vllm:num_requests_waiting gauge\nvllm:num_requests_waiting{model_name="m"} ${l.waiting}\n` +
           `# TYPE vllm:num_requests_running gauge\nvllm:num_requests_running{model_name="m"} ${l.running}\n` +
-          `# TYPE vllm:kv_cache_usage_perc gauge\nvllm:kv_cache_usage_perc{model_name="m"} ${l.kv}\n`,
+          `# TYPE vllm:kv_cache_usage_perc gauge\nvllm:kv_cache_usage_perc{model_name="m"} ${l.kv}\n` +
+          (l.loras ? `# TYPE vllm:lora_requests_info gauge\nvllm:lora_requests_info{max_lora="2",running_lora_adapters="${l.loras.join(",")}",waiting_lora_adapters=""} 1\n` : ""),
       );
       return;
     }
