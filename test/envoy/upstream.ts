@@ -40,7 +40,8 @@ export class RecordingUpstream {
 
   static async start(name: string): Promise<RecordingUpstream> {
     const u = new RecordingUpstream(name);
-    u.server = createServer((req, res) => void u.handle(req, res));
+    // A request Envoy resets midway (a local reply after the headers left) is simply not recorded.
+    u.server = createServer((req, res) => void u.handle(req, res).catch(() => res.destroy()));
     u.server.keepAliveTimeout = 30_000;
     await new Promise<void>((r) => u.server.listen(0, "127.0.0.1", r));
     u.address = `127.0.0.1:${(u.server.address() as AddressInfo).port}`;
