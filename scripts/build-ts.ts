@@ -20,5 +20,22 @@ await build({
   banner: { js: "import { createRequire as __wrCreateRequire } from 'node:module'; const require = __wrCreateRequire(import.meta.url);" },
   logLevel: "warning",
 });
+// The same public API as CommonJS, for `require("wayroute")` on every Node the package supports
+// (require() of an ES module needs Node 20.19+ and no top-level await). import.meta.url, which the
+// code uses to find the package's own files, becomes this file's URL.
+await build({
+  entryPoints: { index: "src/index.ts" },
+  outExtension: { ".js": ".cjs" },
+  outdir: "dist",
+  bundle: true,
+  platform: "node",
+  format: "cjs",
+  target: "node20",
+  sourcemap: false,
+  external: ["assemblyscript", "assemblyscript/*", "wabt", "@bytecodealliance/jco", "esbuild", "playwright-core"],
+  define: { "import.meta.url": "__wrImportMetaUrl" },
+  banner: { js: "const __wrImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+  logLevel: "warning",
+});
 execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.json"], { stdio: "inherit" });
-console.log("built dist/index.js, dist/cli.js and dist/types/");
+console.log("built dist/index.js, dist/index.cjs, dist/cli.js and dist/types/");
