@@ -2,7 +2,7 @@
  * Renders benchmark results as one self-contained HTML page: inline CSS and inline SVG charts,
  * no scripts, no external resources.
  */
-import { escapeXml as esc, groupedBarChart, lineChart } from "./svg.js";
+import { escapeXml as esc, groupedBarChart, lineChart, textChart } from "./svg.js";
 import type { BenchResults, MacroCell } from "./types.js";
 
 function n(v: number | undefined, digits = 1): string {
@@ -60,7 +60,10 @@ export function renderReport(r: BenchResults): string {
     charts.push(metric("End-to-end latency p90", "ms", (c) => c.summary.e2eP90Ms));
     charts.push(metric("Throughput (successful requests per second)", "req/s", (c) => c.summary.throughputRps));
     charts.push(metric("Prefix-cache hit rate (simulator counters)", "%", (c) => c.prefixHitRate * 100));
-    charts.push(metric("Shed and failed requests", "requests", (c) => c.summary.sheds + c.summary.errors));
+    // Nothing shed or failed: say so, rather than draw axes with no bars.
+    const lost = (c: MacroCell) => c.summary.sheds + c.summary.errors;
+    if (r.macro.some((c) => lost(c) > 0)) charts.push(metric("Shed and failed requests", "requests", lost));
+    else charts.push(textChart({ title: "Shed and failed requests", text: "none: every request was served" }));
     for (const w of workloads) {
       charts.push(lineChart({
         title: `TTFT distribution: ${w}`, xUnit: "TTFT (ms)", yUnit: "fraction of requests", yMax: 1,
@@ -92,7 +95,7 @@ table{border-collapse:collapse;margin:8px 0;font-size:13px}td,th{border:1px soli
 td:first-child,td:nth-child(2),th{text-align:left}thead th{background:#f4f4f4}
 .charts{display:flex;flex-wrap:wrap;gap:12px}.chart{background:#fff;border:1px solid #eee}
 .chart .title{font-size:13px;font-weight:600}.chart .tick{font-size:10px;fill:#555}.chart .legend{font-size:11px}
-.chart .grid{stroke:#eee}.note{color:#555}
+.chart .grid{stroke:#eee}.chart .none{font-size:15px;fill:#555}.note{color:#555}
 </style></head><body>
 <h1>wayroute benchmark report</h1>
 <p class="note">Run started ${esc(r.startedAt)}. Latencies are wall-clock milliseconds through the local proxy against simulated servers running faster than real time (see the simulator speed-up below), so compare policies with each other, not with production numbers.</p>

@@ -21,11 +21,24 @@ function niceMax(v: number): number {
   return 10 * p;
 }
 
+/** A single value (a bar's tooltip): about three significant figures. */
 function fmt(v: number): string {
   if (!Number.isFinite(v)) return "–";
   if (Math.abs(v) >= 1000) return v.toFixed(0);
   if (Math.abs(v) >= 10) return v.toFixed(1);
   return v.toFixed(2);
+}
+
+/**
+ * The labels of the five ticks 0, max/4, …, max of one axis, all with the same number of
+ * decimals: the fewest that write every tick exactly (at most 3), so an axis never mixes "1000"
+ * with "500.0" and "0.00".
+ */
+export function axisLabels(max: number): string[] {
+  const ticks = [0, 1, 2, 3, 4].map((i) => (max * i) / 4);
+  let decimals = 0;
+  while (decimals < 3 && !ticks.every((t) => Math.abs(t * 10 ** decimals - Math.round(t * 10 ** decimals)) < 1e-9)) decimals++;
+  return ticks.map((t) => t.toFixed(decimals));
 }
 
 /** Both chart kinds: the canvas and the plot area inside its margins. */
@@ -92,7 +105,7 @@ export function groupedBarChart(c: GroupedBars): string {
   const all = c.series.flatMap((s) => s.values.filter((v) => Number.isFinite(v)));
   const max = niceMax(Math.max(0, ...all));
   const parts: string[] = [svgHead(f, c.title)];
-  for (let i = 0; i <= 4; i++) parts.push(yTick(f, i, fmt((max * i) / 4)));
+  axisLabels(max).forEach((label, i) => parts.push(yTick(f, i, label)));
   parts.push(yUnitLabel(f, c.unit));
   const groupW = plotW / Math.max(1, c.categories.length);
   const barW = Math.max(2, (groupW * 0.8) / Math.max(1, c.series.length));
@@ -131,10 +144,12 @@ export function lineChart(c: Lines): string {
   const xMax = niceMax(Math.max(0, ...xs));
   const yMax = c.yMax ?? niceMax(Math.max(0, ...ys));
   const parts: string[] = [svgHead(f, c.title)];
+  const yLabels = axisLabels(yMax);
+  const xLabels = axisLabels(xMax);
   for (let i = 0; i <= 4; i++) {
     const x = left + (plotW * i) / 4;
-    parts.push(yTick(f, i, fmt((yMax * i) / 4)));
-    parts.push(`<text x="${x}" y="${top + plotH + 16}" text-anchor="middle" class="tick">${fmt((xMax * i) / 4)}</text>`);
+    parts.push(yTick(f, i, yLabels[i]!));
+    parts.push(`<text x="${x}" y="${top + plotH + 16}" text-anchor="middle" class="tick">${xLabels[i]}</text>`);
   }
   parts.push(`<text x="${left + plotW / 2}" y="${top + plotH + 32}" text-anchor="middle" class="tick">${escapeXml(c.xUnit)}</text>`);
   parts.push(yUnitLabel(f, c.yUnit));
@@ -148,4 +163,10 @@ export function lineChart(c: Lines): string {
   });
   parts.push("</svg>");
   return parts.join("");
+}
+
+/** A chart's frame and title with one line of text in place of the plot (e.g. "none"). */
+export function textChart(c: { title: string; text: string; width?: number; height?: number }): string {
+  const f = frame(c.width, c.height);
+  return `${svgHead(f, c.title)}<text x="${f.W / 2}" y="${f.top + f.plotH / 2}" text-anchor="middle" class="none">${escapeXml(c.text)}</text></svg>`;
 }
