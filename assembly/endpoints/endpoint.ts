@@ -33,6 +33,14 @@ export function engineName(e: i32): string {
 /** Never-set timestamp: metrics that were never scraped are infinitely old. */
 export const NEVER: i64 = -1;
 
+/**
+ * A count (queue, running, max LoRA) nobody reported: missing from the sample, NaN or infinite,
+ * or never scraped. Unknown is not zero: scorers and filters treat it as missing data.
+ */
+export const UNKNOWN_COUNT: i32 = -1;
+/** A utilisation (KV-cache use) nobody reported; see UNKNOWN_COUNT. */
+export const UNKNOWN_FRACTION: f64 = -1.0;
+
 export class Endpoint {
   /** Position in the pool's endpoint list; stable for the life of a config/feed generation. */
   index: i32 = 0;
@@ -52,14 +60,15 @@ export class Endpoint {
   /** Scrape target: cluster to `http_call` for this endpoint's metrics (empty: none). */
   metricsCluster: string = "";
 
-  // Load state from the model server's /metrics (or ORCA).
-  waiting: i32 = 0;
-  running: i32 = 0;
-  /** KV-cache use as a fraction 0..1. */
-  kvUsage: f64 = 0.0;
+  // Load state from the model server's /metrics (or ORCA); UNKNOWN_* until reported.
+  waiting: i32 = UNKNOWN_COUNT;
+  running: i32 = UNKNOWN_COUNT;
+  /** KV-cache use as a fraction 0..1, or UNKNOWN_FRACTION. */
+  kvUsage: f64 = UNKNOWN_FRACTION;
   activeLoras: string[] = [];
   waitingLoras: string[] = [];
-  maxLora: i32 = 0;
+  /** Adapter slots (vLLM max_lora), or UNKNOWN_COUNT. */
+  maxLora: i32 = UNKNOWN_COUNT;
   /** Wall-clock ms when the load state was last refreshed; NEVER if it never was. */
   metricsAtMs: i64 = NEVER;
 
@@ -97,6 +106,18 @@ export class Endpoint {
   @inline
   isEjected(nowMs: i64): bool {
     return nowMs < this.ejectedUntilMs;
+  }
+
+  // @ts-ignore: decorator
+  @inline
+  get hasWaiting(): bool {
+    return this.waiting >= 0;
+  }
+
+  // @ts-ignore: decorator
+  @inline
+  get hasKv(): bool {
+    return this.kvUsage >= 0;
   }
 
   hasActiveLora(name: string): bool {

@@ -1,11 +1,10 @@
-import { Engine } from "../endpoints/endpoint";
+import { Engine, UNKNOWN_COUNT, UNKNOWN_FRACTION } from "../endpoints/endpoint";
 import { readEngineMetrics, splitAdapters } from "./engines";
 import { SGLANG, TRITON_TRTLLM, VLLM_SIM_LORA, VLLM_V1_DOCS } from "./testdata";
 
 describe("engine mappings on the public samples", () => {
   it("SGLang: queue 2826, running 162, token usage 0.28", () => {
     let m = readEngineMetrics(SGLANG, Engine.Sglang);
-    expect(m.usable).toBe(true);
     expect(m.waiting).toBe(2826);
     expect(m.running).toBe(162);
     expect(m.kvUsage).toBe(0.28);
@@ -21,17 +20,17 @@ describe("engine mappings on the public samples", () => {
     expect(m.malformed).toBe(0);
   });
 
-  it("vLLM V1 docs excerpt: running 8, no queue or KV (unusable for scheduling)", () => {
+  it("vLLM V1 docs excerpt: running 8, queue and KV unknown (missing is not zero)", () => {
     let m = readEngineMetrics(VLLM_V1_DOCS, Engine.Vllm);
     expect(m.running).toBe(8);
     expect(m.hasWaiting).toBe(false);
-    expect(m.usable).toBe(false);
+    expect(m.waiting).toBe(UNKNOWN_COUNT);
+    expect(m.kvUsage).toBe(UNKNOWN_FRACTION);
     expect(m.malformed).toBe(0);
   });
 
   it("vLLM LoRA info: the series with the newest value is current", () => {
     let m = readEngineMetrics(VLLM_SIM_LORA, Engine.Vllm);
-    expect(m.hasLora).toBe(true);
     expect(m.activeLoras.join(",")).toBe("lora4,lora3");
     expect(m.waitingLoras.length).toBe(0);
     expect(m.maxLora).toBe(1);
@@ -56,15 +55,25 @@ class Case {
 const cases: Case[] = [
   new Case("vllm:num_requests_waiting 3\nvllm:num_requests_running 4\nvllm:kv_cache_usage_perc 0.5\n", Engine.Vllm, 3, 4, 0.5),
   // Older KV name, used only when the newer one is absent.
-  new Case("vllm:num_requests_waiting 0\nvllm:gpu_cache_usage_perc 0.7\n", Engine.Vllm, 0, 0, 0.7),
-  new Case("vllm:gpu_cache_usage_perc 0.7\nvllm:kv_cache_usage_perc 0.2\nvllm:num_requests_waiting 1\n", Engine.Vllm, 1, 0, 0.2),
+  new Case("vllm:num_requests_waiting 0\nvllm:gpu_cache_usage_perc 0.7\n", Engine.Vllm, 0, -1, 0.7),
+  new Case("vllm:gpu_cache_usage_perc 0.7\nvllm:kv_cache_usage_perc 0.2\nvllm:num_requests_waiting 1\n", Engine.Vllm, 1, -1, 0.2),
   // Series per model are summed.
-  new Case("vllm:num_requests_waiting{model_name=\"a\"} 2\nvllm:num_requests_waiting{model_name=\"b\"} 5\n", Engine.Vllm, 7, 0, 0),
+  new Case("vllm:num_requests_waiting{model_name=\"a\"} 2\nvllm:num_requests_waiting{model_name=\"b\"} 5\n", Engine.Vllm, 7, -1, -1),
   new Case("trtllm_num_requests_waiting 6\ntrtllm_num_requests_running 2\ntrtllm_kv_cache_utilization 0.9\n", Engine.TrtllmServe, 6, 2, 0.9),
-  // KV clamped to 1; negative and infinite values ignored.
-  new Case("sglang:num_queue_reqs -1\nsglang:num_queue_reqs 4\nsglang:token_usage 1.7\n", Engine.Sglang, 4, 0, 1.0),
+  // Clamped: counts to >= 0, KV to [0, 1].
+  new Case("sglang:num_queue_reqs -1\nsglang:num_queue_reqs 4\nsglang:token_usage 1.7\nsglang:num_running_reqs -3\n", Engine.Sglang, 4, 0, 1.0),
+  new Case("vllm:kv_cache_usage_perc -0.5\nvllm:num_requests_waiting 0\nvllm:num_requests_running 0\n", Engine.Vllm, 0, 0, 0),
+  // NaN / Inf in any series make the metric unknown; a missing metric is unknown.
+  new Case("vllm:num_requests_waiting{a=\"1\"} 3\nvllm:num_requests_waiting{a=\"2\"} NaN\nvllm:kv_cache_usage_perc +Inf\n", Engine.Vllm, -1, -1, -1),
+  new Case("vllm:num_requests_running -Inf\nvllm:kv_cache_usage_perc{r=\"0\"} 0.2\nvllm:kv_cache_usage_perc{r=\"1\"} 0.6\n", Engine.Vllm, -1, -1, 0.6),
+  // The old KV name only when the new one is absent altogether (a NaN new one stays unknown).
+  new Case("vllm:kv_cache_usage_perc NaN\nvllm:gpu_cache_usage_perc 0.3\n", Engine.Vllm, -1, -1, -1),
+  new Case("vllm:gpu_cache_usage_perc 0.3\n", Engine.Vllm, -1, -1, 0.3),
+  // Unterminated last line: not read.
+  new Case("vllm:num_requests_waiting 2\nvllm:num_requests_running 5", Engine.Vllm, 2, -1, -1),
+  new Case("", Engine.Vllm, -1, -1, -1),
   // Names of another engine are ignored when the engine is fixed.
-  new Case("sglang:num_queue_reqs 9\nvllm:num_requests_waiting 1\n", Engine.Vllm, 1, 0, 0),
+  new Case("sglang:num_queue_reqs 9\nvllm:num_requests_waiting 1\n", Engine.Vllm, 1, -1, -1),
 ];
 
 describe("engine mapping table", () => {
@@ -85,7 +94,18 @@ describe("engine mapping table", () => {
 
   it("garbage is counted, never fatal", () => {
     let m = readEngineMetrics("\u0000\u0001{}}}\nvllm:num_requests_waiting{ 3\nvllm:num_requests_waiting NaNx\n", Engine.Vllm);
-    expect(m.usable).toBe(false);
-    expect(m.malformed).toBe(3);
+    expect(m.hasWaiting).toBe(false);
+    expect(m.malformed).toBe(2); // the first line names nothing wanted: skipped unread
+  });
+
+  it("LoRA: no series means no adapters and max_lora unknown; names with any byte survive", () => {
+    let m = readEngineMetrics("vllm:num_requests_waiting 1\n", Engine.Vllm);
+    expect(m.activeLoras.length).toBe(0);
+    expect(m.maxLora).toBe(UNKNOWN_COUNT);
+    let odd = readEngineMetrics("vllm:lora_requests_info{max_lora=\"x\",running_lora_adapters=\"a}b,c=\\\"d\\\\\\ne\tf\",waiting_lora_adapters=\"\"} 5\n", Engine.Vllm);
+    expect(odd.activeLoras.length).toBe(2);
+    expect(odd.activeLoras[0]).toBe("a}b");
+    expect(odd.activeLoras[1]).toBe("c=\"d\\\ne\tf");
+    expect(odd.maxLora).toBe(UNKNOWN_COUNT);
   });
 });

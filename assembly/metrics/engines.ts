@@ -1,42 +1,145 @@
 // Engine mappings: which Prometheus series of each model server carry queue depth, running
-// requests, KV-cache use and LoRA adapters (names as GIE's model-server protocol maps them).
-//
-// Several series of one gauge (e.g. one per `model_name`) are summed for counts and maxed for
-// KV use: both describe the one server. `vllm:lora_requests_info` is different: each series is a
-// snapshot whose VALUE is its wall-clock time, and only the newest (largest value, then largest
-// sample timestamp) is current, as GIE reads it.
-import { Engine } from "../endpoints/endpoint";
-import { PromReader } from "./prometheus";
+// requests, KV-cache use and LoRA adapters (names as GIE's model-server protocol maps them), and
+// the rules that turn one scrape page into load values:
+// - Unknown is not zero: NaN, +Inf, -Inf in any series of a metric, or a metric missing from the
+//   page, make that value unknown (UNKNOWN_COUNT / UNKNOWN_FRACTION). A real 0 stays 0. Counts
+//   are clamped to >= 0 and utilisation to [0, 1].
+// - Several series of one metric (per model name, data-parallel rank): counts are summed,
+//   utilisation takes the maximum.
+// - `vllm:lora_requests_info`: each series is a snapshot whose VALUE is its wall-clock time; the
+//   one with the largest value (then the latest sample timestamp) is current. A page without it
+//   means no adapters and an unknown max_lora.
+// - Whole-name matches only: `…_total`, `…_by_reason` or a name in HELP text are other metrics.
+import { Engine, UNKNOWN_COUNT, UNKNOWN_FRACTION } from "../endpoints/endpoint";
+import { NameSet, PromReader } from "./prometheus";
+
+// What a wanted name feeds.
+const WAITING = 0;
+const RUNNING = 1;
+const KV = 2;
+/** vllm:gpu_cache_usage_perc: older vLLM; used only when the current name is absent. */
+const KV_OLD = 3;
+const LORA = 4;
+/** Triton: one name, the role is in the request_type / kv_cache_block_type label. */
+const TRITON_REQUESTS = 5;
+const TRITON_KV_BLOCKS = 6;
+
+const MAX_COUNT: f64 = 1_000_000_000;
+
+class Wanted {
+  set: NameSet = new NameSet();
+  engines: i32[] = [];
+  roles: i32[] = [];
+
+  add(name: string, engine: i32, role: i32): void {
+    this.set.add(name);
+    this.engines.push(engine);
+    this.roles.push(role);
+  }
+}
+
+function wantedFor(engine: i32): Wanted {
+  let w = new Wanted();
+  if (engine == Engine.Auto || engine == Engine.Vllm) {
+    w.add("vllm:num_requests_waiting", Engine.Vllm, WAITING);
+    w.add("vllm:num_requests_running", Engine.Vllm, RUNNING);
+    w.add("vllm:kv_cache_usage_perc", Engine.Vllm, KV);
+    w.add("vllm:gpu_cache_usage_perc", Engine.Vllm, KV_OLD);
+    w.add("vllm:lora_requests_info", Engine.Vllm, LORA);
+  }
+  if (engine == Engine.Auto || engine == Engine.Sglang) {
+    w.add("sglang:num_queue_reqs", Engine.Sglang, WAITING);
+    w.add("sglang:num_running_reqs", Engine.Sglang, RUNNING);
+    w.add("sglang:token_usage", Engine.Sglang, KV);
+  }
+  if (engine == Engine.Auto || engine == Engine.TrtllmServe) {
+    w.add("trtllm_num_requests_waiting", Engine.TrtllmServe, WAITING);
+    w.add("trtllm_num_requests_running", Engine.TrtllmServe, RUNNING);
+    w.add("trtllm_kv_cache_utilization", Engine.TrtllmServe, KV);
+  }
+  if (engine == Engine.Auto || engine == Engine.TritonTrtllm) {
+    w.add("nv_trt_llm_request_metrics", Engine.TritonTrtllm, TRITON_REQUESTS);
+    w.add("nv_trt_llm_kv_cache_block_metrics", Engine.TritonTrtllm, TRITON_KV_BLOCKS);
+  }
+  return w;
+}
+
+// Built once per engine on first use: the reader's name set is reused by every scrape.
+const WANTED: Array<Wanted | null> = [null, null, null, null, null];
+
+function wanted(engine: i32): Wanted {
+  let e = engine >= 0 && engine <= 4 ? engine : 0;
+  let w = WANTED[e];
+  if (w == null) {
+    w = wantedFor(e);
+    WANTED[e] = w;
+  }
+  return w;
+}
+
+/** The metric names a scrape of `engine` reads (Auto: every engine's), for `?name[]=` filters. */
+export function metricNames(engine: i32): string[] {
+  return wanted(engine).set.names;
+}
+
+/** One value being summed (counts) or maxed (utilisation) over the page's series. */
+class Acc {
+  seen: bool = false;
+  poisoned: bool = false;
+  value: f64 = 0;
+
+  count(v: f64): void {
+    if (!isFinite(v)) { this.poisoned = true; return; }
+    this.value = this.seen ? this.value + (v < 0 ? 0 : v) : (v < 0 ? 0 : v);
+    this.seen = true;
+  }
+
+  fraction(v: f64): void {
+    if (!isFinite(v)) { this.poisoned = true; return; }
+    let f = v < 0 ? 0 : v > 1 ? 1 : v;
+    if (!this.seen || f > this.value) this.value = f;
+    this.seen = true;
+  }
+
+  get known(): bool {
+    return this.seen && !this.poisoned;
+  }
+
+  asCount(): i32 {
+    return this.known ? <i32>Math.round(this.value < MAX_COUNT ? this.value : MAX_COUNT) : UNKNOWN_COUNT;
+  }
+
+  asFraction(): f64 {
+    return this.known ? this.value : UNKNOWN_FRACTION;
+  }
+}
 
 export class EngineMetrics {
   /** Engine whose names matched (the configured one, or the one detected in auto mode). */
   engine: i32 = Engine.Auto;
-  waiting: i32 = 0;
-  running: i32 = 0;
-  kvUsage: f64 = 0;
-  hasWaiting: bool = false;
-  hasRunning: bool = false;
-  hasKv: bool = false;
-  hasLora: bool = false;
+  /** Values; UNKNOWN_COUNT / UNKNOWN_FRACTION when not (validly) reported. */
+  waiting: i32 = UNKNOWN_COUNT;
+  running: i32 = UNKNOWN_COUNT;
+  kvUsage: f64 = UNKNOWN_FRACTION;
   activeLoras: string[] = [];
   waitingLoras: string[] = [];
-  maxLora: i32 = 0;
-  /** Lines that were not valid samples, plus recognised samples with unusable values. */
+  /** max_lora of the current LoRA series; UNKNOWN_COUNT without one (or unparsable). */
+  maxLora: i32 = UNKNOWN_COUNT;
+  /** Wanted lines that were not valid samples, plus recognised samples with unusable values. */
   malformed: i32 = 0;
   samples: i32 = 0;
+  /** The page's last line had no newline (cut): it was not read. */
+  cutLine: bool = false;
 
-  /** A scrape is usable when it told us the queue or the KV use. */
-  get usable(): bool {
-    return this.hasWaiting || this.hasKv;
+  get hasWaiting(): bool {
+    return this.waiting >= 0;
   }
-}
-
-function familyOf(r: PromReader): i32 {
-  if (r.nameStartsWith("vllm:")) return Engine.Vllm;
-  if (r.nameStartsWith("sglang:")) return Engine.Sglang;
-  if (r.nameStartsWith("trtllm_")) return Engine.TrtllmServe;
-  if (r.nameStartsWith("nv_trt_llm_")) return Engine.TritonTrtllm;
-  return Engine.Auto;
+  get hasRunning(): bool {
+    return this.running >= 0;
+  }
+  get hasKv(): bool {
+    return this.kvUsage >= 0;
+  }
 }
 
 /** Splits a comma-separated adapter list; empty text is an empty list. */
@@ -51,111 +154,87 @@ export function splitAdapters(text: string): string[] {
   return out;
 }
 
-function toCount(v: f64): i32 {
-  if (!isFinite(v) || v < 0) return -1;
-  if (v > 1e9) return 1_000_000_000;
-  return <i32>Math.round(v);
+/** `max_lora` label text: digits (surrounding blanks allowed), else unknown. Capped at 1e6. */
+function maxLoraOf(text: string | null): i32 {
+  if (text == null) return UNKNOWN_COUNT;
+  let t = text.trim();
+  if (t.length == 0 || t.length > 12) return UNKNOWN_COUNT;
+  let v: i64 = 0;
+  for (let i = 0; i < t.length; i++) {
+    let c = t.charCodeAt(i);
+    if (c < 48 || c > 57) return UNKNOWN_COUNT;
+    v = v * 10 + <i64>(c - 48);
+  }
+  return v > 1_000_000 ? 1_000_000 : <i32>v;
+}
+
+/** Reads the scrape page `text` for `engine` (tests and tools; the plugin reads bytes). */
+export function readEngineMetrics(text: string, engine: i32): EngineMetrics {
+  let buf = String.UTF8.encode(text, false);
+  return readEngineMetricsBytes(changetype<usize>(buf), buf.byteLength, engine);
 }
 
 /**
- * Reads a /metrics body for `engine` (Engine.Auto: detect from the first recognised series).
- * Never traps; an unusable scrape has `usable == false`.
+ * Reads a scrape page of `len` UTF-8 bytes at `base` for `engine` (Engine.Auto: the engine of
+ * the first wanted series). Never traps. Only lines that end in a newline count.
  */
-export function readEngineMetrics(text: string, engine: i32): EngineMetrics {
+export function readEngineMetricsBytes(base: usize, len: i32, engine: i32): EngineMetrics {
   let m = new EngineMetrics();
   m.engine = engine;
-  let r = new PromReader(text);
-  let kvOld: f64 = -1; // vllm:gpu_cache_usage_perc, used only when the new name is absent
+  let w = wanted(engine);
+  let r = new PromReader(base, len, w.set);
+  let waiting = new Acc();
+  let running = new Acc();
+  let kv = new Acc();
+  let kvOld = new Acc();
   let loraBest: f64 = -Infinity;
   let loraBestTs: i64 = i64.MIN_VALUE;
+  let loraSeen = false;
   while (r.next()) {
-    let fam = familyOf(r);
-    if (fam == Engine.Auto) continue;
+    let id = r.nameId;
+    let fam = unchecked(w.engines[id]);
     if (m.engine == Engine.Auto) m.engine = fam;
     if (fam != m.engine) continue;
     let v = r.value;
-    switch (fam) {
-      case Engine.Vllm: {
-        if (r.nameIs("vllm:num_requests_waiting")) {
-          addWaiting(m, v);
-        } else if (r.nameIs("vllm:num_requests_running")) {
-          addRunning(m, v);
-        } else if (r.nameIs("vllm:kv_cache_usage_perc")) {
-          setKv(m, v);
-        } else if (r.nameIs("vllm:gpu_cache_usage_perc")) {
-          if (isFinite(v) && v >= 0 && v > kvOld) kvOld = v;
-          else if (!isFinite(v) || v < 0) m.malformed++;
-        } else if (r.nameIs("vllm:lora_requests_info")) {
-          if (!isFinite(v)) { m.malformed++; break; }
-          let ts = r.timestampMs;
-          if (v > loraBest || (v == loraBest && ts > loraBestTs)) {
-            let running = r.label("running_lora_adapters");
-            let waiting = r.label("waiting_lora_adapters");
-            let maxLora = r.label("max_lora");
-            let ml: i32 = 0;
-            if (maxLora != null) {
-              let parsed = parseFloat(maxLora);
-              ml = isFinite(parsed) && parsed >= 0 ? <i32>Math.min(parsed, 1e6) : 0;
-            }
-            loraBest = v;
-            loraBestTs = ts;
-            m.activeLoras = splitAdapters(running != null ? running : "");
-            m.waitingLoras = splitAdapters(waiting != null ? waiting : "");
-            m.maxLora = ml;
-            m.hasLora = true;
-          }
-        }
+    let role = unchecked(w.roles[id]);
+    if (!isFinite(v) && role != LORA) m.malformed++;
+    switch (role) {
+      case WAITING: waiting.count(v); break;
+      case RUNNING: running.count(v); break;
+      case KV: kv.fraction(v); break;
+      case KV_OLD: kvOld.fraction(v); break;
+      case TRITON_REQUESTS: {
+        if (r.labelIs("request_type", "waiting")) waiting.count(v);
+        else if (r.labelIs("request_type", "scheduled")) running.count(v);
         break;
       }
-      case Engine.Sglang: {
-        if (r.nameIs("sglang:num_queue_reqs")) addWaiting(m, v);
-        else if (r.nameIs("sglang:num_running_reqs")) addRunning(m, v);
-        else if (r.nameIs("sglang:token_usage")) setKv(m, v);
+      case TRITON_KV_BLOCKS: {
+        if (r.labelIs("kv_cache_block_type", "fraction")) kv.fraction(v);
         break;
       }
-      case Engine.TrtllmServe: {
-        if (r.nameIs("trtllm_num_requests_waiting")) addWaiting(m, v);
-        else if (r.nameIs("trtllm_num_requests_running")) addRunning(m, v);
-        else if (r.nameIs("trtllm_kv_cache_utilization")) setKv(m, v);
-        break;
-      }
-      case Engine.TritonTrtllm: {
-        if (r.nameIs("nv_trt_llm_request_metrics")) {
-          if (r.labelIs("request_type", "waiting")) addWaiting(m, v);
-          else if (r.labelIs("request_type", "scheduled")) addRunning(m, v);
-        } else if (r.nameIs("nv_trt_llm_kv_cache_block_metrics")) {
-          if (r.labelIs("kv_cache_block_type", "fraction")) setKv(m, v);
+      case LORA: {
+        if (!isFinite(v)) { m.malformed++; break; }
+        let ts = r.timestampMs;
+        if (!loraSeen || v > loraBest || (v == loraBest && ts > loraBestTs)) {
+          let running = r.label("running_lora_adapters");
+          let waitingL = r.label("waiting_lora_adapters");
+          loraSeen = true;
+          loraBest = v;
+          loraBestTs = ts;
+          m.activeLoras = splitAdapters(running != null ? running : "");
+          m.waitingLoras = splitAdapters(waitingL != null ? waitingL : "");
+          m.maxLora = maxLoraOf(r.label("max_lora"));
         }
         break;
       }
     }
   }
-  if (!m.hasKv && kvOld >= 0) {
-    m.kvUsage = kvOld > 1.0 ? 1.0 : kvOld;
-    m.hasKv = true;
-  }
+  m.waiting = waiting.asCount();
+  m.running = running.asCount();
+  // The old KV name counts only when the current one is absent from the page altogether.
+  m.kvUsage = kv.seen || kv.poisoned ? kv.asFraction() : kvOld.asFraction();
   m.malformed += r.malformed;
   m.samples = r.samples;
+  m.cutLine = r.cutLine;
   return m;
-}
-
-function addWaiting(m: EngineMetrics, v: f64): void {
-  let c = toCount(v);
-  if (c < 0) { m.malformed++; return; }
-  m.waiting = m.hasWaiting ? min(m.waiting + c, 1_000_000_000) : c;
-  m.hasWaiting = true;
-}
-
-function addRunning(m: EngineMetrics, v: f64): void {
-  let c = toCount(v);
-  if (c < 0) { m.malformed++; return; }
-  m.running = m.hasRunning ? min(m.running + c, 1_000_000_000) : c;
-  m.hasRunning = true;
-}
-
-function setKv(m: EngineMetrics, v: f64): void {
-  if (!isFinite(v) || v < 0) { m.malformed++; return; }
-  let kv = v > 1.0 ? 1.0 : v;
-  if (!m.hasKv || kv > m.kvUsage) m.kvUsage = kv;
-  m.hasKv = true;
 }

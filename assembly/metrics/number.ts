@@ -45,3 +45,61 @@ export function isStrictNumber(s: string, from: i32, to: i32): bool {
   }
   return i == to && rest > 0;
 }
+
+// Byte versions for the scrape reader, which works on the page's UTF-8 bytes in place.
+
+// @ts-ignore: decorator
+@inline function byteAt(base: usize, i: i32): i32 {
+  return <i32>load<u8>(base + <usize>i);
+}
+
+/** isStrictNumber over the bytes `[from, to)` at `base`. */
+export function isStrictNumberBytes(base: usize, from: i32, to: i32): bool {
+  if (from >= to) return false;
+  let i = from;
+  let c = byteAt(base, i);
+  if (c == 43 || c == 45) i++;
+  if (i >= to) return false;
+  c = byteAt(base, i);
+  if (c == 73 || c == 105 || c == 78 || c == 110) {
+    let word = String.UTF8.decodeUnsafe(base + <usize>i, <usize>(to - i)).toLowerCase();
+    return word == "inf" || word == "infinity" || (word == "nan" && i == from);
+  }
+  let digits = 0;
+  while (i < to && isDigit(byteAt(base, i))) { i++; digits++; }
+  if (i < to && byteAt(base, i) == 46) {
+    i++;
+    while (i < to && isDigit(byteAt(base, i))) { i++; digits++; }
+  }
+  if (digits == 0) return false;
+  if (i < to && (byteAt(base, i) == 101 || byteAt(base, i) == 69)) {
+    i++;
+    if (i < to && (byteAt(base, i) == 43 || byteAt(base, i) == 45)) i++;
+    let exp = 0;
+    while (i < to && isDigit(byteAt(base, i))) { i++; exp++; }
+    if (exp == 0) return false;
+  }
+  return i == to;
+}
+
+/** Value of bytes `[from, to)` that isStrictNumberBytes accepted. */
+export function parseStrictNumberBytes(base: usize, from: i32, to: i32): f64 {
+  let first = byteAt(base, from);
+  let body = first == 43 || first == 45 ? from + 1 : from;
+  let c = byteAt(base, body);
+  if (c == 73 || c == 105) return first == 45 ? -Infinity : Infinity;
+  if (c == 78 || c == 110) return NaN;
+  // Plain integers (most gauges: `3`, `12.0`) without building a string.
+  let x: f64 = 0;
+  let i = body;
+  while (i < to && i - body < 15) {
+    let d = byteAt(base, i);
+    if (!isDigit(d)) break;
+    x = x * 10 + <f64>(d - 48);
+    i++;
+  }
+  if (i == to || (byteAt(base, i) == 46 && i + 2 == to && byteAt(base, i + 1) == 48)) {
+    return first == 45 ? -x : x;
+  }
+  return parseFloat(String.UTF8.decodeUnsafe(base + <usize>from, <usize>(to - from)));
+}

@@ -1,59 +1,149 @@
-// Prometheus text exposition (0.0.4) reader. Walks the scrape body sample by sample without
-// building a document: the name and label set stay as ranges into the text and are compared or
-// decoded only when the engine mapping asks. Malformed lines are skipped and counted, never trap.
-import { parseStrictNumber } from "./number";
+// Prometheus text exposition (0.0.4) reader over the scrape body's UTF-8 bytes, in place: no
+// decode of the page, no document. A scrape page is mostly histogram buckets and process metrics
+// the scheduler never reads, so a line whose name is not wanted is recognised by its first bytes
+// and skipped to the next newline (found 8 bytes at a time) without being validated or decoded.
+// Wanted lines are parsed strictly; malformed ones are skipped and counted, never trap.
+//
+// No partial samples: only newline-terminated lines are read. A page that does not end in a
+// newline has a cut last line, which is never taken (`cutLine` tells the caller).
+import { isStrictNumberBytes, parseStrictNumberBytes } from "./number";
 
 /** Bound on lines read per scrape: a pathological body cannot pin the VM. */
-export const MAX_LINES: i32 = 200_000;
+export const MAX_LINES: i32 = 1_000_000;
 
-function isNameStart(c: i32): bool {
+// @ts-ignore: decorator
+@inline function isNameStart(c: i32): bool {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c == 95 || c == 58;
 }
 
-function isNameChar(c: i32): bool {
+// @ts-ignore: decorator
+@inline function isNameChar(c: i32): bool {
   return isNameStart(c) || (c >= 48 && c <= 57);
 }
 
-function isLabelStart(c: i32): bool {
-  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c == 95;
+// @ts-ignore: decorator
+@inline function isLabelChar(c: i32): bool {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c == 95 || (c >= 48 && c <= 57);
 }
 
-function isLabelChar(c: i32): bool {
-  return isLabelStart(c) || (c >= 48 && c <= 57);
-}
-
-function isBlank(c: i32): bool {
+// @ts-ignore: decorator
+@inline function isBlank(c: i32): bool {
   return c == 32 || c == 9;
 }
 
+const ONES: u64 = 0x0101010101010101;
+const HIGHS: u64 = 0x8080808080808080;
+const NEWLINES: u64 = 0x0a0a0a0a0a0a0a0a;
+
+/**
+ * Index of the first `\n` in `[from, to)` of the bytes at `base`, or -1. Eight bytes per step
+ * (SWAR zero-byte test on `word ^ 0x0a..`; the lowest flagged byte is always a true match).
+ */
+export function findNewline(base: usize, from: i32, to: i32): i32 {
+  let i = from;
+  while (i + 8 <= to) {
+    let x = load<u64>(base + <usize>i) ^ NEWLINES;
+    let t = (x - ONES) & ~x & HIGHS;
+    if (t != 0) return i + <i32>(ctz(t) >> 3);
+    i += 8;
+  }
+  while (i < to) {
+    if (load<u8>(base + <usize>i) == 10) return i;
+    i++;
+  }
+  return -1;
+}
+
+/** A set of metric names the reader returns; every other line is skipped unread. */
+export class NameSet {
+  names: string[] = [];
+  /** Per name: its first byte (the cheap first test of a line). */
+  private firsts: i32[] = [];
+  /** Bit i set: some wanted name starts with byte i (for bytes below 128). */
+  private startMask: StaticArray<u32> = new StaticArray<u32>(4);
+
+  add(name: string): i32 {
+    let id = this.names.indexOf(name);
+    if (id >= 0) return id;
+    this.names.push(name);
+    let c = name.charCodeAt(0);
+    this.firsts.push(c);
+    if (c < 128) unchecked((this.startMask[c >> 5] |= 1 << (c & 31)));
+    return this.names.length - 1;
+  }
+
+  // @ts-ignore: decorator
+  @inline
+  mayStart(c: i32): bool {
+    return c < 128 && (unchecked(this.startMask[c >> 5]) & (1 << (c & 31))) != 0;
+  }
+
+  /** Id of the name equal to bytes `[from, to)`, or -1. */
+  find(base: usize, from: i32, to: i32): i32 {
+    let len = to - from;
+    let first = <i32>load<u8>(base + <usize>from);
+    for (let k = 0; k < this.names.length; k++) {
+      if (unchecked(this.firsts[k]) != first) continue;
+      let n = unchecked(this.names[k]);
+      if (n.length != len) continue;
+      let same = true;
+      for (let j = 1; j < len; j++) {
+        if (<i32>load<u8>(base + <usize>(from + j)) != <i32>n.charCodeAt(j)) { same = false; break; }
+      }
+      if (same) return k;
+    }
+    return -1;
+  }
+}
+
 export class PromReader {
-  private text: string;
+  private base: usize;
+  private len: i32;
   private pos: i32 = 0;
   private lines: i32 = 0;
+  private wanted: NameSet | null;
+  /** Keeps a reader made from a string's bytes alive (see ofText). */
+  private owned: ArrayBuffer | null = null;
 
-  // Current sample (valid after next() returned true).
+  // Current sample (valid after next() returned true); offsets into the bytes.
+  /** Id of the sample's name in the wanted set (-1 when reading every name). */
+  nameId: i32 = -1;
   nameStart: i32 = 0;
   nameEnd: i32 = 0;
-  /** Range of the text between `{` and `}` (empty when the sample has no labels). */
+  /** Range between `{` and `}` (empty when the sample has no labels). */
   labelsStart: i32 = 0;
   labelsEnd: i32 = 0;
   value: f64 = 0;
   /** Sample timestamp in ms, or -1 when absent. */
   timestampMs: i64 = -1;
 
-  /** Lines that were neither blank, comments, nor valid samples. */
+  /** Wanted lines that were not valid samples (unwanted lines are not looked at). */
   malformed: i32 = 0;
-  /** Valid samples read so far. */
+  /** Valid samples returned so far. */
   samples: i32 = 0;
+  /** The page did not end in a newline: its last line was cut and was not read. */
+  cutLine: bool = false;
 
-  constructor(text: string) {
-    this.text = text;
+  /** Reads `len` bytes at `base` (kept alive by the caller); only `wanted` names when given. */
+  constructor(base: usize, len: i32, wanted: NameSet | null = null) {
+    this.base = base;
+    this.len = len;
+    this.wanted = wanted;
   }
 
-  /** Advances to the next valid sample. False at the end of the text. */
+  /** A reader over the UTF-8 bytes of `text` (tests, configuration-time use). */
+  static ofText(text: string, wanted: NameSet | null = null): PromReader {
+    let buf = String.UTF8.encode(text, false);
+    let r = new PromReader(changetype<usize>(buf), buf.byteLength, wanted);
+    r.owned = buf;
+    return r;
+  }
+
+  /** Advances to the next valid (wanted) sample. False at the end of the bytes. */
   next(): bool {
-    let s = this.text;
-    let n = s.length;
+    let base = this.base;
+    let n = this.len;
+    let wanted = this.wanted;
     while (this.pos < n) {
       if (++this.lines > MAX_LINES) {
         this.pos = n;
@@ -61,14 +151,39 @@ export class PromReader {
         return false;
       }
       let start = this.pos;
-      let end = s.indexOf("\n", start);
-      if (end < 0) end = n;
-      this.pos = end + 1;
-      if (end > start && s.charCodeAt(end - 1) == 13) end--;
+      let nl = findNewline(base, start, n);
+      if (nl < 0) {
+        this.cutLine = true;
+        this.pos = n;
+        return false;
+      }
+      this.pos = nl + 1;
+      let end = nl;
       let i = start;
-      while (i < end && isBlank(s.charCodeAt(i))) i++;
-      if (i == end || s.charCodeAt(i) == 35 /* # */) continue;
-      if (this.parseLine(i, end)) {
+      let c = <i32>load<u8>(base + <usize>i);
+      // First-byte test: comments, blank lines and names no wanted name starts with.
+      if (wanted != null) {
+        if (!wanted.mayStart(c)) {
+          if (c != 32 && c != 9) continue;
+        }
+      } else if (c == 35 /* # */ || c == 10 || c == 13) {
+        continue;
+      }
+      if (end > start && load<u8>(base + <usize>(end - 1)) == 13) end--;
+      while (i < end && isBlank(<i32>load<u8>(base + <usize>i))) i++;
+      if (i == end) continue;
+      c = <i32>load<u8>(base + <usize>i);
+      if (c == 35) continue;
+      if (!isNameStart(c)) { this.malformed++; continue; }
+      let nameStart = i;
+      while (i < end && isNameChar(<i32>load<u8>(base + <usize>i))) i++;
+      let id = -1;
+      if (wanted != null) {
+        id = wanted.find(base, nameStart, i);
+        if (id < 0) continue;
+      }
+      if (this.parseRest(nameStart, i, end)) {
+        this.nameId = id;
         this.samples++;
         return true;
       }
@@ -77,48 +192,43 @@ export class PromReader {
     return false;
   }
 
-  private parseLine(from: i32, end: i32): bool {
-    let s = this.text;
-    let i = from;
-    if (!isNameStart(s.charCodeAt(i))) return false;
-    while (i < end && isNameChar(s.charCodeAt(i))) i++;
-    this.nameStart = from;
+  /** Labels, value and timestamp after the name `[nameStart, i)`, up to `end`. */
+  private parseRest(nameStart: i32, i: i32, end: i32): bool {
+    let base = this.base;
+    this.nameStart = nameStart;
     this.nameEnd = i;
     this.labelsStart = i;
     this.labelsEnd = i;
-    if (i < end && s.charCodeAt(i) == 123 /* { */) {
+    if (i < end && load<u8>(base + <usize>i) == 123 /* { */) {
       let close = this.scanLabels(i + 1, end);
       if (close < 0) return false;
       this.labelsStart = i + 1;
       this.labelsEnd = close;
       i = close + 1;
     }
-    if (i >= end || !isBlank(s.charCodeAt(i))) return false;
-    while (i < end && isBlank(s.charCodeAt(i))) i++;
+    if (i >= end || !isBlank(<i32>load<u8>(base + <usize>i))) return false;
+    while (i < end && isBlank(<i32>load<u8>(base + <usize>i))) i++;
     let vStart = i;
-    while (i < end && !isBlank(s.charCodeAt(i))) i++;
-    let v = parseStrictNumber(s, vStart, i);
-    if (isNaN(v)) {
-      // NaN is a legal sample value; anything else that failed to parse is not.
-      let word = s.substring(vStart, i);
-      if (word != "NaN" && word != "+NaN" ) return false;
-    }
-    this.value = v;
+    while (i < end && !isBlank(<i32>load<u8>(base + <usize>i))) i++;
+    if (i == vStart) return false;
+    if (!isStrictNumberBytes(base, vStart, i)) return false; // `12abc`, `1,5`: not a value
+    this.value = parseStrictNumberBytes(base, vStart, i);
     this.timestampMs = -1;
-    while (i < end && isBlank(s.charCodeAt(i))) i++;
+    while (i < end && isBlank(<i32>load<u8>(base + <usize>i))) i++;
     if (i < end) {
-      let tStart = i;
       let neg = false;
-      if (s.charCodeAt(i) == 45) { neg = true; i++; }
+      if (load<u8>(base + <usize>i) == 45) { neg = true; i++; }
       let t: i64 = 0;
       let digits = 0;
-      while (i < end && s.charCodeAt(i) >= 48 && s.charCodeAt(i) <= 57) {
-        if (digits < 18) t = t * 10 + <i64>(s.charCodeAt(i) - 48);
+      while (i < end) {
+        let d = <i32>load<u8>(base + <usize>i);
+        if (d < 48 || d > 57) break;
+        if (digits < 18) t = t * 10 + <i64>(d - 48);
         digits++;
         i++;
       }
-      while (i < end && isBlank(s.charCodeAt(i))) i++;
-      if (digits == 0 || i != end || i == tStart) return false;
+      while (i < end && isBlank(<i32>load<u8>(base + <usize>i))) i++;
+      if (digits == 0 || i != end) return false;
       this.timestampMs = neg ? -t : t;
     }
     return true;
@@ -126,111 +236,111 @@ export class PromReader {
 
   /** Validates `name="value",...` from `i`; returns the index of the closing `}` or -1. */
   private scanLabels(i: i32, end: i32): i32 {
-    let s = this.text;
+    let base = this.base;
     while (true) {
-      while (i < end && isBlank(s.charCodeAt(i))) i++;
+      while (i < end && isBlank(<i32>load<u8>(base + <usize>i))) i++;
       if (i >= end) return -1;
-      if (s.charCodeAt(i) == 125 /* } */) return i;
-      if (!isLabelStart(s.charCodeAt(i))) return -1;
-      while (i < end && isLabelChar(s.charCodeAt(i))) i++;
-      while (i < end && isBlank(s.charCodeAt(i))) i++;
-      if (i >= end || s.charCodeAt(i) != 61 /* = */) return -1;
+      let c = <i32>load<u8>(base + <usize>i);
+      if (c == 125 /* } */) return i;
+      if (!isLabelChar(c) || (c >= 48 && c <= 57)) return -1;
+      while (i < end && isLabelChar(<i32>load<u8>(base + <usize>i))) i++;
+      while (i < end && isBlank(<i32>load<u8>(base + <usize>i))) i++;
+      if (i >= end || load<u8>(base + <usize>i) != 61 /* = */) return -1;
       i++;
-      while (i < end && isBlank(s.charCodeAt(i))) i++;
-      if (i >= end || s.charCodeAt(i) != 34 /* " */) return -1;
+      while (i < end && isBlank(<i32>load<u8>(base + <usize>i))) i++;
+      if (i >= end || load<u8>(base + <usize>i) != 34 /* " */) return -1;
       i++;
+      // Inside quotes `}`, `,` and `=` are text; `\` escapes the next byte.
       while (i < end) {
-        let c = s.charCodeAt(i);
-        if (c == 92 /* \ */) { i += 2; continue; }
-        if (c == 34) break;
+        let q = <i32>load<u8>(base + <usize>i);
+        if (q == 92 /* \ */) { i += 2; continue; }
+        if (q == 34) break;
         i++;
       }
       if (i >= end) return -1;
       i++; // closing quote
-      while (i < end && isBlank(s.charCodeAt(i))) i++;
-      if (i < end && s.charCodeAt(i) == 44 /* , */) { i++; continue; }
-      if (i < end && s.charCodeAt(i) == 125) return i;
+      while (i < end && isBlank(<i32>load<u8>(base + <usize>i))) i++;
+      if (i < end && load<u8>(base + <usize>i) == 44 /* , */) { i++; continue; }
+      if (i < end && load<u8>(base + <usize>i) == 125) return i;
       return -1;
     }
     return -1;
   }
 
-  /** True when the current sample's metric name equals `name` (no allocation). */
+  /** True when the current sample's metric name equals `name` (ASCII; no allocation). */
   nameIs(name: string): bool {
     let len = this.nameEnd - this.nameStart;
     if (len != name.length) return false;
-    let s = this.text;
     for (let k = 0; k < len; k++) {
-      if (s.charCodeAt(this.nameStart + k) != name.charCodeAt(k)) return false;
-    }
-    return true;
-  }
-
-  /** True when the current sample's metric name starts with `prefix`. */
-  nameStartsWith(prefix: string): bool {
-    let len = prefix.length;
-    if (this.nameEnd - this.nameStart < len) return false;
-    let s = this.text;
-    for (let k = 0; k < len; k++) {
-      if (s.charCodeAt(this.nameStart + k) != prefix.charCodeAt(k)) return false;
+      if (<i32>load<u8>(this.base + <usize>(this.nameStart + k)) != <i32>name.charCodeAt(k)) return false;
     }
     return true;
   }
 
   name(): string {
-    return this.text.substring(this.nameStart, this.nameEnd);
+    return String.UTF8.decodeUnsafe(this.base + <usize>this.nameStart, <usize>(this.nameEnd - this.nameStart));
   }
 
-  /** Decoded value of label `key` on the current sample, or null when absent. */
+  /**
+   * Decoded value of label `key` on the current sample, or null when absent. Escapes `\"`,
+   * `\\` and `\n` are undone; any other backslash stays as written (it is data).
+   */
   label(key: string): string | null {
-    let s = this.text;
+    let base = this.base;
     let i = this.labelsStart;
     let end = this.labelsEnd;
     while (i < end) {
-      while (i < end && (isBlank(s.charCodeAt(i)) || s.charCodeAt(i) == 44)) i++;
+      while (i < end && (isBlank(<i32>load<u8>(base + <usize>i)) || load<u8>(base + <usize>i) == 44)) i++;
       let kStart = i;
-      while (i < end && isLabelChar(s.charCodeAt(i))) i++;
+      while (i < end && isLabelChar(<i32>load<u8>(base + <usize>i))) i++;
       let kEnd = i;
-      while (i < end && s.charCodeAt(i) != 34) i++;
+      while (i < end && load<u8>(base + <usize>i) != 34) i++;
       i++; // opening quote
       let vStart = i;
       let escaped = false;
       while (i < end) {
-        let c = s.charCodeAt(i);
+        let c = <i32>load<u8>(base + <usize>i);
         if (c == 92) { escaped = true; i += 2; continue; }
         if (c == 34) break;
         i++;
       }
       let vEnd = i < end ? i : end;
       i++;
-      if (kEnd - kStart == key.length && s.substring(kStart, kEnd) == key) {
-        return escaped ? unescapeLabel(s, vStart, vEnd) : s.substring(vStart, vEnd);
+      if (kEnd - kStart == key.length && bytesEqual(base, kStart, key)) {
+        return escaped ? unescapeLabel(base, vStart, vEnd) : String.UTF8.decodeUnsafe(base + <usize>vStart, <usize>(vEnd - vStart));
       }
     }
     return null;
   }
 
-  /** True when label `key` exists with exactly `value` (no allocation for unescaped values). */
+  /** True when label `key` exists with exactly `value`. */
   labelIs(key: string, value: string): bool {
     let v = this.label(key);
     return v != null && v == value;
   }
 }
 
-function unescapeLabel(s: string, from: i32, to: i32): string {
-  let out = "";
+function bytesEqual(base: usize, from: i32, ascii: string): bool {
+  for (let k = 0; k < ascii.length; k++) {
+    if (<i32>load<u8>(base + <usize>(from + k)) != <i32>ascii.charCodeAt(k)) return false;
+  }
+  return true;
+}
+
+function unescapeLabel(base: usize, from: i32, to: i32): string {
+  let out = new ArrayBuffer(to - from);
+  let o = changetype<usize>(out);
+  let n: usize = 0;
   let i = from;
   while (i < to) {
-    let c = s.charCodeAt(i);
+    let c = load<u8>(base + <usize>i);
     if (c == 92 && i + 1 < to) {
-      let d = s.charCodeAt(i + 1);
-      if (d == 110) out += "\n";
-      else out += String.fromCharCode(d);
-      i += 2;
-    } else {
-      out += String.fromCharCode(c);
-      i++;
+      let d = load<u8>(base + <usize>(i + 1));
+      if (d == 110) { store<u8>(o + n++, 10); i += 2; continue; }
+      if (d == 34 || d == 92) { store<u8>(o + n++, d); i += 2; continue; }
     }
+    store<u8>(o + n++, c);
+    i++;
   }
-  return out;
+  return String.UTF8.decodeUnsafe(o, n);
 }

@@ -11,18 +11,19 @@ export function applyOrcaReport(ep: Endpoint, r: OrcaReport, nowMs: i64): bool {
   let kv = r.named("kv_cache_usage_perc");
   if (isNaN(kv)) kv = r.named("kv_cache_utilization");
   if (isNaN(kv)) kv = r.named("gpu_cache_usage_perc");
-  if (isFinite(kv) && kv >= 0) {
-    ep.kvUsage = kv > 1.0 ? 1.0 : kv;
+  // Out-of-range values are clamped (counts >= 0, utilisation [0, 1]); NaN/Inf are ignored.
+  if (isFinite(kv)) {
+    ep.kvUsage = kv < 0 ? 0.0 : kv > 1.0 ? 1.0 : kv;
     updated = true;
   }
   let waiting = r.named("num_requests_waiting");
-  if (isFinite(waiting) && waiting >= 0) {
-    ep.waiting = <i32>Math.min(waiting, 1e9);
+  if (isFinite(waiting)) {
+    ep.waiting = <i32>Math.round(Math.max(0, Math.min(waiting, 1e9)));
     updated = true;
   }
   let running = r.named("num_requests_running");
-  if (isFinite(running) && running >= 0) {
-    ep.running = <i32>Math.min(running, 1e9);
+  if (isFinite(running)) {
+    ep.running = <i32>Math.round(Math.max(0, Math.min(running, 1e9)));
     updated = true;
   }
   if (updated) ep.metricsAtMs = nowMs;

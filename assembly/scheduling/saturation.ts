@@ -14,12 +14,16 @@ export class SaturationThresholds {
   metricsRequired: bool = true;
 }
 
-/** max(queue/Q, kv/K); >= 1 means saturated. Infinity when metrics are stale. */
+/**
+ * max(queue/Q, kv/K) over the values that are known; >= 1 means saturated. Infinity when
+ * metrics are stale or neither value is known (missing data counts as stale does).
+ */
 export function utilization(ep: Endpoint, t: SaturationThresholds, nowMs: i64): f64 {
   if (!t.metricsRequired) return 0;
   if (ep.metricsAgeMs(nowMs) > t.metricsStalenessMs) return Infinity;
-  let q = t.queueDepth > 0 ? <f64>ep.waiting / t.queueDepth : 0;
-  let k = t.kvCacheUtil > 0 ? ep.kvUsage / t.kvCacheUtil : 0;
+  if (!ep.hasWaiting && !ep.hasKv) return Infinity;
+  let q = ep.hasWaiting && t.queueDepth > 0 ? <f64>ep.waiting / t.queueDepth : 0;
+  let k = ep.hasKv && t.kvCacheUtil > 0 ? ep.kvUsage / t.kvCacheUtil : 0;
   return q > k ? q : k;
 }
 

@@ -1,5 +1,5 @@
 // low-queue-filter (GIE): keeps endpoints whose waiting queue is at most `threshold`
-// (GIE default 128). Soft: if none qualifies, all are kept.
+// (GIE default 128). Soft: if none qualifies, all are kept. An unknown queue does not qualify.
 import { ConfigReader, ConfigNode } from "../../config/reader";
 import { SchedulingContext } from "../context";
 import { Filter } from "../plugin";
@@ -20,7 +20,8 @@ export class LowQueueFilter extends Filter {
     out.length = 0;
     for (let i = 0; i < input.length; i++) {
       let e = unchecked(input[i]);
-      if (ctx.ep(e).waiting <= this.threshold) out.push(e);
+      let q = ctx.ep(e).waiting;
+      if (q >= 0 && q <= this.threshold) out.push(e);
     }
     if (out.length == 0) copyInto(input, out);
   }

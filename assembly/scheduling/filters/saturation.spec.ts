@@ -26,6 +26,8 @@ const cases: Case[] = [
   new Case("never scraped counts as saturated", [never(0), ep(1)], 1000, "1"),
   new Case("exactly 200 ms old is still fresh", [ep(0)], 1200, "0"),
   new Case("all saturated returns the input", [ep(0, 9), ep(1, 0, 0.95)], 1000, "0,1"),
+  new Case("queue and kv both unknown counts as saturated (missing data)", [ep(0, -1, -1), ep(1)], 1000, "1"),
+  new Case("one unknown value: the known one decides", [ep(0, -1, 0.5), ep(1, 9, -1)], 1000, "0"),
 ];
 
 describe("saturation-filter", () => {

@@ -1,4 +1,5 @@
-// kv-cache-utilization-scorer (GIE): 1 - KV-cache use, so emptier caches score higher.
+// kv-cache-utilization-scorer (GIE): 1 - KV-cache use, so emptier caches score higher. An unknown
+// KV use is missing data, not an empty cache: it gets no credit (0).
 import { ConfigReader, ConfigNode } from "../../config/reader";
 import { SchedulingContext } from "../context";
 import { i32At, setF64At } from "../raw-access";
@@ -15,7 +16,7 @@ export class KvCacheScorer extends Scorer {
     let n = cands.length;
     for (let k = 0; k < n; k++) {
       let kv = ctx.ep(i32At(cands, k)).kvUsage;
-      let s = 1.0 - kv;
+      let s = kv < 0 ? 0.0 : 1.0 - kv;
       setF64At(out, k, s < 0 ? 0 : s > 1 ? 1 : s);
     }
   }
