@@ -19,6 +19,8 @@ export class PickerMetrics {
   unavailable: u32 = 0;
   failOpen: u32 = 0;
   scrapeErrors: u32 = 0;
+  scrapeTruncated: u32 = 0;
+  scrapeIntervalMs: u32 = 0;
   staleEndpoints: u32 = 0;
   ejections: u32 = 0;
   malformed: u32 = 0;
@@ -44,6 +46,8 @@ export class PickerMetrics {
     this.unavailable = this.def(MetricType.Counter, "unavailable_total");
     this.failOpen = this.def(MetricType.Counter, "fail_open_total");
     this.scrapeErrors = this.def(MetricType.Counter, "scrape_errors_total");
+    this.scrapeTruncated = this.def(MetricType.Counter, "scrape_truncated_total");
+    this.scrapeIntervalMs = this.def(MetricType.Gauge, "scrape_effective_interval_ms");
     this.staleEndpoints = this.def(MetricType.Gauge, "stale_endpoints");
     this.ejections = this.def(MetricType.Counter, "ejections_total");
     this.malformed = this.def(MetricType.Counter, "malformed_inputs_total");

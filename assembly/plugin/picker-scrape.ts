@@ -7,7 +7,7 @@ import {
   setSharedData,
 } from "../../proxy-wasm/index";
 import { Endpoint } from "../endpoints/endpoint";
-import { readEngineMetrics } from "../metrics/engines";
+import { readEngineMetricsBytes } from "../metrics/engines";
 import { SteeringMode } from "../pools/config";
 import { parseEndpointFeed } from "../pools/feed";
 import { Lease, decodeLease, encodeLease } from "../pools/state";
@@ -16,7 +16,7 @@ import { PickerMetrics } from "./picker-metrics";
 import { PoolShared } from "./picker-shared";
 import { logWarn, logDebug, logEnabled } from "./log";
 
-/** Largest scrape or feed body read (bigger bodies are cut: Prometheus text is line-based). */
+/** Largest endpoint-feed body read. */
 const MAX_BODY: usize = 1 << 20;
 
 export class PoolScraper {
@@ -24,7 +24,6 @@ export class PoolScraper {
   /** http_call token → endpoint key (scrapes) or "" (feed). */
   private tokens: Map<u32, string> = new Map<u32, string>();
   private outstanding: i32 = 0;
-  private dirty: bool = false;
   private lastFeedMs: i64 = -1_000_000_000;
   private feedToken: u32 = 0;
   holding: bool = false;
@@ -78,7 +77,6 @@ export class PoolScraper {
     let needFeed = cfg.feed != null;
     if (!needScrape && !needFeed) return;
     if (!this.acquire(nowMs)) return;
-    if (this.dirty && this.outstanding == 0) this.flush();
     if (needScrape && this.outstanding == 0 && nowMs - this.lease.lastRoundMs >= cfg.scrape.intervalMs) {
       this.writeRound(nowMs);
       this.startRound();
@@ -145,11 +143,6 @@ export class PoolScraper {
     }
   }
 
-  private flush(): void {
-    this.dirty = false;
-    this.shared.publishLoad();
-  }
-
   /** Handles a call response if the token is ours. */
   onHttpCallResponse(token: u32, headerCount: u32, bodySize: usize, nowMs: i64): bool {
     if (token != 0 && token == this.feedToken) {
@@ -163,7 +156,6 @@ export class PoolScraper {
     this.outstanding--;
     let e = this.rt.find(key);
     if (e >= 0) this.onScrape(e, headerCount, bodySize, nowMs);
-    if (this.outstanding == 0 && this.dirty) this.flush();
     return true;
   }
 
@@ -182,31 +174,40 @@ export class PoolScraper {
 
   private onScrape(e: i32, headerCount: u32, bodySize: usize, nowMs: i64): void {
     let st = this.status(headerCount);
-    let body = st == 200 && bodySize > 0 ? getBufferBytes(BufferType.HttpCallResponseBody, 0, bodySize < MAX_BODY ? bodySize : MAX_BODY) : null;
     let ep = this.rt.endpoints[e];
-    if (body == null) {
+    if (st != 200) {
+      // A failed scrape (error status, timeout, reset) keeps the previous values: they age
+      // into staleness.
       this.metrics.inc(this.metrics.scrapeErrors);
       if (this.rt.config.scrape.countFailuresAsUnhealthy && st == 0) {
         if (this.shared.updateHealth(e, true, nowMs)) this.metrics.inc(this.metrics.ejections);
       }
       return;
     }
-    let m = readEngineMetrics(String.UTF8.decode(body), ep.engine);
-    if (m.malformed > 0) this.metrics.inc(this.metrics.malformed);
-    if (!m.usable) {
+    if (bodySize > <usize>this.rt.config.scrape.maxBodyBytes) {
+      // Cut at the read cap: never published in part.
+      this.metrics.inc(this.metrics.scrapeTruncated);
+      return;
+    }
+    // An empty 200 is a valid sample that reports nothing: every value becomes unknown.
+    let body = bodySize > 0 ? getBufferBytes(BufferType.HttpCallResponseBody, 0, bodySize) : null;
+    if (bodySize > 0 && (body == null || <usize>body.byteLength != bodySize)) {
       this.metrics.inc(this.metrics.scrapeErrors);
       return;
     }
+    let m = body != null
+      ? readEngineMetricsBytes(changetype<usize>(body), body.byteLength, ep.engine)
+      : readEngineMetricsBytes(0, 0, ep.engine);
+    if (m.malformed > 0 || m.cutLine) this.metrics.inc(this.metrics.malformed);
     ep.waiting = m.waiting;
     ep.running = m.running;
     ep.kvUsage = m.kvUsage;
-    if (m.hasLora) {
-      ep.activeLoras = m.activeLoras;
-      ep.waitingLoras = m.waitingLoras;
-      ep.maxLora = m.maxLora;
-    }
+    // LoRA state follows the latest sample: no lora series means no adapters, max unknown.
+    ep.activeLoras = m.activeLoras;
+    ep.waitingLoras = m.waitingLoras;
+    ep.maxLora = m.maxLora;
     ep.metricsAtMs = nowMs;
-    this.dirty = true;
+    this.shared.publishEndpoint(e);
   }
 
   private onFeed(headerCount: u32, bodySize: usize): void {

@@ -8,7 +8,10 @@
 // would write unconditionally).
 //
 // Keys (under `wayroute.picker/<root id>/<pool>/`):
-//   load, loadv     load snapshot (text) written by the scraping worker / ORCA merges; version
+//   le/<endpoint>   one endpoint's latest load record (binary, pools/state.ts), CAS-written by
+//                   the scraper per scrape result and by any worker per ORCA report
+//   lseq, lj/<i>    load journal: counter (the load version) and a ring of LOAD_SLOTS entries
+//                   (u64 sequence + the record), so a worker reads only what changed
 //   health          consecutive failures and ejections, CAS read-modify-written by any worker
 //   inflight        (keyHash, count) pairs, CAS-incremented on pick, decremented at stream end
 //   lease           which VM scrapes, until when (taken over when it lapses)
@@ -17,13 +20,17 @@
 import { Status, getSharedData, setSharedData } from "../../proxy-wasm/index";
 import { PoolRuntime } from "../pools/runtime";
 import {
-  applyLoad, encodeLoad, applyHealth, encodeHealth, decodeInFlight, encodeInFlight, adjustInFlight,
+  applyHealth, encodeHealth, decodeInFlight, encodeInFlight, adjustInFlight, LoadRecord, decodeLoadRecord,
+  applyLoadRecord, loadRecordSize, writeLoadRecord, loadRecordTime,
 } from "../pools/state";
 import { encodeJournalRecord, decodeJournalRecord, JournalRecord } from "../prefix/journal";
 import { recordFailure, recordSuccess } from "../endpoints/health";
 import { endpointAt } from "../scheduling/raw-access";
+import { Endpoint } from "../endpoints/endpoint";
 
 export const JOURNAL_SLOTS: i32 = 64;
+/** Load journal entries kept; a VM further behind reads every endpoint's record instead. */
+export const LOAD_SLOTS: i32 = 256;
 const CAS_RETRIES: i32 = 16;
 
 function u64Value(v: u64): ArrayBuffer {
@@ -39,15 +46,22 @@ function readU64(b: ArrayBuffer): u64 {
 export class PoolShared {
   prefix: string;
   // Keys built once: they are used on every request (no string concatenation per call).
-  private loadKey: string;
-  private loadvKey: string;
+  private loadSeqKey: string;
+  private loadSlotKeys: string[] = [];
+  private endpointKeys: string[] = [];
+  private keysFor: Endpoint[] | null = null;
+  private loadSeen: u64 = 0;
+  private loadSeqCas: u32 = 0;
+  private loadPrimed: bool = false;
+  private loadRec: LoadRecord = new LoadRecord();
+  /** Times this VM fell behind the load journal and read every endpoint's record. */
+  loadResyncs: i32 = 0;
   private healthKey: string;
   private inflightKey: string;
   private seqKey: string;
   private feedKey: string;
   private feedvKey: string;
   private journalKeys: string[] = [];
-  private loadCas: u32 = 0;
   private healthCas: u32 = 0;
   private feedCas: u32 = 0;
   private journalSeen: u64 = 0;
@@ -70,14 +84,14 @@ export class PoolShared {
   constructor(rootId: string, public rt: PoolRuntime) {
     let prefix = "wayroute.picker/" + rootId + "/" + rt.config.name + "/";
     this.prefix = prefix;
-    this.loadKey = prefix + "load";
-    this.loadvKey = prefix + "loadv";
+    this.loadSeqKey = prefix + "lseq";
     this.healthKey = prefix + "health";
     this.inflightKey = prefix + "inflight";
     this.seqKey = prefix + "pj/seq";
     this.feedKey = prefix + "feed";
     this.feedvKey = prefix + "feedv";
     for (let i = 0; i < JOURNAL_SLOTS; i++) this.journalKeys.push(prefix + "pj/" + i.toString());
+    for (let i = 0; i < LOAD_SLOTS; i++) this.loadSlotKeys.push(prefix + "lj/" + i.toString());
   }
 
   key(name: string): string {
@@ -88,37 +102,117 @@ export class PoolShared {
     return unchecked(this.journalKeys[<i32>(seq % <u64>JOURNAL_SLOTS)]);
   }
 
-  // ---- load ------------------------------------------------------------------------------
+  // ---- load ----------------------------------------------------------------------------
 
-  /** Re-reads the load snapshot when its version moved. */
-  syncLoad(): void {
-    let v = getSharedData(this.loadvKey);
-    if (v == null || v.cas == this.loadCas) return;
-    let snap = getSharedData(this.loadKey);
-    this.loadCas = v.cas;
-    if (snap == null) return;
-    applyLoad(String.UTF8.decode(snap.value), this.rt.endpoints, this.rt.byKey);
+  /** Shared-data key of endpoint i's latest load record (built once per endpoint list). */
+  private endpointKey(i: i32): string {
+    let eps = this.rt.endpoints;
+    if (this.keysFor !== eps) {
+      this.keysFor = eps;
+      this.endpointKeys.length = 0;
+      for (let k = 0; k < eps.length; k++) this.endpointKeys.push(this.prefix + "le/" + eps[k].key);
+      this.loadPrimed = false; // a new endpoint list reads every endpoint's record once
+    }
+    return unchecked(this.endpointKeys[i]);
   }
 
-  /** Publishes this VM's view of load (scraper, or an ORCA report merged by CAS). */
-  publishLoad(): void {
+  private loadSlotKey(seq: u64): string {
+    return unchecked(this.loadSlotKeys[<i32>(seq % <u64>LOAD_SLOTS)]);
+  }
+
+  /**
+   * Brings this VM's load state up to date: one 8-byte read when nothing moved; else the
+   * journal entries since the last look (each one endpoint's record). A VM that starts, sees a
+   * new endpoint list, or fell more than LOAD_SLOTS entries behind reads every endpoint's record.
+   */
+  syncLoad(): void {
+    let eps = this.rt.endpoints;
+    if (eps.length > 0) this.endpointKey(0); // notices a new endpoint list
+    let cur = getSharedData(this.loadSeqKey);
+    if (cur == null) return;
+    if (this.loadPrimed && cur.cas == this.loadSeqCas) return;
+    this.loadSeqCas = cur.cas;
+    let seq = readU64(cur.value);
+    if (!this.loadPrimed || seq - this.loadSeen > <u64>LOAD_SLOTS || seq < this.loadSeen) {
+      this.loadAll();
+      this.loadSeen = seq;
+      return;
+    }
+    let rec = this.loadRec;
+    for (let s = this.loadSeen + 1; s <= seq; s++) {
+      let slot = getSharedData(this.loadSlotKey(s));
+      let at = slot != null && slot.value.byteLength >= 8 ? load<u64>(changetype<usize>(slot.value)) : 0;
+      if (at < s) {
+        // The writer moved the counter and has not written its entry yet: look again next time.
+        this.loadSeen = s - 1;
+        this.loadSeqCas = 0;
+        return;
+      }
+      if (at > s) {
+        // Overwritten before this VM read it: read every endpoint's latest record instead.
+        this.loadResyncs++;
+        this.loadAll();
+        this.loadSeen = seq;
+        return;
+      }
+      if (decodeLoadRecord(slot!.value, 8, rec)) applyLoadRecord(rec, eps, this.rt.byKey);
+      else this.malformed++;
+    }
+    this.loadSeen = seq;
+  }
+
+  /** Reads every endpoint's latest record (start, endpoint list change, journal overrun). */
+  private loadAll(): void {
+    let eps = this.rt.endpoints;
+    let rec = this.loadRec;
+    for (let i = 0; i < eps.length; i++) {
+      let v = getSharedData(this.endpointKey(i));
+      if (v == null) continue;
+      if (decodeLoadRecord(v.value, 0, rec)) applyLoadRecord(rec, eps, this.rt.byKey);
+      else this.malformed++;
+    }
+    this.loadPrimed = true;
+  }
+
+  /**
+   * Publishes endpoint i's load state (a scrape result or an ORCA report): its own record, then
+   * one journal entry. O(1) in the pool size: no other endpoint is read or written.
+   */
+  publishEndpoint(i: i32): void {
+    let e = this.rt.endpoints[i];
+    let key = this.endpointKey(i);
+    let size = loadRecordSize(e);
+    let entry = new ArrayBuffer(8 + size);
+    writeLoadRecord(changetype<usize>(entry) + 8, e);
+    let record = entry.slice(8, 8 + size);
+    let written = false;
     for (let attempt = 0; attempt < CAS_RETRIES; attempt++) {
-      let cur = getSharedData(this.loadKey);
+      let cur = getSharedData(key);
       let cas: u32 = 0;
       if (cur != null) {
         cas = cur.cas;
-        // Fold in newer reports from other workers first (applyLoad never goes back in time).
-        applyLoad(String.UTF8.decode(cur.value), this.rt.endpoints, this.rt.byKey);
+        // Never go back in time: another worker published a newer view of this endpoint.
+        if (loadRecordTime(cur.value, 0) > e.metricsAtMs) {
+          if (decodeLoadRecord(cur.value, 0, this.loadRec)) applyLoadRecord(this.loadRec, this.rt.endpoints, this.rt.byKey);
+          return;
+        }
       }
-      let st = setSharedData(this.loadKey, String.UTF8.encode(encodeLoad(this.rt.endpoints), false), cas);
-      if (st == Status.Ok) break;
+      let st = setSharedData(key, record, cas);
+      if (st == Status.Ok) { written = true; break; }
       if (st != Status.CasMismatch) return;
     }
-    let ver = getSharedData(this.loadvKey);
-    let next: u64 = ver != null ? readU64(ver.value) + 1 : 1;
-    setSharedData(this.loadvKey, u64Value(next), 0);
-    let mine = getSharedData(this.loadvKey);
-    if (mine != null) this.loadCas = mine.cas;
+    if (!written) return;
+    for (let attempt = 0; attempt < CAS_RETRIES; attempt++) {
+      let cur = getSharedData(this.loadSeqKey);
+      let seq: u64 = cur != null ? readU64(cur.value) : 0;
+      let st = setSharedData(this.loadSeqKey, u64Value(seq + 1), cur != null ? cur.cas : 0);
+      if (st == Status.CasMismatch) continue;
+      if (st != Status.Ok) return;
+      store<u64>(changetype<usize>(entry), seq + 1);
+      setSharedData(this.loadSlotKey(seq + 1), entry, 0);
+      if (this.loadSeen == seq) this.loadSeen = seq + 1; // own entry: already applied here
+      return;
+    }
   }
 
   // ---- health ----------------------------------------------------------------------------

@@ -546,7 +546,7 @@ export class PickerStage extends Stage {
         h.metrics.inc(h.metrics.malformed);
       } else {
         let e = this.served(h, slot);
-        if (e >= 0 && applyOrcaReport(h.rt.endpoints[e], report, nowMs())) h.shared.publishLoad();
+        if (e >= 0 && applyOrcaReport(h.rt.endpoints[e], report, nowMs())) h.shared.publishEndpoint(e);
       }
     }
     return FilterHeadersStatus.Continue;

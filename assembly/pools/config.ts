@@ -56,7 +56,12 @@ export class ScrapeConfig {
   countFailuresAsUnhealthy: bool = true;
   /** Lease length for the one worker that scrapes; another takes over when it lapses. */
   leaseMs: i64 = 1000;
+  /** Read cap per scrape page; a longer page is ignored whole (and counted), never read in part. */
+  maxBodyBytes: i64 = DEFAULT_SCRAPE_MAX_BODY;
 }
+
+/** Default read cap: vLLM with many LoRA adapters and histogram buckets writes megabytes. */
+export const DEFAULT_SCRAPE_MAX_BODY: i64 = 4 << 20;
 
 export class PrefixCacheConfig {
   blockSize: i32 = 64;
@@ -251,7 +256,7 @@ function parseScrape(r: ConfigReader, node: ConfigNode | null, s: ScrapeConfig):
   if (node == null) return;
   r.rejectUnknownKeys(node, [
     "enabled", "path", "intervalMs", "timeoutMs", "engine", "cluster", "clusterTemplate", "authority",
-    "countFailuresAsUnhealthy", "leaseMs",
+    "countFailuresAsUnhealthy", "leaseMs", "maxBodyBytes",
   ]);
   s.enabled = r.optBool(node, "enabled", true);
   s.path = r.optString(node, "path", "/metrics");
@@ -264,6 +269,7 @@ function parseScrape(r: ConfigReader, node: ConfigNode | null, s: ScrapeConfig):
   s.authority = r.optString(node, "authority", "");
   s.countFailuresAsUnhealthy = r.optBool(node, "countFailuresAsUnhealthy", true);
   s.leaseMs = r.optInt(node, "leaseMs", 1000, 100, 600_000);
+  s.maxBodyBytes = r.optInt(node, "maxBodyBytes", DEFAULT_SCRAPE_MAX_BODY, 1024, 256 << 20);
 }
 
 function parseRules(r: ConfigReader, node: ConfigNode | null, into: PriorityRule[]): void {

@@ -3,8 +3,8 @@ import { parseJson } from "../json/parse";
 import { parsePools } from "./config";
 import { PoolRuntime, PickRequest, Decision } from "./runtime";
 import { Admission } from "../scheduling/admission";
-import { Endpoint } from "../endpoints/endpoint";
-import { encodeLoad, applyLoad, encodeHealth, applyHealth, encodeInFlight, decodeInFlight, adjustInFlight, keyHash, Lease, encodeLease, decodeLease } from "./state";
+import { Endpoint, UNKNOWN_COUNT } from "../endpoints/endpoint";
+import { encodeLoadRecord, decodeLoadRecord, applyLoadRecord, loadRecordSize, LoadRecord, encodeHealth, applyHealth, encodeInFlight, decodeInFlight, adjustInFlight, keyHash, Lease, encodeLease, decodeLease } from "./state";
 
 function runtime(json: string): PoolRuntime {
   let r = new ConfigReader();
@@ -105,23 +105,37 @@ describe("PoolRuntime", () => {
 });
 
 describe("shared state codecs", () => {
-  it("load snapshot round trip, never going back in time", () => {
-    let src = [new Endpoint("10.0.0.1:80"), new Endpoint("10.0.0.2:80")];
-    src[0].waiting = 3; src[0].kvUsage = 0.25; src[0].metricsAtMs = 500; src[0].activeLoras = ["a", "b"]; src[0].maxLora = 2;
-    let text = encodeLoad(src); // endpoint 2 never scraped: not in the snapshot
+  it("load record round trip (unknown values, adapter names with any character), never going back in time", () => {
+    let src = new Endpoint("10.0.0.1:80");
+    src.waiting = 3; src.kvUsage = 0.25; src.metricsAtMs = 500; src.activeLoras = ["a", "b\tc\nd,e\u0000\"\\é"]; src.maxLora = 2;
+    let rec = new LoadRecord();
+    let buf = encodeLoadRecord(src);
+    expect(buf.byteLength).toBe(loadRecordSize(src));
+    expect(decodeLoadRecord(buf, 0, rec)).toBe(true);
+    expect(rec.key).toBe("10.0.0.1:80");
+    expect(rec.running).toBe(UNKNOWN_COUNT);
     let dst = [new Endpoint("10.0.0.1:80"), new Endpoint("10.0.0.2:80")];
     let idx = new Map<string, i32>();
     idx.set("10.0.0.1:80", 0);
     idx.set("10.0.0.2:80", 1);
-    expect(applyLoad(text, dst, idx)).toBe(1);
+    expect(applyLoadRecord(rec, dst, idx)).toBe(true);
     expect(dst[0].waiting).toBe(3);
-    expect(dst[0].activeLoras.join(",")).toBe("a,b");
+    expect(dst[0].running).toBe(UNKNOWN_COUNT);
+    expect(dst[0].activeLoras.length).toBe(2);
+    expect(dst[0].activeLoras[1]).toBe("b\tc\nd,e\u0000\"\\é");
     expect(dst[1].metricsAtMs).toBe(-1);
     dst[0].metricsAtMs = 900;
     dst[0].waiting = 1;
-    applyLoad(text, dst, idx);
+    expect(applyLoadRecord(rec, dst, idx)).toBe(false);
     expect(dst[0].waiting).toBe(1);
-    expect(applyLoad("garbage\n\t\t\n10.0.0.1:80\tx\t1\t0\t1\t0\t\t", dst, idx)).toBe(0);
+    // Every cut of a valid record, and bad values, are refused whole.
+    for (let n = 0; n < buf.byteLength; n++) expect(decodeLoadRecord(buf.slice(0, n), 0, rec)).toBe(false);
+    let bad = buf.slice(0);
+    store<f64>(changetype<usize>(bad) + 20, 1.5);
+    expect(decodeLoadRecord(bad, 0, rec)).toBe(false);
+    let longer = new ArrayBuffer(buf.byteLength + 1);
+    memory.copy(changetype<usize>(longer), changetype<usize>(buf), buf.byteLength);
+    expect(decodeLoadRecord(longer, 0, rec)).toBe(false);
   });
 
   it("health table round trip resets absent endpoints", () => {

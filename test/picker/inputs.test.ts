@@ -11,11 +11,12 @@ import { describe, expect, it } from "vitest";
 import { ProxyWasmHost } from "../../src/host/index.js";
 import { repoRoot } from "../build/wasm-files.js";
 import { ADDRS, FakePool, metric, pickerHost, pluginModule, poolConfig, scrapeRound, steering } from "./helpers.js";
+import { sharedLoad } from "./load-state.js";
 
 const FUZZ_RUNS = 60;
 
 describe("scraped metrics text", () => {
-  it("arbitrary bodies never trap; unusable scrapes are counted and leave endpoints stale", async () => {
+  it("arbitrary bodies never trap; malformed lines are counted", async () => {
     const pool = new FakePool(ADDRS);
     const host = await pickerHost(poolConfig(), pool);
     const body = fc.oneof(
@@ -41,7 +42,7 @@ describe("scraped metrics text", () => {
       { numRuns: FUZZ_RUNS },
     );
     expect(host.traps).toEqual([]);
-    expect(metric(host, "wayroute_picker_llm_scrape_errors_total")).toBeGreaterThan(0);
+    expect(metric(host, "wayroute_picker_llm_malformed_inputs_total")).toBeGreaterThan(0);
   });
 
   it("reads every engine's sample fixture", async () => {
@@ -58,10 +59,9 @@ describe("scraped metrics text", () => {
         pool,
       );
       await scrapeRound(host);
-      const load = host.sharedData.get("", "wayroute.picker/wayroute/llm/load");
-      const line = Buffer.from(load!.value).toString("utf8").split("\t");
-      if (engine === "sglang") expect(line.slice(1, 4)).toEqual(["2826", "162", "0.28"]);
-      else expect(line.slice(1, 4)).toEqual(["1", "1", "0.4875"]);
+      const rec = sharedLoad(host, ADDRS[0])!;
+      if (engine === "sglang") expect([rec.waiting, rec.running, rec.kv]).toEqual([2826, 162, 0.28]);
+      else expect([rec.waiting, rec.running, rec.kv]).toEqual([1, 1, 0.4875]);
       expect(metric(host, "wayroute_picker_llm_scrape_errors_total")).toBe(0);
     }
   });
@@ -77,10 +77,9 @@ describe("ORCA endpoint-load-metrics", () => {
       upstream: { status: 200, headers: { "endpoint-load-metrics": "TEXT named_metrics.kv_cache_usage_perc=0.9, named_metrics.num_requests_waiting=4" } },
     });
     const served = steering(r)!;
-    const load = Buffer.from(host.sharedData.get("", "wayroute.picker/wayroute/llm/load")!.value).toString("utf8");
-    const row = load.split("\n").find((l) => l.startsWith(served + "\t"))!.split("\t");
-    expect(row[1]).toBe("4");
-    expect(row[3]).toBe("0.9");
+    const rec = sharedLoad(host, served)!;
+    expect(rec.waiting).toBe(4);
+    expect(rec.kv).toBe(0.9);
     // The other worker now avoids it.
     expect(steering(await host.request({ worker: 1 }))).not.toBe(served);
   });
