@@ -10,6 +10,7 @@ import { findPolicy } from "../../src/bench/policies.js";
 import { ProxyServer } from "../../src/serve/index.js";
 import { createWasmFilters, type WasmFilterFactory } from "../../src/serve/wasm-filter.js";
 import { SimCluster } from "../../src/sim/index.js";
+import { decodeLoadRecord } from "../picker/load-state.js";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const pluginPath = resolve(repoRoot, "build/plugin.wasm");
@@ -37,16 +38,19 @@ afterAll(async () => {
   await sims.stop();
 });
 
-/** The plugin's published load snapshot rows: address → fields. */
+/**
+ * The plugin's published load records (one per endpoint, `le/<address>`), as rows:
+ * address → [address, waiting, running, kv, metricsAtMs, maxLora, active, waiting adapters].
+ */
 function snapshot(): Map<string, string[]> {
   const data = filters!.host.sharedData;
   const rows = new Map<string, string[]>();
   for (const key of data.keys("")) {
-    if (!key.endsWith("load")) continue;
-    for (const line of (data.getText("", key) ?? "").split("\n")) {
-      const f = line.split("\t");
-      if (f.length >= 8) rows.set(f[0]!, f);
-    }
+    if (!key.includes("/le/")) continue;
+    const v = data.get("", key);
+    if (!v) continue;
+    const r = decodeLoadRecord(v.value);
+    rows.set(r.key, [r.key, String(r.waiting), String(r.running), String(r.kv), String(r.metricsAtMs), String(r.maxLora), r.active.join(","), r.waitingLoras.join(",")]);
   }
   return rows;
 }
