@@ -1,11 +1,17 @@
 import { type OptionSpec, type ParsedArgs, UsageError } from "./command.js";
 
+/** Option names that would reach `Object.prototype` through a plain object. */
+const FORBIDDEN_NAMES = new Set(["__proto__", "constructor", "prototype"]);
+
 /**
  * The one argument parser every subcommand shares: `--name value`, `--name=value`, `-n value`,
- * boolean `--flag` / `--no-flag`, repeatable list options, and `--` to end options.
+ * boolean `--flag` / `--no-flag`, repeatable list options, and `--` to end options. Only a
+ * command's own options are known (`Object.hasOwn`): `--__proto__`, `--constructor` and friends
+ * are unknown options, never a way into the options object's prototype.
  */
 export function parseArgs(argv: readonly string[], specs: Record<string, OptionSpec>): ParsedArgs {
   const options: ParsedArgs["options"] = {};
+  const known = (n: string) => !FORBIDDEN_NAMES.has(n) && Object.hasOwn(specs, n);
   const positionals: string[] = [];
   const byShort = new Map<string, string>();
   for (const [name, spec] of Object.entries(specs)) {
@@ -25,7 +31,7 @@ export function parseArgs(argv: readonly string[], specs: Record<string, OptionS
       const eq = arg.indexOf("=");
       name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
       inline = eq >= 0 ? arg.slice(eq + 1) : undefined;
-      if (!(name in specs) && name.startsWith("no-") && specs[name.slice(3)]?.type === "boolean") {
+      if (!known(name) && name.startsWith("no-") && known(name.slice(3)) && specs[name.slice(3)]!.type === "boolean") {
         options[name.slice(3)] = false;
         continue;
       }
@@ -36,7 +42,7 @@ export function parseArgs(argv: readonly string[], specs: Record<string, OptionS
       positionals.push(arg);
       continue;
     }
-    const spec = specs[name];
+    const spec = known(name) ? specs[name] : undefined;
     if (!spec) throw new UsageError(`unknown option --${name}`);
     if (spec.type === "boolean") {
       if (inline !== undefined && inline !== "true" && inline !== "false") {

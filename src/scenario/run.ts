@@ -26,6 +26,8 @@ import type {
   ScenarioResult,
   TickResult,
 } from "./types.js";
+import { MAX_JSON_DEPTH, valueDepth } from "./json-depth.js";
+import { ScenarioError } from "./validate.js";
 
 /** A scenario body as bytes on the wire: strings as they are, other JSON values as JSON text. */
 export function bodyText(body: ScenarioBody): string | undefined {
@@ -33,30 +35,64 @@ export function bodyText(body: ScenarioBody): string | undefined {
   return typeof body === "string" ? body : JSON.stringify(body);
 }
 
-/** Turns `{"source.address": "x"}` and nested objects into the harness's property tree. */
-export function propertyTree(props: ScenarioProperties | undefined): PropertyTree {
-  const tree: PropertyTree = {};
-  for (const [key, value] of Object.entries(props ?? {})) {
+/** Path segments that would reach `Object.prototype` (or a constructor) through a plain object. */
+const FORBIDDEN_SEGMENTS = new Set(["__proto__", "constructor", "prototype"]);
+
+/**
+ * Turns `{"source.address": "x"}` and nested objects into the harness's property tree. Trees are
+ * null-prototype objects, and a `__proto__`, `constructor` or `prototype` segment is refused, so
+ * no scenario can reach `Object.prototype` (prototype pollution).
+ */
+export function propertyTree(props: ScenarioProperties | undefined, path = "$.properties"): PropertyTree {
+  const tree: PropertyTree = Object.create(null) as PropertyTree;
+  if (props === undefined) return tree;
+  if (valueDepth(props) > MAX_JSON_DEPTH) throw new ScenarioError(`${path} nests more than ${MAX_JSON_DEPTH} levels deep`);
+  for (const [key, value] of Object.entries(props)) {
     const segments = key.split(".");
+    const bad = segments.find((seg) => FORBIDDEN_SEGMENTS.has(seg));
+    if (bad !== undefined) throw new ScenarioError(`${path}: property path ${JSON.stringify(key)} has a '${bad}' segment, which is not allowed`);
     let node = tree;
     for (const seg of segments.slice(0, -1)) {
       const next = node[seg];
-      if (!next || typeof next !== "object" || Array.isArray(next) || next instanceof Uint8Array) node[seg] = {};
+      if (!next || typeof next !== "object" || Array.isArray(next) || next instanceof Uint8Array) node[seg] = Object.create(null) as PropertyTree;
       node = node[seg] as PropertyTree;
     }
     const last = segments[segments.length - 1]!;
     const existing = node[last];
-    if (typeof value === "object") {
-      const sub = propertyTree(value);
+    if (value !== null && typeof value === "object") {
+      const sub = propertyTree(value, `${path}[${JSON.stringify(key)}]`);
       node[last] =
         existing && typeof existing === "object" && !Array.isArray(existing) && !(existing instanceof Uint8Array)
-          ? { ...(existing as PropertyTree), ...sub }
+          ? Object.assign(Object.create(null) as PropertyTree, existing as PropertyTree, sub)
           : sub;
     } else {
       node[last] = value;
     }
   }
   return tree;
+}
+
+/** Longest single `tick` step (ms): a bigger one is a typo, and would fire timers for hours. */
+export const MAX_TICK_MS = 3_600_000;
+/** Most steps in one scenario. */
+export const MAX_STEPS = 10_000;
+
+/**
+ * Bounds a scenario handed in through the library (files are held to the same bounds by the
+ * schema): tick sizes, step count and nesting depth. Throws ScenarioError naming the field.
+ */
+export function checkScenarioBounds(scenario: Scenario): void {
+  if (valueDepth(scenario) > MAX_JSON_DEPTH) throw new ScenarioError(`the scenario nests more than ${MAX_JSON_DEPTH} levels deep`);
+  if (!Array.isArray(scenario.steps)) throw new ScenarioError("$.steps must be an array");
+  if (scenario.steps.length > MAX_STEPS) throw new ScenarioError(`$.steps has ${scenario.steps.length} steps; at most ${MAX_STEPS} are allowed`);
+  scenario.steps.forEach((step, i) => {
+    if (step && typeof step === "object" && "tick" in step) {
+      const t = step.tick;
+      if (!Number.isSafeInteger(t) || t < 0 || t > MAX_TICK_MS) {
+        throw new ScenarioError(`$.steps[${i}].tick must be an integer from 0 to ${MAX_TICK_MS} (ms), got ${String(t)}`);
+      }
+    }
+  });
 }
 
 function cannedCluster(answers: ScenarioCallAnswer[]): ClusterHandler {
@@ -167,6 +203,7 @@ function holdsHeadersForBody(config: Record<string, unknown> | string | undefine
 
 /** Runs `scenario` against the plugin `module` (bytes or a path) and returns the result. */
 export async function runScenario(module: Uint8Array | string, scenario: Scenario): Promise<ScenarioResult> {
+  checkScenarioBounds(scenario);
   const clusters: Record<string, ClusterHandler> = {};
   for (const [name, c] of Object.entries(scenario.clusters ?? {})) clusters[name] = cannedCluster(c.responses ?? [{ status: 200 }]);
   const foreignFunctions: Record<string, ForeignFunction> = {};
@@ -203,7 +240,7 @@ export async function runScenario(module: Uint8Array | string, scenario: Scenari
         headers: new HeaderMap(step.request.headers),
         body: bodyText(step.request.body),
         trailers: step.request.trailers,
-        properties: propertyTree(step.request.properties),
+        properties: propertyTree(step.request.properties, `$.steps[${steps.length}].request.properties`),
         upstream: upstream
           ? { status: upstream.status ?? 200, headers: upstream.headers, body: bodyText(upstream.body), trailers: upstream.trailers }
           : undefined,
