@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { intOption, stringOption } from "../args.js";
 import { type Command, type ParsedArgs, UsageError } from "../command.js";
+import { labelSelector, pluginName, pluginUrl } from "../option-syntax.js";
 import { writeFileAtomic } from "../../oci/atomic-fs.js";
 import { digestHex, isDigest, sha256Digest } from "../../oci/digest.js";
 import { openLayout, selectManifest } from "../../oci/layout.js";
@@ -39,20 +40,12 @@ function list(args: ParsedArgs, name: string): string[] {
   return items.flatMap((s) => s.split(",")).map((s) => s.trim()).filter(Boolean);
 }
 
-function selector(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const pair of text.split(",").filter(Boolean)) {
-    const eq = pair.indexOf("=");
-    if (eq <= 0) throw new UsageError(`--selector entry '${pair}' is not key=value`);
-    out[pair.slice(0, eq)] = pair.slice(eq + 1);
-  }
-  return out;
-}
 
 /** Works out `url` + `sha256` for the WasmPlugin from --image/--layout/--url/--wasm. */
 async function pluginSource(args: ParsedArgs): Promise<PluginSource> {
   const image = stringOption(args, "image");
-  const url = stringOption(args, "url");
+  const rawUrl = stringOption(args, "url");
+  const url = rawUrl === undefined ? undefined : pluginUrl(rawUrl);
   if (image && url) throw new UsageError("give --image or --url, not both");
   if (url && !url.startsWith("oci://")) {
     if (!/^https?:\/\//.test(url)) throw new UsageError("--url must be oci://, http:// or https://");
@@ -207,7 +200,7 @@ Exit codes: 0 ok, 1 failure (invalid config, name or option), 2 usage error.`,
         const pools = endpoints.length ? [{ name: cluster ?? "model_servers", cluster: cluster ?? "model_servers", endpoints }] : configEnvoyPools(config);
         if (cluster && !endpoints.length && pools.length === 1) pools[0].cluster = cluster;
         docs = endpointModeDocuments({
-          pluginName: stringOption(args, "plugin-name") ?? stringOption(args, "name", true),
+          pluginName: pluginName(stringOption(args, "plugin-name")) ?? stringOption(args, "name", true),
           wasmPath: stringOption(args, "wasm-path", true),
           pluginConfig: config ?? {},
           pools,
@@ -236,7 +229,7 @@ Exit codes: 0 ok, 1 failure (invalid config, name or option), 2 usage error.`,
             namespace,
             source: await pluginSource(args),
             targets: { gateways: waypoint ? [waypoint] : [], services },
-            pluginName: stringOption(args, "plugin-name"),
+            pluginName: pluginName(stringOption(args, "plugin-name")),
             pluginConfig: config,
             phase: oneOf(args, "phase", PHASES),
             priority: args.options.priority === undefined ? undefined : intOption(args, "priority", 0, -2147483648, 2147483647),
@@ -250,7 +243,7 @@ Exit codes: 0 ok, 1 failure (invalid config, name or option), 2 usage error.`,
             port,
             header: stringOption(args, "route-header") ?? configRouteHeader(config),
             backends,
-            serviceSelector: sel ? selector(sel) : undefined,
+            serviceSelector: sel ? labelSelector(sel) : undefined,
             statefulSet: sts ? { name: sts, replicas, targetPort: intOption(args, "target-port", port, 1, 65535) } : undefined,
             waypoint,
             includeGateway: args.options["no-gateway"] !== true,
