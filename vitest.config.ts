@@ -3,6 +3,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    // A private temp dir per run, checked for leftovers and removed at the end.
+    globalSetup: ["test/setup/temp-dir.ts"],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // Two cores: keep file-level parallelism modest so network tests are not starved.

@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve, dirname } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import { filtersFactory } from "../../src/bench/filters.js";
 import { POLICIES } from "../../src/bench/policies.js";
 import { runBench, type BenchOutput } from "../../src/bench/run.js";
@@ -59,11 +59,21 @@ describe("bench: a small macro run end to end", () => {
 
   it("skips a plugin policy whose plugin cannot run, with the reason in the report", async () => {
     const broken = { name: "broken", description: "a plugin that is not there", lb: "round-robin" as const, wasm: "build/does-not-exist.wasm" };
-    const r = await runBench({
-      repoRoot, outDir: join(out, "skip"), micro: false, macro: true, quick: true, progress: false,
-      workloads: [tiny[0]!], policies: [POLICIES[0]!, broken], servers: 1, workers: 1, sim: { speedup: 50 },
-      filtersFor: filtersFactory(repoRoot, 1),
-    });
+    // The skip notice is this test's expected output: capture it instead of printing it into a
+    // passing run, where it would read like an error.
+    const stderr: string[] = [];
+    const spy = vi.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => (stderr.push(String(chunk)), true));
+    let r: Awaited<ReturnType<typeof runBench>>;
+    try {
+      r = await runBench({
+        repoRoot, outDir: join(out, "skip"), micro: false, macro: true, quick: true, progress: false,
+        workloads: [tiny[0]!], policies: [POLICIES[0]!, broken], servers: 1, workers: 1, sim: { speedup: 50 },
+        filtersFor: filtersFactory(repoRoot, 1),
+      });
+    } finally {
+      spy.mockRestore();
+    }
+    expect(stderr.join("")).toMatch(/^bench: policy broken skipped: .*does-not-exist\.wasm/m);
     expect(r.results.macro.map((c) => c.policy)).toEqual(["round-robin"]);
     expect(r.results.notes.join("\n")).toContain("broken");
     expect(readFileSync(r.reportPath, "utf8")).toContain("does-not-exist.wasm");

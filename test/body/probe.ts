@@ -3,8 +3,7 @@
  * exports for tests. Compiled once per process into memory.
  */
 import asc from "assemblyscript/asc";
-import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -44,26 +43,11 @@ export function loadProbe(): Promise<Probe> {
   return cached;
 }
 
-/** Hash of every AssemblyScript source the probe can import (assembly/**, compiler version). */
-function sourceHash(): string {
-  const h = createHash("sha256");
-  const walk = (dir: string) => {
-    for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-      const full = path.join(dir, e.name);
-      if (e.isDirectory()) walk(full);
-      else if (e.name.endsWith(".ts")) h.update(full).update(readFileSync(full));
-    }
-  };
-  walk(path.join(root, "assembly"));
-  h.update(readFileSync(path.join(root, "node_modules/assemblyscript/package.json")));
-  return h.digest("hex").slice(0, 16);
-}
-
-/** Compiles the probe, or reuses build/.probe/<hash>.wasm from an earlier run. */
+/**
+ * Compiles the probe in memory (a few seconds, once per test file that loads it). Nothing is
+ * written: a cache on disk would outlive the run.
+ */
 async function compileProbe(): Promise<Uint8Array> {
-  const cacheDir = path.join(root, "build", ".probe");
-  const cached = path.join(cacheDir, `body-${sourceHash()}.wasm`);
-  if (existsSync(cached)) return new Uint8Array(readFileSync(cached));
   let binary: Uint8Array | null = null;
   const stderr: string[] = [];
   const result = await asc.main(
@@ -88,8 +72,6 @@ async function compileProbe(): Promise<Uint8Array> {
     } as never,
   );
   if (result.error || !binary) throw new Error(`probe build failed: ${result.error?.message}\n${stderr.join("")}`);
-  mkdirSync(cacheDir, { recursive: true });
-  writeFileSync(cached, binary);
   return binary;
 }
 

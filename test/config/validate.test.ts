@@ -1,9 +1,9 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { validateConfig } from "../../src/config/index.js";
 
 const exec = promisify(execFile);
@@ -49,6 +49,7 @@ describe("invalid configs are refused by both validators, naming the field", () 
 
   it("exits 1 and prints the path for each problem", async () => {
     const dir = mkdtempSync(join(tmpdir(), "wayroute-validate-"));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const file = join(dir, "bad.json");
     writeFileSync(file, JSON.stringify({ headers: { request: { set: { "X-Bad": "1" } } } }));
     const r = await cli("validate", file, "--wasm", WASM);
@@ -59,6 +60,7 @@ describe("invalid configs are refused by both validators, naming the field", () 
 
   it("exits 1 with one line for a file that does not parse", async () => {
     const dir = mkdtempSync(join(tmpdir(), "wayroute-validate-"));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const file = join(dir, "broken.json");
     writeFileSync(file, "{ not json");
     const r = await cli("validate", file, "--wasm", WASM);

@@ -1,10 +1,10 @@
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdtemp, readdir, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli, tinyWasm } from "../oci/helpers.js";
 import { wasmPluginProblems } from "../../src/manifest/crd-schema.js";
 import { configSteeringMode, configRouteHeader } from "../../src/manifest/generate.js";
@@ -18,6 +18,7 @@ const IMAGE = `registry.example.com/wayroute/plugin:1@${DIGEST}`;
 const schemas = findSchemasDir();
 let dir: string;
 
+afterAll(() => rm(dir, { recursive: true, force: true }));
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "wayroute-manifest-"));
 });

@@ -1,8 +1,8 @@
 import { spawnSync } from "node:child_process";
-import { mkdtemp, mkdir, writeFile } from "node:fs/promises";
+import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { credentialsFromDockerConfig, resolveCredentials } from "../../src/oci/credentials.js";
 import { parseReference, isLoopbackRegistry } from "../../src/oci/reference.js";
 import { RegistryClient } from "../../src/oci/registry-client.js";
@@ -55,6 +55,7 @@ describe("credentials", () => {
 
   it("environment wins over the Docker config; DOCKER_CONFIG locates the file", async () => {
     const dir = await mkdtemp(join(tmpdir(), "wayroute-cred-"));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
     await mkdir(join(dir, "d"));
     await writeFile(join(dir, "d", "config.json"), JSON.stringify({ auths: { "reg.example": { auth } } }));
     expect(await resolveCredentials("reg.example", { DOCKER_CONFIG: join(dir, "d") })).toMatchObject({ username: "alice", source: join(dir, "d", "config.json") });
@@ -69,6 +70,7 @@ describe("credentials", () => {
 describe("the real executable", () => {
   it("exits 1 with one line on stderr for a non-wasm input", async () => {
     const dir = await mkdtemp(join(tmpdir(), "wayroute-exe-"));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
     await writeFile(join(dir, "x.wasm"), "not wasm at all");
     const r = spawnSync("npx", ["tsx", "src/cli.ts", "pack", "--wasm", join(dir, "x.wasm"), "--out", join(dir, "o")], { encoding: "utf8" });
     expect(r.status).toBe(1);

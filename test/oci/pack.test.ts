@@ -1,9 +1,9 @@
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, readdir, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildWasmImage } from "../../src/oci/image.js";
 import { gunzip, reproducibleGzip } from "../../src/oci/gzip.js";
 import { readTar, writeTar } from "../../src/oci/tar.js";
@@ -15,6 +15,7 @@ let dir: string;
 let wasmPath: string;
 const wasm = tinyWasm(100);
 
+afterAll(() => rm(dir, { recursive: true, force: true }));
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "wayroute-pack-"));
   wasmPath = join(dir, "plugin.wasm");

@@ -1,10 +1,10 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { Ajv2020 } from "ajv/dist/2020.js";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { parseScenario, runScenario, scenarioProblems, ScenarioError, propertyTree } from "../../src/scenario/index.js";
 import type { ExchangeResult, Scenario } from "../../src/scenario/index.js";
 
@@ -126,6 +126,7 @@ describe("wayroute run", () => {
 
   it("exits 1 naming the JSON path of an invalid scenario", async () => {
     const dir = mkdtempSync(join(tmpdir(), "wayroute-scn-"));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     writeFileSync(join(dir, "bad.json"), JSON.stringify({ steps: [{ request: { headers: { ":path": 5 } } }] }));
     const r = await cli("run", PLUGIN, join(dir, "bad.json"));
     expect(r.code).toBe(1);
@@ -135,6 +136,7 @@ describe("wayroute run", () => {
 
   it("exits 1 when the plugin refuses its config, with the refusal in the logs", async () => {
     const dir = mkdtempSync(join(tmpdir(), "wayroute-scn-"));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     writeFileSync(join(dir, "refused.json"), JSON.stringify({ plugin: { config: { headers: { request: { set: { "Bad Name": "x" } } } } }, steps: [] }));
     const r = await cli("run", PLUGIN, join(dir, "refused.json"));
     expect(r.code).toBe(1);
