@@ -3,10 +3,10 @@
  * readiness, listener/admin addresses, log tail, stop.
  */
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it, onTestFinished } from "vitest";
 import { ENVOY_INSTALL_COMMAND, ENVOY_VERSION, EnvoyError, EnvoyProcess, httpText, validateBootstrap } from "../../src/envoy/index.js";
 import { describeEnvoy } from "./helpers.js";
 
@@ -41,6 +41,7 @@ function directResponseBootstrap(): Record<string, unknown> {
 
 it("a WAYROUTE_ENVOY that is not Envoy is a one-line error naming the install command", () => {
   const dir = mkdtempSync(join(tmpdir(), "wayroute-not-envoy-"));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
   const fake = join(dir, "envoy");
   writeFileSync(fake, "#!/bin/sh\necho nope\n");
   chmodSync(fake, 0o755);

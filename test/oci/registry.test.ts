@@ -5,7 +5,7 @@
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdtemp, mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdtemp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, request as httpRequest, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -56,6 +56,7 @@ describe.skipIf(!haveRegistry)("registry round trips", () => {
   afterAll(async () => {
     await bearer?.stop();
     await Promise.all([anon?.stop(), basic?.stop(), bearerUpstream?.stop()]);
+    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   for (const format of ["compat", "artifact"] as const) {

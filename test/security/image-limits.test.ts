@@ -4,11 +4,11 @@
  * blob is a symbolic link to /dev/zero. Every cap is proved with a lowered limit or with a
  * stream that is cut off early (the bytes the server managed to send stay bounded).
  */
-import { mkdir, mkdtemp, symlink, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, onTestFinished } from "vitest";
 import { digestHex, sha256Digest } from "../../src/oci/digest.js";
 import { OciError } from "../../src/oci/errors.js";
 import { reproducibleGzip } from "../../src/oci/gzip.js";
@@ -136,7 +136,9 @@ describe("registry reads are capped (finding 2)", () => {
 
   it("a layout blob that is a symbolic link (to /dev/zero) is refused before it is read", async () => {
     const img = buildWasmImage(tinyWasm(), { format: "artifact" });
-    const dir = join(await mkdtemp(join(tmpdir(), "wayroute-sec-")), "layout");
+    const tmp = await mkdtemp(join(tmpdir(), "wayroute-sec-"));
+    onTestFinished(() => rm(tmp, { recursive: true, force: true }));
+    const dir = join(tmp, "layout");
     await writeLayoutDir(dir, img, "1");
     const blob = join(dir, "blobs", "sha256", digestHex(img.manifest.layers[0]!.digest));
     await import("node:fs/promises").then((fs) => fs.rm(blob));
@@ -149,6 +151,7 @@ describe("registry reads are capped (finding 2)", () => {
   it("a layout blobs directory that is a symbolic link is refused", async () => {
     const img = buildWasmImage(tinyWasm(), { format: "artifact" });
     const root = await mkdtemp(join(tmpdir(), "wayroute-sec-"));
+    onTestFinished(() => rm(root, { recursive: true, force: true }));
     const real = join(root, "real");
     await writeLayoutDir(real, img, "1");
     const dir = join(root, "linked");

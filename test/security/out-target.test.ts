@@ -5,7 +5,7 @@
  * write leaves no temporary directory behind.
  */
 import { spawn } from "node:child_process";
-import { mkdir, mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -31,6 +31,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await reg?.close();
+  await rm(root, { recursive: true, force: true });
 });
 
 const pull = (out: string, ...extra: string[]) => runCli(["pull", `${reg.host}/team/w:1`, "--out", out, ...extra], env);

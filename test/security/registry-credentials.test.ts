@@ -4,7 +4,7 @@
  * credentials elsewhere: a plain-HTTP upload Location, a Location or redirect on another origin,
  * a Bearer realm on another host, and environment credentials meant for another registry.
  */
-import { mkdtemp } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import type { ServerResponse } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,6 +19,7 @@ import { BASIC, type FakeServer, PASSWORD, registryError, selfSignedCert, startS
 const tls = selfSignedCert();
 const image = buildWasmImage(tinyWasm(64, 3), { format: "artifact", version: "1" });
 let layout: string;
+let tmp: string | undefined;
 const servers: FakeServer[] = [];
 
 async function server(...args: Parameters<typeof startServer>): Promise<FakeServer> {
@@ -93,7 +94,8 @@ async function rejection(p: Promise<unknown>): Promise<OciError> {
 
 describe.skipIf(!tls)("registry credentials go only where they belong", () => {
   beforeAll(async () => {
-    layout = join(await mkdtemp(join(tmpdir(), "wayroute-sec-")), "layout");
+    tmp = await mkdtemp(join(tmpdir(), "wayroute-sec-"));
+    layout = join(tmp, "layout");
     await writeLayoutDir(layout, image, "1");
   });
   afterEach(async () => {
@@ -101,6 +103,7 @@ describe.skipIf(!tls)("registry credentials go only where they belong", () => {
   });
   afterAll(async () => {
     await Promise.all(servers.map((s) => s.close()));
+    if (tmp) await rm(tmp, { recursive: true, force: true });
   });
 
   it("an HTTPS registry's plain-HTTP upload Location is refused before anything is sent there", async () => {

@@ -3,10 +3,10 @@
  * for unbounded work (`tick` 1e13), or nest JSON 5,000 levels deep. Each gets a clean one-line
  * error (exit 1, no stack trace) and the caller's process stays unpolluted.
  */
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { parseScenario, propertyTree, runScenario, ScenarioError } from "../../src/scenario/index.js";
 import type { Scenario } from "../../src/scenario/index.js";
 import { runCli } from "../oci/helpers.js";
@@ -23,8 +23,13 @@ afterEach(() => {
   for (const k of ["isAdmin", "name", "polluted"]) delete (Object.prototype as Record<string, unknown>)[k];
 });
 
+const dirs: string[] = [];
+afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
+
 async function scenarioFile(text: string): Promise<string> {
-  const path = join(await mkdtemp(join(tmpdir(), "wayroute-scn-")), "s.json");
+  const dir = await mkdtemp(join(tmpdir(), "wayroute-scn-"));
+  dirs.push(dir);
+  const path = join(dir, "s.json");
   await writeFile(path, text);
   return path;
 }
