@@ -21,11 +21,22 @@ export interface MacroOptions {
   seed: number;
   /** Builds the plugin filter for a policy (undefined for proxy-only policies). */
   filtersFor(policy: Policy, sims: SimCluster): Promise<FilterFactory | undefined>;
+  /**
+   * Runs the policy in another proxy (e.g. a real Envoy) instead of the built-in Node proxy; when
+   * given, `filtersFor` is not used.
+   */
+  proxyFor?(policy: Policy, sims: SimCluster): Promise<ExternalProxy>;
   onProgress?(done: number, total: number, label: string): void;
   /** How long the preflight request through a plugin may take (ms). */
   preflightTimeoutMs?: number;
   /** A policy that cannot run (plugin missing, config refused) is reported here and skipped. */
   onSkip?(policy: Policy, reason: string): void;
+}
+
+/** A proxy started outside the built-in one: where to send the load, and how to stop it. */
+export interface ExternalProxy {
+  address: string;
+  stop(): Promise<unknown>;
 }
 
 export interface MacroRun {
@@ -46,11 +57,12 @@ export async function runMacro(o: MacroOptions): Promise<MacroRun> {
         continue;
       }
       const sims = await SimCluster.start({ servers: o.servers, ...(o.sim ? { params: o.sim } : {}) });
-      let proxy: ProxyServer | undefined;
+      let proxy: ProxyServer | ExternalProxy | undefined;
       try {
         let filters: FilterFactory | undefined;
         try {
-          filters = await o.filtersFor(p, sims);
+          if (o.proxyFor) proxy = await o.proxyFor(p, sims);
+          else filters = await o.filtersFor(p, sims);
         } catch (err) {
           const reason = (err as Error).message;
           dead.add(p.name);
@@ -59,9 +71,12 @@ export async function runMacro(o: MacroOptions): Promise<MacroRun> {
           done += plannedRequests(w);
           continue;
         }
-        proxy = new ProxyServer({ workers: o.workers, defaultCluster: { name: "sim", endpoints: sims.addresses, lb: p.lb } }, filters);
-        await proxy.start();
-        if (filters) {
+        if (!proxy) {
+          const local = new ProxyServer({ workers: o.workers, defaultCluster: { name: "sim", endpoints: sims.addresses, lb: p.lb } }, filters);
+          await local.start();
+          proxy = local;
+        }
+        if (filters || (o.proxyFor && p.wasm)) {
           // One request first: a plugin that cannot serve (refuses, hangs, errors) is skipped
           // with the reason instead of failing a whole workload request by request.
           const agent = new Agent({ keepAlive: false });

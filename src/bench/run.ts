@@ -10,7 +10,7 @@ import { renderReport } from "../report/index.js";
 import type { BenchResults } from "../report/types.js";
 import type { FilterFactory } from "../serve/filter.js";
 import { DEFAULT_SIM_PARAMS, type SimCluster, type SimParams } from "../sim/index.js";
-import { runMacro } from "./macro.js";
+import { type ExternalProxy, runMacro } from "./macro.js";
 import { runMicro } from "./micro-runner.js";
 import { POLICIES, type Policy } from "./policies.js";
 import { ProgressBar } from "./progress.js";
@@ -30,6 +30,8 @@ export interface BenchOptions {
   sim?: Partial<SimParams>;
   progress?: boolean;
   filtersFor(policy: Policy, sims: SimCluster): Promise<FilterFactory | undefined>;
+  /** Run each policy in this proxy instead of the built-in one (see MacroOptions.proxyFor). */
+  proxyFor?(policy: Policy, sims: SimCluster): Promise<ExternalProxy>;
 }
 
 export interface BenchOutput {
@@ -66,6 +68,7 @@ export async function runBench(o: BenchOptions): Promise<BenchOutput> {
       policies: o.policies ?? POLICIES,
       servers, workers, seed: o.seed ?? 42, sim: o.sim ?? {},
       filtersFor: o.filtersFor,
+      ...(o.proxyFor ? { proxyFor: o.proxyFor } : {}),
       onProgress: (d, t, label) => bar.update(d, t, label),
       onSkip: (p, reason) => {
         bar.done();

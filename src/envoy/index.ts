@@ -8,3 +8,4 @@ export { type Bootstrap, writeBootstrap } from "./bootstrap-file.js";
 export { type ValidationResult, assertValidBootstrap, validateBootstrap } from "./validate.js";
 export { type AdminResponse, type EnvoyExit, type EnvoyListener, EnvoyProcess, type EnvoyStartOptions, httpText } from "./process.js";
 export { type StandaloneOptions, pointConfigAt, standaloneBootstrap } from "./standalone.js";
+export { envoyPolicyProxy } from "./policy-proxy.js";

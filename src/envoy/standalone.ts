@@ -35,6 +35,8 @@ export interface StandaloneOptions {
    * `upstream`, takes every request.
    */
   upstreams?: string[];
+  /** Leave the Wasm filter out (Envoy's own balancing over `upstreams`, for comparisons). */
+  withoutPlugin?: boolean;
 }
 
 /** Builds the bootstrap; throws ManifestError (`E_BAD_OPTION`) for impossible combinations. */
@@ -45,6 +47,7 @@ export function standaloneBootstrap(o: StandaloneOptions): Record<string, unknow
   if (!route && pools.length === 0 && o.upstreams?.length) pools = [{ name: "upstream", cluster: "upstream", endpoints: o.upstreams }];
   return buildEnvoyConfig({
     mode,
+    plugin: !o.withoutPlugin,
     pools,
     routeBackends: route?.backends,
     endpointCluster: o.endpointCluster,

@@ -58,6 +58,8 @@ export type EndpointCluster = (typeof ENDPOINT_CLUSTERS)[number];
 export interface EnvoyConfigOptions {
   /** Steering mode (default endpoint). */
   mode?: "endpoint" | "route";
+  /** `false`: no Wasm filter at all (Envoy's own load balancing, for comparisons). */
+  plugin?: boolean;
   /** Route mode: the per-endpoint backends; at least one is required. */
   routeBackends?: EnvoyRouteBackend[];
   /** Endpoint mode: override_host (default) or ORIGINAL_DST + use_http_header. */
@@ -256,7 +258,7 @@ export function buildEnvoyConfig(o: EnvoyConfigOptions): Record<string, unknown>
                   typed_config: typed("envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager", {
                     stat_prefix: "wayroute",
                     route_config: { name: "models", virtual_hosts: virtualHosts(o.pools, backends, mode === "endpoint" && o.endpointCluster !== "original_dst") },
-                    http_filters: [wasmFilter, { name: "envoy.filters.http.router", typed_config: typed("envoy.extensions.filters.http.router.v3.Router") }],
+                    http_filters: [...(o.plugin === false ? [] : [wasmFilter]), { name: "envoy.filters.http.router", typed_config: typed("envoy.extensions.filters.http.router.v3.Router") }],
                   }),
                 },
               ],

@@ -1,12 +1,13 @@
 import { resolve } from "node:path";
 import { intOption, stringOption } from "../args.js";
-import { type Command, UsageError } from "../command.js";
+import { CliError, type Command, UsageError } from "../command.js";
 import { filtersFactory } from "../../bench/filters.js";
 import { findPolicy, type Policy } from "../../bench/policies.js";
 import { repoRoot } from "../../bench/repo-root.js";
 import { runBench } from "../../bench/run.js";
 import { formatTable } from "../../bench/table.js";
 import { SESSION_HEADER, type SharedPrefixWorkload } from "../../load/index.js";
+import { ENVOY_INSTALL_COMMAND, envoyPolicyProxy, findEnvoy, tryFindEnvoy, type EnvoyBinary } from "../../envoy/index.js";
 
 /** The demo's workload: llm-d's shared-prefix multi-turn chat, scaled to run in seconds. */
 export function demoWorkload(scale = 1): SharedPrefixWorkload {
@@ -21,15 +22,18 @@ export const demo: Command = {
   summary: "simulators + local proxy + shared-prefix load: round-robin vs wayroute",
   usage: `usage: wayroute demo [options]
 
-Starts simulated model servers and the local proxy, sends a short shared-prefix multi-turn chat
-load (the shape of llm-d's KV-cache benchmark, scaled down) first with the proxy's round-robin,
-then with the wayroute plugin, and prints the comparison plus the HTML report's path.
+Starts simulated model servers and a proxy, sends a short shared-prefix multi-turn chat load (the
+shape of llm-d's KV-cache benchmark, scaled down) first with the proxy's round-robin, then with
+the wayroute plugin, and prints the comparison plus the HTML report's path. The proxy is a real
+Envoy (two workers, the plugin in its Wasm filter) when Envoy is installed (npm run setup:envoy),
+else the built-in Node proxy; the first line says which.
 
 options:
   --out <dir>        output directory (default bench-results/demo)
   --servers <n>      simulated servers (default 4)
   --scale <x>        workload size factor (default 1)
   --policy <name>    compare round-robin with this policy instead of wayroute
+  --proxy <which>    auto (default: Envoy if installed), envoy, or node
   --no-progress      no progress bar on stderr
 
 Exit codes: 0 ok, 1 failure, 2 usage error.`,
@@ -38,6 +42,7 @@ Exit codes: 0 ok, 1 failure, 2 usage error.`,
     servers: { type: "string" },
     scale: { type: "string" },
     policy: { type: "string" },
+    proxy: { type: "string" },
     progress: { type: "boolean", default: true },
   },
   async run(args) {
@@ -46,6 +51,21 @@ Exit codes: 0 ok, 1 failure, 2 usage error.`,
     if (!(scale > 0 && scale <= 10)) throw new UsageError("--scale must be a number in (0, 10]");
     const other = findPolicy(stringOption(args, "policy") ?? "wayroute");
     if (!other) throw new UsageError(`unknown --policy ${stringOption(args, "policy")}`);
+    const which = stringOption(args, "proxy") ?? "auto";
+    if (!["auto", "envoy", "node"].includes(which)) throw new UsageError(`--proxy must be auto, envoy or node, got '${which}'`);
+    let envoy: EnvoyBinary | undefined;
+    if (which === "envoy") {
+      try {
+        envoy = findEnvoy();
+      } catch (err) {
+        throw new CliError((err as Error).message);
+      }
+    } else if (which === "auto") envoy = tryFindEnvoy();
+    process.stdout.write(
+      envoy
+        ? `proxy: Envoy ${envoy.version} (${envoy.path}), 2 workers, the plugin in its Wasm filter (V8)\n`
+        : `proxy: the built-in Node proxy${which === "auto" ? ` (Envoy not found; to run the demo through Envoy: ${ENVOY_INSTALL_COMMAND})` : ""}\n`,
+    );
     const root = repoRoot();
     const policies: Policy[] = [findPolicy("round-robin")!, other];
     const out = await runBench({
@@ -53,6 +73,7 @@ Exit codes: 0 ok, 1 failure, 2 usage error.`,
       micro: false, macro: true, quick: false, workloads: [demoWorkload(scale)], policies,
       servers: intOption(args, "servers", 4, 1, 32), workers: 2, seed: 7, progress: args.options.progress !== false,
       filtersFor: filtersFactory(root, 2),
+      ...(envoy ? { proxyFor: envoyPolicyProxy(root, 2, envoy) } : {}),
     });
     const cells = out.results.macro;
     process.stdout.write(formatTable(
