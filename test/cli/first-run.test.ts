@@ -223,3 +223,29 @@ describe("validate: every file, problems in words", () => {
     for (const p of notPatterns) expect(NOT_PATTERN_WORDS, p).toHaveProperty([p]);
   });
 });
+
+describe("README's quick start is what a fresh clone prints", () => {
+  /** Numbers and lower/higher vary from run to run; the shape does not. */
+  const shape = (line: string) => line.replace(/\b(lower|higher)\b/g, "~").replace(/\d+(\.\d+)?/g, "#").replace(/ +/g, " ").trimEnd();
+
+  it("the demo's output has the README block's lines, columns and row labels; the report path is the one README names", async () => {
+    const { readFileSync } = await import("node:fs");
+    const readme = readFileSync("README.md", "utf8");
+    const quick = readme.slice(readme.indexOf("## Quick start"), readme.indexOf("## How it runs"));
+    const block = quick.split("```text\n")[1]!.split("```")[0]!.trimEnd().split("\n");
+    const r = await cli("demo", "--scale", "0.1", "--servers", "2", "--proxy", "node", "--no-progress", "--out", join(dir, "demo"));
+    expect(r.code, r.stderr).toBe(0);
+    const printed = r.stdout.trimEnd().split("\n");
+    // The first line names the proxy (README's run had Envoy; this one the Node proxy), the last the report.
+    expect(block[0]).toMatch(/^proxy: /);
+    expect(printed[0]).toMatch(/^proxy: /);
+    expect(block.at(-1)).toBe("report: …/bench-results/demo/report.html");
+    expect(printed.at(-1)).toBe(`report: ${join(dir, "demo", "report.html")}`);
+    expect(block.slice(1, -1).map(shape)).toEqual(printed.slice(1, -1).map(shape));
+    expect(block[1]).toBe(printed[1]); // the header, column for column
+    expect(quick).toContain("writes `bench-results/demo/report.html`");
+    expect(quick).not.toMatch(/bench-results\/report\.html/);
+    expect((await cli("demo", "--help")).stdout).toMatch(/--out <dir>\s+output directory \(default bench-results\/demo\)/);
+    expect(quick).toMatch(/`apache2-utils` \(`htpasswd`/);
+  });
+});
