@@ -20,6 +20,7 @@ export class PickerMetrics {
   failOpen: u32 = 0;
   scrapeErrors: u32 = 0;
   scrapeTruncated: u32 = 0;
+  scrapeUnfiltered: u32 = 0;
   scrapeIntervalMs: u32 = 0;
   staleEndpoints: u32 = 0;
   ejections: u32 = 0;
@@ -47,6 +48,7 @@ export class PickerMetrics {
     this.failOpen = this.def(MetricType.Counter, "fail_open_total");
     this.scrapeErrors = this.def(MetricType.Counter, "scrape_errors_total");
     this.scrapeTruncated = this.def(MetricType.Counter, "scrape_truncated_total");
+    this.scrapeUnfiltered = this.def(MetricType.Counter, "scrape_filter_ignored_total");
     this.scrapeIntervalMs = this.def(MetricType.Gauge, "scrape_effective_interval_ms");
     this.staleEndpoints = this.def(MetricType.Gauge, "stale_endpoints");
     this.ejections = this.def(MetricType.Counter, "ejections_total");

@@ -7,14 +7,16 @@ import {
   setSharedData,
 } from "../../proxy-wasm/index";
 import { Endpoint } from "../endpoints/endpoint";
-import { readEngineMetricsBytes } from "../metrics/engines";
+import { metricNames, readEngineMetricsBytes } from "../metrics/engines";
+import { RateWindow } from "../pools/rate-window";
+import { filteredPath } from "../metrics/name-filter";
 import { SteeringMode } from "../pools/config";
 import { parseEndpointFeed } from "../pools/feed";
 import { Lease, decodeLease, encodeLease } from "../pools/state";
 import { PoolRuntime } from "../pools/runtime";
 import { PickerMetrics } from "./picker-metrics";
 import { PoolShared } from "./picker-shared";
-import { logWarn, logDebug, logEnabled } from "./log";
+import { logWarn, logDebug, logEnabled, logInfo } from "./log";
 
 /** Largest endpoint-feed body read. */
 const MAX_BODY: usize = 1 << 20;
@@ -24,6 +26,23 @@ export class PoolScraper {
   /** http_call token → endpoint key (scrapes) or "" (feed). */
   private tokens: Map<u32, string> = new Map<u32, string>();
   private outstanding: i32 = 0;
+  /** Keys of endpoints with a scrape in flight (never two at once for one endpoint). */
+  private pending: Set<string> = new Set<string>();
+  /** Tokens of scrapes sent with `?name[]=` filters. */
+  private filteredTokens: Set<u32> = new Set<u32>();
+  /** Endpoints whose server answered a filtered scrape with none of the wanted series. */
+  private unfiltered: Set<string> = new Set<string>();
+  private filteredPath: string = "";
+  // Pacing: scrapes started since paceFromMs; the next endpoint in round-robin order.
+  private paceFromMs: i64 = 0;
+  private started: i64 = 0;
+  private cursor: i32 = 0;
+  private window: RateWindow;
+  private effectiveFor: i32 = -1;
+  private effectiveMs: i64 = 0;
+  private baseStalenessMs: i64;
+  /** Appended to the explanation header: the effective scrape interval and why. */
+  explainSuffix: string = "";
   private lastFeedMs: i64 = -1_000_000_000;
   private feedToken: u32 = 0;
   holding: bool = false;
@@ -33,7 +52,10 @@ export class PoolScraper {
     public shared: PoolShared,
     public metrics: PickerMetrics,
     public vmToken: u32,
-  ) {}
+  ) {
+    this.window = new RateWindow(<i32>rt.config.scrape.budgetPerSecond);
+    this.baseStalenessMs = rt.config.saturation.metricsStalenessMs;
+  }
 
   /** Takes or renews the lease; true when this VM is the scraper now. */
   private acquire(nowMs: i64): bool {
@@ -66,9 +88,26 @@ export class PoolScraper {
     return this.holding;
   }
 
-  private writeRound(nowMs: i64): void {
-    this.lease.lastRoundMs = nowMs;
-    setSharedData(this.shared.key("lease"), encodeLease(this.lease), 0);
+  /**
+   * The interval each endpoint is scraped at: the configured one, stretched so the pool stays
+   * within its scrape budget (endpoints / budgetPerSecond). Saturation's staleness bound is
+   * stretched by the same factor, so a large pool does not look stale by construction.
+   * Recomputed when the endpoint count changes.
+   */
+  effectiveIntervalMs(): i64 {
+    let n = this.rt.endpoints.length;
+    if (n == this.effectiveFor) return this.effectiveMs;
+    let s = this.rt.config.scrape;
+    let byBudget = (<i64>n * 1000 + s.budgetPerSecond - 1) / s.budgetPerSecond;
+    let eff = byBudget > s.intervalMs ? byBudget : s.intervalMs;
+    this.effectiveFor = n;
+    this.effectiveMs = eff;
+    let base = this.baseStalenessMs;
+    let stretched = base * eff / s.intervalMs;
+    this.rt.config.saturation.metricsStalenessMs = stretched > base ? stretched : base;
+    this.explainSuffix = " | scrape every " + eff.toString() + " ms (" + n.toString() + " endpoints, budget " + s.budgetPerSecond.toString() + "/s)";
+    this.metrics.set(this.metrics.scrapeIntervalMs, <u64>eff);
+    return eff;
   }
 
   onTick(nowMs: i64): void {
@@ -76,10 +115,15 @@ export class PoolScraper {
     let needScrape = cfg.scrape.enabled;
     let needFeed = cfg.feed != null;
     if (!needScrape && !needFeed) return;
+    let held = this.holding;
     if (!this.acquire(nowMs)) return;
-    if (needScrape && this.outstanding == 0 && nowMs - this.lease.lastRoundMs >= cfg.scrape.intervalMs) {
-      this.writeRound(nowMs);
-      this.startRound();
+    if (needScrape) {
+      if (!held) {
+        // Pacing starts afresh with the lease: no burst to "catch up" a previous holder's rounds.
+        this.paceFromMs = nowMs;
+        this.started = 0;
+      }
+      this.startDue(nowMs);
     }
     let feed = cfg.feed;
     if (feed != null && this.feedToken == 0 && nowMs - this.lastFeedMs >= feed.intervalMs) {
@@ -96,6 +140,33 @@ export class PoolScraper {
       } else {
         this.feedToken = t;
       }
+    }
+  }
+
+  /**
+   * Starts the scrapes that are due: one per endpoint per effective interval, spread evenly
+   * over it (round robin), never more than budgetPerSecond in any one-second window.
+   */
+  private startDue(nowMs: i64): void {
+    let eps = this.rt.endpoints;
+    let n = eps.length;
+    if (n == 0) return;
+    let eff = this.effectiveIntervalMs();
+    let due = (nowMs - this.paceFromMs) * <i64>n / eff + 1;
+    if (due - this.started > <i64>n) this.started = due - <i64>n; // at most one round behind
+    let tries = 0;
+    while (this.started < due && tries < n) {
+      if (!this.window.admit(nowMs)) return;
+      tries++;
+      if (this.cursor >= n) this.cursor = 0;
+      let i = this.cursor++;
+      this.started++;
+      let key = eps[i].key;
+      if (this.pending.has(key)) {
+        this.window.undo();
+        continue; // the previous scrape of this endpoint is still out
+      }
+      if (!this.scrape(i)) this.window.undo();
     }
   }
 
@@ -116,31 +187,41 @@ export class PoolScraper {
     return s.cluster;
   }
 
-  private startRound(): void {
+  /** Path of a scrape of endpoint `key`: with `?name[]=` filters unless its server ignored them. */
+  private pathFor(key: string): string {
+    let s = this.rt.config.scrape;
+    if (!s.nameFilter || this.unfiltered.has(key)) return s.path;
+    if (this.filteredPath.length == 0) this.filteredPath = filteredPath(s.path, metricNames(s.engine));
+    return this.filteredPath;
+  }
+
+  /** Sends one scrape of endpoint i; false when the host refused the call. */
+  private scrape(i: i32): bool {
     let cfg = this.rt.config;
-    let eps = this.rt.endpoints;
-    for (let i = 0; i < eps.length; i++) {
-      let e = eps[i];
-      let cluster = this.clusterFor(e);
-      if (cluster.length == 0) continue;
-      let headers: HeaderPair[] = [
-        new HeaderPair(":method", "GET"),
-        new HeaderPair(":path", cfg.scrape.path),
-        new HeaderPair(":authority", cfg.scrape.authority.length > 0 ? cfg.scrape.authority : (e.address.length > 0 ? e.address : e.backend)),
-        new HeaderPair("accept", "text/plain"),
-      ];
-      // One shared cluster (endpoint mode): the destination header selects the endpoint.
-      if (e.metricsCluster.length == 0 && cfg.scrape.clusterTemplate.length == 0 && cfg.mode == SteeringMode.Endpoint) {
-        headers.push(new HeaderPair(cfg.steeringHeader, e.address));
-      }
-      let t = httpCall(cluster, headers, new ArrayBuffer(0), [], <u32>cfg.scrape.timeoutMs);
-      if (t == 0) {
-        this.metrics.inc(this.metrics.scrapeErrors);
-        continue;
-      }
-      this.tokens.set(t, e.key);
-      this.outstanding++;
+    let e = this.rt.endpoints[i];
+    let cluster = this.clusterFor(e);
+    if (cluster.length == 0) return false;
+    let path = this.pathFor(e.key);
+    let headers: HeaderPair[] = [
+      new HeaderPair(":method", "GET"),
+      new HeaderPair(":path", path),
+      new HeaderPair(":authority", cfg.scrape.authority.length > 0 ? cfg.scrape.authority : (e.address.length > 0 ? e.address : e.backend)),
+      new HeaderPair("accept", "text/plain"),
+    ];
+    // One shared cluster (endpoint mode): the destination header selects the endpoint.
+    if (e.metricsCluster.length == 0 && cfg.scrape.clusterTemplate.length == 0 && cfg.mode == SteeringMode.Endpoint) {
+      headers.push(new HeaderPair(cfg.steeringHeader, e.address));
     }
+    let t = httpCall(cluster, headers, new ArrayBuffer(0), [], <u32>cfg.scrape.timeoutMs);
+    if (t == 0) {
+      this.metrics.inc(this.metrics.scrapeErrors);
+      return false;
+    }
+    this.tokens.set(t, e.key);
+    if (path.length != cfg.scrape.path.length) this.filteredTokens.add(t);
+    this.pending.add(e.key);
+    this.outstanding++;
+    return true;
   }
 
   /** Handles a call response if the token is ours. */
@@ -153,9 +234,12 @@ export class PoolScraper {
     if (!this.tokens.has(token)) return false;
     let key = this.tokens.get(token);
     this.tokens.delete(token);
+    let filtered = this.filteredTokens.has(token);
+    if (filtered) this.filteredTokens.delete(token);
+    this.pending.delete(key);
     this.outstanding--;
     let e = this.rt.find(key);
-    if (e >= 0) this.onScrape(e, headerCount, bodySize, nowMs);
+    if (e >= 0) this.onScrape(e, headerCount, bodySize, nowMs, filtered);
     return true;
   }
 
@@ -172,7 +256,7 @@ export class PoolScraper {
     return 0;
   }
 
-  private onScrape(e: i32, headerCount: u32, bodySize: usize, nowMs: i64): void {
+  private onScrape(e: i32, headerCount: u32, bodySize: usize, nowMs: i64, filtered: bool): void {
     let st = this.status(headerCount);
     let ep = this.rt.endpoints[e];
     if (st != 200) {
@@ -198,6 +282,16 @@ export class PoolScraper {
     let m = body != null
       ? readEngineMetricsBytes(changetype<usize>(body), body.byteLength, ep.engine)
       : readEngineMetricsBytes(0, 0, ep.engine);
+    if (filtered && m.samples == 0) {
+      // Asked for the wanted series by name and got none: the server did not honour the filter
+      // properly (prometheus_client in multiprocess mode answers a filtered request with an
+      // empty page). Not a sample: this endpoint is scraped unfiltered from now on, at once.
+      this.unfiltered.add(ep.key);
+      this.metrics.inc(this.metrics.scrapeUnfiltered);
+      logInfo("pool " + this.rt.config.name + ": endpoint " + ep.key + " ignores ?name[]= filters; scraping it unfiltered");
+      if (this.window.admit(nowMs) && !this.scrape(e)) this.window.undo();
+      return;
+    }
     if (m.malformed > 0 || m.cutLine) this.metrics.inc(this.metrics.malformed);
     ep.waiting = m.waiting;
     ep.running = m.running;

@@ -165,6 +165,8 @@ export class PickerStage extends Stage {
         if (zone != null) h.rt.ctx.localZone = zone;
       }
       this.pools.push(h);
+      // Every worker (not just the scraper) stretches staleness to the effective interval.
+      if (c.scrape.enabled) h.scraper.effectiveIntervalMs();
       if (c.scrape.enabled) period = period == 0 ? c.scrape.intervalMs : min(period, c.scrape.intervalMs);
       let feed = c.feed;
       if (feed != null) period = period == 0 ? feed.intervalMs : min(period, feed.intervalMs);
@@ -182,6 +184,7 @@ export class PickerStage extends Stage {
       h.scraper.onTick(now);
       if (h.rt.index != null && h.rt.config.prefix.shareAcrossWorkers) h.shared.replayJournal();
       if (h.rt.config.scrape.enabled) {
+        h.scraper.effectiveIntervalMs(); // follows the endpoint count (feed)
         h.shared.syncLoad();
         let stale = 0;
         for (let j = 0; j < h.rt.endpoints.length; j++) {
@@ -327,7 +330,7 @@ export class PickerStage extends Stage {
     req.priority = this.priority(c, req.model, slot);
     let d = this.decision;
     rt.decide(req, nowMs(), d);
-    if (d.explanation.length > 0) slot.explanation = d.explanation;
+    if (d.explanation.length > 0) slot.explanation = c.scrape.enabled ? d.explanation + h.scraper.explainSuffix : d.explanation;
     if (d.admission == Admission.Shed) {
       h.metrics.inc(h.metrics.sheds);
       return this.reply(stream, slot, 429, "wayroute_picker_shed", "request shed: pool " + c.name + " is saturated\n");
@@ -484,7 +487,7 @@ export class PickerStage extends Stage {
 
     let d = this.decision;
     rt.decide(req, now, d);
-    slot.explanation = d.explanation;
+    slot.explanation = d.explanation.length > 0 && c.scrape.enabled ? d.explanation + h.scraper.explainSuffix : d.explanation;
     if (d.admission == Admission.Shed) {
       h.metrics.inc(h.metrics.sheds);
       return this.reply(stream, slot, 429, "wayroute_picker_shed", "request shed: pool " + c.name + " is saturated\n");

@@ -5,7 +5,7 @@
 // Mirrors schemas/pools.schema.json exactly; every refusal names the JSON path.
 import { ConfigReader, ConfigNode, quote } from "../config/reader";
 import { checkAddress } from "../endpoints/address";
-import { Endpoint, engineFromName } from "../endpoints/endpoint";
+import { Endpoint, Engine, engineFromName } from "../endpoints/endpoint";
 import { HealthPolicy } from "../endpoints/health";
 import { SaturationThresholds } from "../scheduling/saturation";
 import { Profile, parseProfile } from "../scheduling/profile";
@@ -58,6 +58,21 @@ export class ScrapeConfig {
   leaseMs: i64 = 1000;
   /** Read cap per scrape page; a longer page is ignored whole (and counted), never read in part. */
   maxBodyBytes: i64 = DEFAULT_SCRAPE_MAX_BODY;
+  /**
+   * Scrapes per second this proxy may spend on the pool. The effective interval is
+   * max(intervalMs, endpoints / budgetPerSecond); see docs/picker.md.
+   */
+  budgetPerSecond: i64 = DEFAULT_SCRAPE_BUDGET;
+  /** Ask for the wanted series only (`?name[]=`); default on for engines that serve via prometheus_client. */
+  nameFilter: bool = false;
+}
+
+/** Default scrape budget: at ~100 µs per vLLM page, about 2 % of one worker. */
+export const DEFAULT_SCRAPE_BUDGET: i64 = 200;
+
+/** Engines whose /metrics is prometheus_client's exposition app (honours `?name[]=`). */
+export function filtersByDefault(engine: i32): bool {
+  return engine == Engine.Vllm || engine == Engine.Sglang;
 }
 
 /** Default read cap: vLLM with many LoRA adapters and histogram buckets writes megabytes. */
@@ -256,7 +271,7 @@ function parseScrape(r: ConfigReader, node: ConfigNode | null, s: ScrapeConfig):
   if (node == null) return;
   r.rejectUnknownKeys(node, [
     "enabled", "path", "intervalMs", "timeoutMs", "engine", "cluster", "clusterTemplate", "authority",
-    "countFailuresAsUnhealthy", "leaseMs", "maxBodyBytes",
+    "countFailuresAsUnhealthy", "leaseMs", "maxBodyBytes", "budgetPerSecond", "nameFilter",
   ]);
   s.enabled = r.optBool(node, "enabled", true);
   s.path = r.optString(node, "path", "/metrics");
@@ -270,6 +285,8 @@ function parseScrape(r: ConfigReader, node: ConfigNode | null, s: ScrapeConfig):
   s.countFailuresAsUnhealthy = r.optBool(node, "countFailuresAsUnhealthy", true);
   s.leaseMs = r.optInt(node, "leaseMs", 1000, 100, 600_000);
   s.maxBodyBytes = r.optInt(node, "maxBodyBytes", DEFAULT_SCRAPE_MAX_BODY, 1024, 256 << 20);
+  s.budgetPerSecond = r.optInt(node, "budgetPerSecond", DEFAULT_SCRAPE_BUDGET, 1, 10_000);
+  s.nameFilter = r.optBool(node, "nameFilter", filtersByDefault(s.engine));
 }
 
 function parseRules(r: ConfigReader, node: ConfigNode | null, into: PriorityRule[]): void {

@@ -19,7 +19,8 @@ describe("scrape → pick → served", () => {
     expect(host.configured).toBe(true);
     await scrapeRound(host);
     expect(pool.scrapes.length).toBeGreaterThanOrEqual(3);
-    expect(pool.scrapes[0].path).toBe("/metrics");
+    // vLLM serves /metrics with prometheus_client: only the wanted series are asked for.
+    expect(pool.scrapes[0].path).toMatch(/^\/metrics\?name%5B%5D=vllm%3Anum_requests_waiting&/);
     for (const w of [0, 1]) {
       const r = await host.request({ worker: w, headers: { ":path": "/v1/models" } });
       expect(r.response.status).toBe(200);

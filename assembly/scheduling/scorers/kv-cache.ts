@@ -1,9 +1,10 @@
 // kv-cache-utilization-scorer (GIE): 1 - KV-cache use, so emptier caches score higher. An unknown
-// KV use is missing data, not an empty cache: it gets no credit (0).
+// KV use is missing data, not an empty cache: it gets the neutral 0.5.
 import { ConfigReader, ConfigNode } from "../../config/reader";
 import { SchedulingContext } from "../context";
 import { i32At, setF64At } from "../raw-access";
 import { Scorer } from "../plugin";
+import { UNKNOWN_SCORE } from "./queue";
 
 export const KV_CACHE_SCORER = "kv-cache-utilization-scorer";
 
@@ -16,7 +17,7 @@ export class KvCacheScorer extends Scorer {
     let n = cands.length;
     for (let k = 0; k < n; k++) {
       let kv = ctx.ep(i32At(cands, k)).kvUsage;
-      let s = kv < 0 ? 0.0 : 1.0 - kv;
+      let s = kv < 0 ? UNKNOWN_SCORE : 1.0 - kv;
       setF64At(out, k, s < 0 ? 0 : s > 1 ? 1 : s);
     }
   }
