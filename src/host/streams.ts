@@ -685,12 +685,14 @@ export class HttpStream {
     if (this.localReply || this.finished || this.resetReason) return;
     this.localReply = reply;
     this.localReplyCount++;
-    // Envoy's local reply: :status, content-length and content-type when there is a body, then
-    // the plugin's additional headers (added, not replaced).
+    // Envoy's local reply (observed in Envoy 1.40): :status, then the plugin's additional headers
+    // (added, not replaced), then content-length and, when the plugin set none, content-type
+    // text/plain when there is a body.
     let headers = new HeaderMap([[":status", String(reply.status)]]);
+    for (const [k, v] of reply.headers) headers.add(k, v);
     if (reply.body.length > 0) {
-      headers.add("content-length", String(reply.body.length));
-      headers.add("content-type", "text/plain");
+      headers.set("content-length", String(reply.body.length));
+      if (!headers.has("content-type")) headers.add("content-type", "text/plain");
     }
     const contentType = this.req.headers.get("content-type") ?? "";
     if (contentType.startsWith("application/grpc")) {
@@ -702,8 +704,8 @@ export class HttpStream {
       ]);
       if (reply.body.length > 0) headers.add("grpc-message", encodeURIComponent(reply.bodyText));
       reply = { ...reply, body: new Uint8Array(0) };
+      for (const [k, v] of reply.headers) headers.add(k, v);
     }
-    for (const [k, v] of reply.headers) headers.add(k, v);
     if (!this.resp.started) {
       // Through the filter chain: the plugin's response callbacks see the local reply.
       this.onHeaders("response", headers, reply.body.length === 0);

@@ -102,14 +102,34 @@ describe("stream lifecycle", () => {
     expect(res.localReply).toMatchObject({ status: 429, bodyText: "denied", details: "my_details", headers: [["x-reason", "policy"]] });
     expect(res.response.status).toBe(429);
     expect(res.response.bodyText).toBe("denied!");
+    // Envoy 1.40 (observed): the plugin's headers right after :status, then content-length and
+    // content-type.
     expect(res.response.headers.toPairs()).toEqual([
       [":status", "429"],
+      ["x-reason", "policy"],
       ["content-length", "6"],
       ["content-type", "text/plain"],
-      ["x-reason", "policy"],
       ["x-from-response-callback", "yes"],
     ]);
     expect(calls.some((c) => c.startsWith("proxy_on_request_body"))).toBe(false);
+  });
+
+  it("a local reply whose plugin headers carry a content-type gets no text/plain (as Envoy 1.40)", async () => {
+    const { host } = await testHost({
+      proxy_on_request_headers: (g) => {
+        const [b, bl] = g.put('{"error":"shed"}');
+        const [h, hl] = g.put(encodePairs([["content-type", "application/json"], ["x-reason", "shed"]]));
+        g.call("proxy_send_local_response", 429, 0, 0, b, bl, h, hl, -1);
+        return 0;
+      },
+    });
+    const res = await host.request({ headers: {} });
+    expect(res.response.headers.toPairs()).toEqual([
+      [":status", "429"],
+      ["content-type", "application/json"],
+      ["x-reason", "shed"],
+      ["content-length", "16"],
+    ]);
   });
 
   it("a local reply from response headers replaces the response directly", async () => {
