@@ -33,6 +33,8 @@ export class RecordingUpstream {
   status = 200;
   /** Extra response headers (e.g. an ORCA `endpoint-load-metrics`). */
   responseHeaders: Record<string, string> = {};
+  /** Scripted answers, used first-in first-out before the default JSON answer. */
+  answers: { status?: number; headers?: [string, string][]; body?: string }[] = [];
   private server!: Server;
   address = "";
 
@@ -74,6 +76,13 @@ export class RecordingUpstream {
           `# TYPE vllm:kv_cache_usage_perc gauge\nvllm:kv_cache_usage_perc{model_name="m"} ${l.kv}\n` +
           (l.loras ? `# TYPE vllm:lora_requests_info gauge\nvllm:lora_requests_info{max_lora="2",running_lora_adapters="${l.loras.join(",")}",waiting_lora_adapters=""} 1\n` : ""),
       );
+      return;
+    }
+    const scripted = this.answers.shift();
+    if (scripted) {
+      const body = Buffer.from(scripted.body ?? "");
+      res.writeHead(scripted.status ?? 200, [...(scripted.headers ?? []), ["content-length", String(body.length)]].flat());
+      res.end(body);
       return;
     }
     // `?slowMs=N`: stream the answer in two parts N ms apart (an in-flight stream).
