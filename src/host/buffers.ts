@@ -5,20 +5,48 @@
 import { BUFFER_TYPE_MAX, WasmResult, type WasmResultCode } from "./abi.js";
 import type { PluginVm } from "./vm.js";
 
-/** A growable byte buffer with Envoy's `Buffer::copyFrom` write conventions. */
+/**
+ * A growable byte buffer with Envoy's `Buffer::copyFrom` write conventions. Appends grow the
+ * storage geometrically, so buffering a body chunk by chunk costs linear time, not quadratic.
+ */
 export class BodyBuffer {
+  private store: Uint8Array;
+  private length: number;
+
   constructor(
-    public bytes: Uint8Array = new Uint8Array(0),
+    bytes: Uint8Array = new Uint8Array(0),
     /** Immutable buffers (configurations, http-call responses) refuse writes with BadArgument. */
     readonly mutable = true,
-  ) {}
+  ) {
+    this.store = bytes;
+    this.length = bytes.length;
+  }
+
+  /** The content (a view of the storage: valid until the next write). */
+  get bytes(): Uint8Array {
+    return this.length === this.store.length ? this.store : this.store.subarray(0, this.length);
+  }
+
+  set bytes(value: Uint8Array) {
+    this.store = value;
+    this.length = value.length;
+  }
 
   get size(): number {
-    return this.bytes.length;
+    return this.length;
   }
 
   append(data: Uint8Array): void {
-    this.bytes = concatBytes(this.bytes, data);
+    if (data.length === 0) return;
+    const need = this.length + data.length;
+    if (need > this.store.length) {
+      // Grow: copy once into room for twice the content.
+      const next = new Uint8Array(Math.max(need, this.length * 2, 64));
+      next.set(this.bytes, 0);
+      this.store = next;
+    }
+    this.store.set(data, this.length);
+    this.length = need;
   }
 
   /**

@@ -22,7 +22,7 @@
  * - end of stream: `proxy_on_log`, then `proxy_on_done`, then `proxy_on_delete`.
  */
 import { FilterDataStatus, FilterHeadersStatus, MapType } from "./abi.js";
-import { BodyBuffer, concatBytes } from "./buffers.js";
+import { BodyBuffer } from "./buffers.js";
 import type { ForeignCall, TrapInfo } from "./core.js";
 import { HeaderMap, type HeaderInput, type HeaderPairs } from "./headers.js";
 import { sendToLoopback } from "./http-calls.js";
@@ -40,7 +40,8 @@ export interface LocalReply {
   headers: HeaderPairs;
   grpcStatus: number;
   details: string;
-  source: "plugin" | "fail-closed";
+  /** Who answered: the plugin, Envoy for a failed VM, or Envoy for a buffer over its limit. */
+  source: "plugin" | "fail-closed" | "buffer-limit";
 }
 
 /** The request as the upstream received it (after the plugin). */
@@ -127,19 +128,42 @@ class Side {
   eosSeen = false;
   trailers: HeaderMap | null = null;
   trailersHeld = false;
+  /** Body chunks passed on and not yet taken by a streaming consumer ({@link HttpStream.takeForwarded}). */
   forwarded: Uint8Array[] = [];
+  /** Every byte passed on, taken or not. */
+  forwardedBytes = 0;
   complete = false;
   replaced = false;
-  forwardedSize(): number {
-    return this.forwarded.reduce((n, c) => n + c.length, 0);
+  forward(chunk: Uint8Array): void {
+    if (chunk.length === 0) return;
+    this.forwarded.push(chunk);
+    this.forwardedBytes += chunk.length;
   }
+  forwardedSize(): number {
+    return this.forwardedBytes;
+  }
+  /** The chunks still held, joined in one copy (linear, whatever the chunk count). */
   forwardedBody(): Uint8Array {
-    return this.forwarded.reduce((a, c) => concatBytes(a, c), new Uint8Array(0));
+    if (this.forwarded.length === 1) return this.forwarded[0]!;
+    const out = new Uint8Array(this.forwarded.reduce((n, c) => n + c.length, 0));
+    let at = 0;
+    for (const c of this.forwarded) {
+      out.set(c, at);
+      at += c.length;
+    }
+    return out;
   }
 }
 
 export interface StreamOptions {
   properties?: PropertyTree;
+  /**
+   * Envoy's per-stream buffer limit (the listener's `per_connection_buffer_limit_bytes`, 1 MiB by
+   * default in Envoy): a body the plugin buffers (StopIterationAndBuffer) past it gets 413 on the
+   * request path, and 500 (or a reset once response headers went downstream) on the response
+   * path. Undefined: no limit (the harness's default, for tests that feed whole bodies).
+   */
+  bufferLimitBytes?: number;
   sourceAddress?: string;
   destinationAddress?: string;
   upstreamAddress?: string;
@@ -179,6 +203,7 @@ export class HttpStream {
   private pendingContinue = new Set<Dir>();
   private localReplyCount = 0;
   private listeners: { requestComplete?: () => void; responseComplete?: () => void; finished?: () => void } = {};
+  private readonly bufferLimitBytes: number | undefined;
 
   constructor(
     readonly vm: PluginVm,
@@ -191,6 +216,26 @@ export class HttpStream {
     this.sourceAddress = options.sourceAddress ?? o.sourceAddress;
     this.destinationAddress = options.destinationAddress ?? o.destinationAddress;
     this.upstreamAddress = options.upstreamAddress ?? o.upstreamAddress;
+    this.bufferLimitBytes = options.bufferLimitBytes;
+  }
+
+  /**
+   * Takes the body chunks the plugin passed on since the last call, as Envoy streams them
+   * downstream/upstream: nothing taken is kept by the stream (so a streaming consumer holds no
+   * copy of a body the plugin does not need). Chunks not taken are what `forwardedRequest` and
+   * `finalResponse` report.
+   */
+  takeForwarded(dir: Dir): Uint8Array[] {
+    const s = this.side(dir);
+    const out = s.forwarded;
+    s.forwarded = [];
+    return out;
+  }
+
+  /** Body bytes held for the plugin on `dir`: its buffer, or data queued behind stopped headers. */
+  heldBytes(dir: Dir): number {
+    const s = this.side(dir);
+    return (s.body?.size ?? 0) + s.fmData.size;
   }
 
   get worker(): number {
@@ -553,7 +598,7 @@ export class HttpStream {
     if (outcome === "aborted") return;
     if (outcome === "continue") {
       this.releaseHeldHeaders(s);
-      if (s.body) s.forwarded.push(s.body.bytes);
+      if (s.body) s.forward(s.body.bytes);
       s.body = null;
       s.buffering = false;
       s.stopped = null;
@@ -561,6 +606,10 @@ export class HttpStream {
     } else if (outcome === "buffer") {
       s.buffering = true;
       s.stopped = "body";
+      if (this.bufferLimitBytes !== undefined && s.body.size > this.bufferLimitBytes) {
+        this.bufferTooLarge(dir);
+        return;
+      }
     } else {
       s.body = null;
       s.buffering = false;
@@ -584,7 +633,7 @@ export class HttpStream {
     if (outcome === "continue") {
       this.releaseHeldHeaders(s);
       s.trailersHeld = false;
-      if (s.body) s.forwarded.push(s.body.bytes);
+      if (s.body) s.forward(s.body.bytes);
       s.body = null;
       s.buffering = false;
       s.stopped = null;
@@ -624,7 +673,7 @@ export class HttpStream {
       }
       case "body":
         s.stopped = null;
-        if (s.body) s.forwarded.push(s.body.bytes);
+        if (s.body) s.forward(s.body.bytes);
         s.body = null;
         s.buffering = false;
         if (s.eosSeen && !s.trailers) this.complete(dir);
@@ -636,7 +685,7 @@ export class HttpStream {
       case "trailers":
         s.stopped = null;
         s.trailersHeld = false;
-        if (s.body) s.forwarded.push(s.body.bytes);
+        if (s.body) s.forward(s.body.bytes);
         s.body = null;
         this.complete(dir);
         return;
@@ -665,6 +714,21 @@ export class HttpStream {
       };
       this.listeners.responseComplete?.();
     }
+  }
+
+  /**
+   * A buffered body went over the limit: Envoy's `requestDataTooLarge` (413 Payload Too Large) or
+   * `responseDataTooLarge` (500, or a reset when response headers already went downstream).
+   */
+  private bufferTooLarge(dir: Dir): void {
+    const s = this.side(dir);
+    s.body = null;
+    s.buffering = false;
+    const reply = (status: number, text: string, details: string) =>
+      this.sendLocalReply({ status, body: utf8(text), bodyText: text, headers: [], grpcStatus: -1, details, source: "buffer-limit" });
+    if (dir === "request") reply(413, "Payload Too Large", "request_payload_too_large");
+    else if (s.headersDone) this.reset("response_payload_too_large");
+    else reply(500, "Internal Server Error", "response_payload_too_large");
   }
 
   private failStream(): void {

@@ -85,7 +85,7 @@ export interface ExchangeResult {
   worker: number;
   forwarded: boolean;
   request?: { headers: Pairs; body: string; trailers: Pairs };
-  localReply?: { status: number; headers: Pairs; body: string; details: string; source: "plugin" | "fail-closed" };
+  localReply?: { status: number; headers: Pairs; body: string; details: string; source: "plugin" | "fail-closed" | "buffer-limit" };
   response: { status: number; headers: Pairs; body: string; trailers: Pairs };
   reset?: string;
   trap?: string;

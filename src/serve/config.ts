@@ -40,6 +40,12 @@ export interface ServeConfig {
   connectTimeoutMs: number;
   /** Real-time tick granularity of the plugin clock (ms). */
   clockStepMs: number;
+  /**
+   * Host names (Host header, port ignored) the proxy answers besides localhost, 127.0.0.0/8 and
+   * [::1]; other names get 421, so a web page rebinding its DNS name to 127.0.0.1 cannot drive
+   * the proxy. `"*"` allows any.
+   */
+  allowedHosts?: string[];
 }
 
 export const DEFAULT_ENDPOINT_HEADER = "x-gateway-destination-endpoint";
@@ -90,6 +96,13 @@ export function resolveServeConfig(input: Partial<ServeConfig> & Pick<ServeConfi
     if (typeof addr !== "string" || !(isAddress(addr) || /^http:\/\/[^/]+$/.test(addr))) {
       throw new ServeConfigError(`$.clusters.${name} must be ip:port or http://ip:port, got ${JSON.stringify(addr)}`);
     }
+  }
+  if (c.allowedHosts !== undefined && (!Array.isArray(c.allowedHosts) || !c.allowedHosts.every((h) => typeof h === "string" && h !== ""))) {
+    throw new ServeConfigError("$.allowedHosts must be a list of host names");
+  }
+  if (c.routes) {
+    // A null-prototype map: backend names are looked up as own keys only.
+    c.routes.backends = Object.assign(Object.create(null) as Record<string, string[]>, c.routes.backends);
   }
   c.endpointHeader = c.endpointHeader.toLowerCase();
   return c;

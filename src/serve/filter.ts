@@ -49,6 +49,11 @@ export interface StreamInfo {
 /** A set of workers (one VM each for a wasm plugin) plus the lifecycle of the whole. */
 export interface FilterFactory {
   readonly workers: FilterWorker[];
+  /**
+   * Whether the filter chooses upstreams (a plugin setting the endpoint or route header). When
+   * not, a client's own steering header may name only configured upstreams.
+   */
+  readonly steers?: boolean;
   /** Moves the filter's clock forward by `ms` of real time (ticks, http-call timeouts). */
   advance?(ms: number): Promise<void>;
   close(): Promise<void>;

@@ -58,6 +58,32 @@ function header(pairs: HeaderPairs, name: string): string | undefined {
   return undefined;
 }
 
+/** Resolves once `res` can take more (its buffer drained) or is gone: back-pressure to the caller's loop. */
+function drained(res: ServerResponse): Promise<void> {
+  if (res.destroyed || res.writableEnded) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off("drain", done);
+      res.off("close", done);
+      resolve();
+    };
+    res.on("drain", done);
+    res.on("close", done);
+  });
+}
+
+/** Writes `data`, waiting when the client is slower than the upstream (never buffers a whole body). */
+async function writeBody(res: ServerResponse, data: Uint8Array): Promise<void> {
+  if (data.length === 0 || res.destroyed) return;
+  if (!res.write(data)) await drained(res);
+}
+
+/** Host names a browser on this machine uses for the proxy; anything else may be DNS rebinding. */
+function isLoopbackHost(host: string): boolean {
+  const name = host.startsWith("[") ? host.slice(0, host.indexOf("]") + 1) : host.replace(/:\d*$/, "");
+  return name === "localhost" || name === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name);
+}
+
 export class ProxyServer {
   readonly config: ServeConfig;
   readonly stats: ProxyStats = { requests: 0, localReplies: 0, upstreamErrors: 0, badRequests: 0, perUpstream: {}, steering: { endpoint: 0, route: 0, default: 0 }, fallbacks: 0, resets: 0 };
@@ -95,10 +121,12 @@ export class ProxyServer {
         } else res.destroy();
       });
     });
-    server.on("clientError", (_err, socket: Socket) => {
-      // Malformed request line or headers: answer 400 and close, as Envoy's codec does.
+    server.on("clientError", (err: NodeJS.ErrnoException, socket: Socket) => {
+      // Malformed request line or headers: 400 and close, as Envoy's codec does; headers over the
+      // size limit: 431 Request Header Fields Too Large, as Envoy answers past max_request_headers_kb.
       this.stats.badRequests++;
-      if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+      const status = err.code === "HPE_HEADER_OVERFLOW" ? "431 Request Header Fields Too Large" : "400 Bad Request";
+      if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`);
       else socket.destroy();
     });
     server.keepAliveTimeout = 30_000;
@@ -167,6 +195,14 @@ export class ProxyServer {
       pairs.push([k, req.rawHeaders[i + 1]!]);
     }
     pairs.push(["x-request-id", requestId], ["x-forwarded-proto", "http"]);
+    const host = (req.headers.host ?? "").toLowerCase();
+    if (!this.hostAllowed(host)) {
+      // A web page that rebinds its DNS name to 127.0.0.1 still sends its own name as Host.
+      this.stats.badRequests++;
+      req.resume();
+      this.sendLocal(res, json(421, `Host ${JSON.stringify(host)} is not served here; the proxy answers to localhost and 127.0.0.1 (add other names to allowedHosts in the serve config)`));
+      return;
+    }
     if (!(req.url ?? "").startsWith("/")) {
       this.stats.badRequests++;
       this.sendLocal(res, json(400, "request path must start with '/'"));
@@ -189,19 +225,40 @@ export class ProxyServer {
     }
   }
 
+  /** Whether `host` (the Host header, lower-cased) names this proxy. */
+  private hostAllowed(host: string): boolean {
+    if (host === "" || isLoopbackHost(host)) return true;
+    const allowed = this.config.allowedHosts ?? [];
+    if (allowed.includes("*")) return true;
+    const name = host.startsWith("[") ? host.slice(0, host.indexOf("]") + 1) : host.replace(/:\d*$/, "");
+    return allowed.some((a) => a.toLowerCase() === name || a.toLowerCase() === host);
+  }
+
+  /** Upstreams the configuration names: the default cluster and every route backend. */
+  private configuredUpstreams(): Set<string> {
+    return new Set([...this.config.defaultCluster.endpoints, ...Object.values(this.config.routes?.backends ?? {}).flat()]);
+  }
+
   private chooseUpstream(headers: HeaderPairs): { addresses: string[]; how: "endpoint" | "route" | "default" } | { error: string } {
     const ep = header(headers, this.config.endpointHeader);
     if (ep !== undefined && ep.trim() !== "") {
       const list = ep.split(",").map((s) => s.trim()).filter((s) => s !== "");
       const bad = list.find((a) => !isAddress(a));
       if (bad !== undefined) return { error: `${this.config.endpointHeader} holds ${JSON.stringify(bad)}, not ip:port` };
+      if (this.filters.steers !== true) {
+        // No plugin stripped or set the header: it is the client's, and may name only configured upstreams.
+        const known = this.configuredUpstreams();
+        const foreign = list.find((a) => !known.has(a));
+        if (foreign !== undefined) return { error: `${this.config.endpointHeader} names ${JSON.stringify(foreign)}, which is not a configured upstream` };
+      }
       return { addresses: list, how: "endpoint" };
     }
     if (this.config.routes) {
       const backend = header(headers, this.config.routes.header);
       if (backend !== undefined) {
-        const eps = this.config.routes.backends[backend];
-        if (!eps) return { error: `no backend named ${JSON.stringify(backend)} for ${this.config.routes.header}` };
+        // Own names only: "__proto__" or "toString" must not find Object.prototype's members.
+        const eps = Object.hasOwn(this.config.routes.backends, backend) ? this.config.routes.backends[backend] : undefined;
+        if (!Array.isArray(eps)) return { error: `no backend named ${JSON.stringify(backend)} for ${this.config.routes.header}` };
         return { addresses: [...eps], how: "route" };
       }
     }
@@ -256,7 +313,7 @@ export class ProxyServer {
             released = v.headers ?? pairs;
             if (!open(released)) return;
           }
-          if (v.data) upstream!.write(v.data);
+          if (v.data && !upstream!.write(v.data)) await upstream!.drained();
         } // "wait": the filter buffers the bytes
       }
       if (res.destroyed) {
@@ -347,7 +404,8 @@ export class ProxyServer {
         if (rv.kind === "continue") {
           if (!sentHeaders) outHeaders = rv.headers ?? outHeaders;
           writeHeaders(outHeaders, false);
-          if (rv.data && rv.data.length) res.write(rv.data);
+          // Back-pressure end to end: the next upstream chunk is read only once the client took this one.
+          if (rv.data && rv.data.length) await writeBody(res, rv.data);
         }
       }
     } catch {

@@ -98,11 +98,29 @@ export class UpstreamRequest {
     this.settle(o);
   }
 
-  /** Sends request body bytes (kept for replay until a response arrives). */
-  write(chunk: Uint8Array): void {
-    if (chunk.length === 0) return;
+  /**
+   * Sends request body bytes (kept for replay until a response arrives; the proxy bounds them by
+   * its request body limit). False when the upstream socket is full: await {@link drained}.
+   */
+  write(chunk: Uint8Array): boolean {
+    if (chunk.length === 0) return true;
     if (!this.done) this.sent.push(chunk);
-    this.current?.write(chunk);
+    return this.current ? this.current.write(chunk) : true;
+  }
+
+  /** Resolves when the current upstream request can take more body, or is gone. */
+  drained(): Promise<void> {
+    const req = this.current;
+    if (!req || req.destroyed || req.writableEnded || !req.writableNeedDrain) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        req.off("drain", done);
+        req.off("close", done);
+        resolve();
+      };
+      req.on("drain", done);
+      req.on("close", done);
+    });
   }
 
   end(): void {

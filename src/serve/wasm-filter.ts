@@ -48,14 +48,23 @@ export interface WasmFilterOptions {
   endpoints?: string[];
   /** How long a paused stream may wait for the plugin to resume it (ms of real time). */
   resumeTimeoutMs?: number;
+  /**
+   * Per-stream buffer limit, as Envoy's listener `per_connection_buffer_limit_bytes` (default
+   * 1 MiB): a body the plugin buffers past it gets 413 (request) or 500/reset (response); data
+   * held behind stopped headers past it stops the reading (back-pressure) until the plugin resumes.
+   */
+  bufferLimitBytes?: number;
 }
 
 /** The parts of the harness stream this adapter reads that its public API does not expose. */
 interface StreamSides {
-  req: { headers: { toPairs(): HeaderPairs }; headersDone: boolean; forwarded: Uint8Array[]; complete: boolean };
-  resp: { headers: { toPairs(): HeaderPairs }; headersDone: boolean; forwarded: Uint8Array[]; complete: boolean };
+  req: { headers: { toPairs(): HeaderPairs }; headersDone: boolean; complete: boolean };
+  resp: { headers: { toPairs(): HeaderPairs }; headersDone: boolean; complete: boolean };
   listeners: { requestComplete?: () => void; responseComplete?: () => void; finished?: () => void };
 }
+
+/** Envoy's default `per_connection_buffer_limit_bytes` (1 MiB): what one stream may buffer. */
+export const DEFAULT_BUFFER_LIMIT_BYTES = 1 << 20;
 
 function concat(chunks: Uint8Array[]): Uint8Array {
   if (chunks.length === 1) return chunks[0]!;
@@ -80,8 +89,6 @@ function clusterHandler(base: string, header: string, allowed: Set<string>): Clu
 }
 
 class WasmStream implements StreamFilter {
-  private sentReq = 0;
-  private sentResp = 0;
   private reqHeadersSent = false;
   private respHeadersSent = false;
   private wake: (() => void) | undefined;
@@ -89,6 +96,7 @@ class WasmStream implements StreamFilter {
   constructor(
     private readonly s: HttpStream,
     private readonly resumeTimeoutMs: number,
+    private readonly bufferLimitBytes: number,
   ) {
     const l = this.sides.listeners;
     const poke = () => {
@@ -123,10 +131,8 @@ class WasmStream implements StreamFilter {
     if (f) return f;
     const side = this.sides[dir];
     if (!side.headersDone) return { kind: "wait" };
-    const sent = dir === "req" ? this.sentReq : this.sentResp;
-    const fresh = side.forwarded.slice(sent);
-    if (dir === "req") this.sentReq = side.forwarded.length;
-    else this.sentResp = side.forwarded.length;
+    // Taken, not copied: the stream keeps nothing of a body once it went on (Envoy streams it).
+    const fresh = this.s.takeForwarded(dir === "req" ? "request" : "response");
     const v: Verdict = { kind: "continue" };
     const headersSent = dir === "req" ? this.reqHeadersSent : this.respHeadersSent;
     if (!headersSent) {
@@ -158,9 +164,30 @@ class WasmStream implements StreamFilter {
     return eos ? this.settled("req") : this.progress("req");
   }
 
+  /**
+   * Back-pressure behind stopped headers (Envoy's StopAllIterationAndWatermark): while more than
+   * the buffer limit is held for the plugin, the caller stops reading until the plugin resumes.
+   */
+  private async belowWatermark(dir: "req" | "resp"): Promise<Verdict | null> {
+    const name = dir === "req" ? "request" : "response";
+    if (this.s.heldBytes(name) <= this.bufferLimitBytes) return null;
+    const deadline = Date.now() + this.resumeTimeoutMs;
+    while (!this.final() && !this.s.finished && this.s.heldBytes(name) > this.bufferLimitBytes && Date.now() < deadline) {
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+        setTimeout(resolve, 5);
+      });
+    }
+    if (!this.final() && this.s.heldBytes(name) > this.bufferLimitBytes) {
+      return { kind: "local", status: 504, headers: [["content-type", "text/plain"]], body: new TextEncoder().encode("the plugin paused the stream and did not resume it in time") };
+    }
+    return null;
+  }
+
   async requestData(chunk: Uint8Array, eos: boolean): Promise<Verdict> {
     if (!this.sides.req.complete && !this.final()) this.s.requestBody(chunk, eos);
-    return eos ? this.settled("req") : this.progress("req");
+    if (eos) return this.settled("req");
+    return (await this.belowWatermark("req")) ?? this.progress("req");
   }
 
   async responseHeaders(headers: HeaderPairs, eos: boolean): Promise<Verdict> {
@@ -170,7 +197,8 @@ class WasmStream implements StreamFilter {
 
   async responseData(chunk: Uint8Array, eos: boolean): Promise<Verdict> {
     if (!this.sides.resp.complete && !this.final()) this.s.responseBody(chunk, eos);
-    return eos ? this.settled("resp") : this.progress("resp");
+    if (eos) return this.settled("resp");
+    return (await this.belowWatermark("resp")) ?? this.progress("resp");
   }
 
   end(): void {
@@ -182,9 +210,11 @@ class WasmWorker implements FilterWorker {
   constructor(
     private readonly worker: Worker,
     private readonly resumeTimeoutMs: number,
+    private readonly bufferLimitBytes: number,
   ) {}
   createStream(info: StreamInfo): StreamFilter {
-    return new WasmStream(this.worker.newStream({ sourceAddress: info.source, destinationAddress: info.destination }), this.resumeTimeoutMs);
+    const stream = this.worker.newStream({ sourceAddress: info.source, destinationAddress: info.destination, bufferLimitBytes: this.bufferLimitBytes });
+    return new WasmStream(stream, this.resumeTimeoutMs, this.bufferLimitBytes);
   }
 }
 
@@ -193,11 +223,15 @@ export class WasmFilterFactory implements FilterFactory {
   readonly workers: FilterWorker[];
   private advancing: Promise<void> = Promise.resolve();
 
+  /** A plugin picks the upstream itself (the proxy honours its steering headers). */
+  readonly steers = true;
+
   constructor(
     readonly host: ProxyWasmHost,
     resumeTimeoutMs: number,
+    bufferLimitBytes = DEFAULT_BUFFER_LIMIT_BYTES,
   ) {
-    this.workers = host.workers.map((w) => new WasmWorker(w, resumeTimeoutMs));
+    this.workers = host.workers.map((w) => new WasmWorker(w, resumeTimeoutMs, bufferLimitBytes));
   }
 
   /** Moves the plugin's clock by real elapsed time (ticks, http-call timeouts). */
@@ -264,5 +298,5 @@ export async function createWasmFilters(spec: WasmPluginSpec, opts: WasmFilterOp
     host.close();
     throw new PluginLoadError(`the plugin refused to start or configure${lines ? ` (${lines})` : ""}; check the plugin config`);
   }
-  return new WasmFilterFactory(host, opts.resumeTimeoutMs ?? 30_000);
+  return new WasmFilterFactory(host, opts.resumeTimeoutMs ?? 30_000, opts.bufferLimitBytes ?? DEFAULT_BUFFER_LIMIT_BYTES);
 }

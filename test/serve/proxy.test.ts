@@ -26,6 +26,11 @@ async function proxy(config: Partial<ConstructorParameters<typeof ProxyServer>[0
   return p;
 }
 
+/** A proxy whose default cluster also lists `extra` (a client's steering header may name only configured upstreams). */
+function proxyWith(...extra: string[]): Promise<ProxyServer> {
+  return proxy({ defaultCluster: { name: "default", endpoints: [a.address, b.address, ...extra], lb: "round-robin" } });
+}
+
 /** A filter factory whose streams are built by `make` (a stand-in for a plugin). */
 function filters(make: () => StreamFilter): FilterFactory {
   return { workers: [{ createStream: make }, { createStream: make }], close: async () => undefined };
@@ -44,7 +49,7 @@ describe("serve: steering", () => {
 
   it("falls back to the next listed endpoint when the first refuses the connection", async () => {
     const dead = await closedPort();
-    const p = await proxy();
+    const p = await proxyWith(dead);
     const before = b.seen.length;
     const r = await send(p.address, { headers: { "x-gateway-destination-endpoint": `${dead},${b.address}` }, body: '{"x":1}' });
     expect(r.status).toBe(200);
@@ -55,8 +60,8 @@ describe("serve: steering", () => {
   });
 
   it("answers 503 when every listed endpoint refuses, and 503 for a malformed endpoint list", async () => {
-    const p = await proxy();
     const dead = await closedPort();
+    const p = await proxyWith(dead);
     const r = await send(p.address, { headers: { "x-gateway-destination-endpoint": dead }, body: "{}" });
     expect(r.status).toBe(503);
     expect(r.body).toContain("connection failure");
@@ -101,7 +106,7 @@ describe("serve: streaming", () => {
       sendSecond = () => res.end('data: {"n":2}\n\ndata: [DONE]\n\n');
     });
     try {
-      const p = await proxy();
+      const p = await proxyWith(sse.address);
       const r = await send(p.address, {
         headers: { "x-gateway-destination-endpoint": sse.address },
         body: '{"stream":true}',
@@ -210,7 +215,7 @@ describe("serve: bad input and failures", () => {
       setTimeout(() => res.socket?.destroy(), 20);
     });
     try {
-      const p = await proxy();
+      const p = await proxyWith(flaky.address);
       const r = await send(p.address, { headers: { "x-gateway-destination-endpoint": flaky.address }, body: "{}" });
       expect(r.status).toBe(200);
       expect(r.body).toBe('data: {"n":1}\n\n');
@@ -226,7 +231,7 @@ describe("serve: bad input and failures", () => {
   it("answers 502 when the upstream resets before sending headers", async () => {
     const rude = await startUpstream("rude", (req) => req.socket.destroy());
     try {
-      const p = await proxy();
+      const p = await proxyWith(rude.address);
       const r = await send(p.address, { headers: { "x-gateway-destination-endpoint": rude.address }, body: "{}" });
       expect(r.status).toBe(502);
     } finally {
