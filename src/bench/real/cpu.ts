@@ -1,0 +1,41 @@
+/**
+ * CPU time of a process from /proc (Linux): user + system time of all its threads, in ms.
+ * Used to charge routing work to Envoy and to the EPP per 1,000 requests.
+ */
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+
+let ticksPerSecond: number | undefined;
+
+function clockTicks(): number {
+  if (ticksPerSecond === undefined) {
+    try {
+      ticksPerSecond = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+    } catch {
+      ticksPerSecond = 100;
+    }
+  }
+  return ticksPerSecond;
+}
+
+/**
+ * utime + stime from a `/proc/<pid>/stat` line, in ms. The command name (field 2) may hold
+ * spaces and parentheses, so fields are counted from the last ')'.
+ */
+export function parseProcStatCpuMs(stat: string, ticks = clockTicks()): number {
+  const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // rest[0] is field 3 (state); utime and stime are fields 14 and 15.
+  const utime = Number(rest[11]);
+  const stime = Number(rest[12]);
+  if (!Number.isFinite(utime) || !Number.isFinite(stime)) throw new Error(`unreadable /proc stat line: ${stat.slice(0, 120)}`);
+  return ((utime + stime) * 1000) / ticks;
+}
+
+/** CPU ms used so far by `pid`, or undefined when /proc has no such process. */
+export function cpuMs(pid: number): number | undefined {
+  try {
+    return parseProcStatCpuMs(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * llm-d's Endpoint Picker (EPP) run without Kubernetes: its `file-discovery` plugin reads an
+ * endpoints file (llm-d-router docs/discovery.md). The scheduling config is the EPP's own default
+ * (llm-d-router pkg/epp/config/loader/defaults.go: queue scorer 2, KV-cache utilization scorer 2,
+ * prefix-cache scorer 3, max-score picker, the metrics data source) with only the discovery plugin
+ * added, so the EPP schedules exactly as it does when given no config.
+ */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { PeerProcess, httpText, tcpOpen } from "./process.js";
+import { parseProm, sumOf, type PromSample } from "./prom.js";
+
+/** The endpoints file the file-discovery plugin reads (YAML is a superset of JSON). */
+export function eppEndpointsFile(endpoints: string[]): string {
+  return JSON.stringify({
+    endpoints: endpoints.map((a, i) => {
+      const c = a.lastIndexOf(":");
+      return { name: `sim-${i}`, address: a.slice(0, c), port: a.slice(c + 1) };
+    }),
+  }, null, 2) + "\n";
+}
+
+/** The EPP config: its default profile plus file discovery of `endpointsPath`. */
+export function eppConfig(endpointsPath: string): string {
+  const cfg = {
+    apiVersion: "inference.networking.x-k8s.io/v1alpha1",
+    kind: "EndpointPickerConfig",
+    plugins: [
+      { name: "file-discovery", type: "file-discovery", parameters: { path: endpointsPath, watchFile: false } },
+      { type: "queue-scorer" },
+      { type: "kv-cache-utilization-scorer" },
+      { type: "prefix-cache-scorer" },
+      { type: "metrics-data-source" },
+      { type: "core-metrics-extractor" },
+    ],
+    schedulingProfiles: [{
+      name: "default",
+      plugins: [
+        { pluginRef: "queue-scorer", weight: 2 },
+        { pluginRef: "kv-cache-utilization-scorer", weight: 2 },
+        { pluginRef: "prefix-cache-scorer", weight: 3 },
+      ],
+    }],
+    dataLayer: {
+      discovery: { pluginRef: "file-discovery" },
+      sources: [{ pluginRef: "metrics-data-source", extractors: [{ pluginRef: "core-metrics-extractor" }] }],
+    },
+  };
+  return JSON.stringify(cfg, null, 2) + "\n";
+}
+
+export interface EppPorts {
+  grpc: number;
+  health: number;
+  metrics: number;
+}
+
+/** Starts the EPP on loopback ports with the default profile over `endpoints`; resolves when it serves. */
+export async function startEpp(binary: string, dir: string, endpoints: string[], ports: EppPorts, timeoutMs = 30_000): Promise<PeerProcess> {
+  const endpointsPath = join(dir, "epp-endpoints.yaml");
+  const configPath = join(dir, "epp-config.yaml");
+  writeFileSync(endpointsPath, eppEndpointsFile(endpoints));
+  writeFileSync(configPath, eppConfig(endpointsPath));
+  const epp = new PeerProcess({
+    name: "epp",
+    command: binary,
+    args: [
+      "--pool-name", "bench", "--pool-namespace", "bench",
+      "--config-file", configPath,
+      "--grpc-port", String(ports.grpc), "--grpc-health-port", String(ports.health), "--metrics-port", String(ports.metrics),
+      // Loopback only and no Kubernetes: plain gRPC, no token review on /metrics, no trace export.
+      "--secure-serving=false", "--metrics-endpoint-auth=false", "--tracing=false",
+      "--zap-encoder", "json", "-v", "1",
+    ],
+  });
+  epp.start();
+  try {
+    await epp.waitReady(async () => (await tcpOpen(`127.0.0.1:${ports.grpc}`)) && (await httpText(`127.0.0.1:${ports.metrics}`, "/metrics")) !== undefined, timeoutMs);
+  } catch (err) {
+    await epp.stop();
+    throw err;
+  }
+  return epp;
+}
+
+/** What the EPP's own metrics say it did. */
+export interface EppCounters {
+  /** Requests the EPP received (inference_objective_request_total, summed). */
+  requests?: number;
+  /** Scheduling attempts that picked an endpoint (inference_extension_scheduler_attempts_total{status="success"}). */
+  scheduled?: number;
+  /** Endpoints it knows (inference_pool_ready_pods). */
+  readyEndpoints?: number;
+}
+
+/** Reads the counters above from an EPP `/metrics` page. */
+export function eppCounters(samples: PromSample[]): EppCounters {
+  const out: EppCounters = {};
+  const requests = sumOf(samples, ["inference_objective_request_total", "inference_model_request_total"]);
+  if (requests !== undefined) out.requests = requests;
+  const scheduled = sumOf(samples, ["inference_extension_scheduler_attempts_total"], (l) => l.status === "success");
+  if (scheduled !== undefined) out.scheduled = scheduled;
+  const ready = sumOf(samples, ["inference_pool_ready_pods"]);
+  if (ready !== undefined) out.readyEndpoints = ready;
+  return out;
+}
+
+/** Scrapes the EPP's metrics port. */
+export async function scrapeEpp(metricsAddress: string): Promise<EppCounters | undefined> {
+  const text = await httpText(metricsAddress, "/metrics");
+  return text === undefined ? undefined : eppCounters(parseProm(text));
+}

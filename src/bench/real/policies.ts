@@ -1,0 +1,34 @@
+/**
+ * The policies of the real-stack benchmark. Every one runs through the same Envoy (2 workers)
+ * in front of the same simulators:
+ *   - Envoy's own round-robin and least-request (no filter);
+ *   - Envoy + ext_proc + llm-d's EPP with its default profile (queue 2, KV cache 2, prefix 3);
+ *   - Envoy + wayroute: headers only (what a stock Istio waypoint allows), hold mode
+ *     (allow_on_headers_stop_iteration, the body read before routing) with the GIE default
+ *     profile, and the tuned policy. The wayroute configs are the macro suite's (src/bench/policies.ts).
+ */
+import { findPolicy, type Policy } from "../policies.js";
+
+export type RealPolicy =
+  | { name: string; description: string; kind: "envoy"; lb: "ROUND_ROBIN" | "LEAST_REQUEST" }
+  | { name: string; description: string; kind: "epp" }
+  | { name: string; description: string; kind: "wayroute"; policy: Policy };
+
+function wayroute(name: string, description: string, macroPolicy: string): RealPolicy {
+  const policy = findPolicy(macroPolicy);
+  if (!policy) throw new Error(`macro policy ${macroPolicy} is missing`);
+  return { name, description, kind: "wayroute", policy };
+}
+
+export const REAL_POLICIES: RealPolicy[] = [
+  { name: "envoy-round-robin", description: "Envoy's ROUND_ROBIN, no filter", kind: "envoy", lb: "ROUND_ROBIN" },
+  { name: "envoy-least-request", description: "Envoy's LEAST_REQUEST, no filter", kind: "envoy", lb: "LEAST_REQUEST" },
+  { name: "envoy-epp", description: "Envoy + ext_proc + llm-d EPP, its default profile (queue 2, KV cache 2, prefix 3)", kind: "epp" },
+  wayroute("wayroute-headers", "wayroute, headers only (stock waypoint): GIE default profile without the body", "gie-default"),
+  wayroute("wayroute-hold", "wayroute, hold mode (allow_on_headers_stop_iteration): GIE default profile reading the prompt", "gie-default-hold"),
+  wayroute("wayroute-tuned", "wayroute, tuned: tenant affinity (bounded load), in-flight, queue and KV scorers (headers only)", "wayroute"),
+];
+
+export function findRealPolicy(name: string): RealPolicy | undefined {
+  return REAL_POLICIES.find((p) => p.name === name);
+}
