@@ -85,23 +85,32 @@ export async function startEpp(binary: string, dir: string, endpoints: string[],
 
 /** What the EPP's own metrics say it did. */
 export interface EppCounters {
-  /** Requests the EPP received (inference_objective_request_total, summed). */
+  /** Requests the EPP received (llm_d_epp_request_total, or its GIE name, summed). */
   requests?: number;
-  /** Scheduling attempts that picked an endpoint (inference_extension_scheduler_attempts_total{status="success"}). */
+  /** Scheduling attempts that picked an endpoint (llm_d_epp_scheduler_attempts_total{status="success"}). */
   scheduled?: number;
-  /** Endpoints it knows (inference_pool_ready_pods). */
-  readyEndpoints?: number;
+  /** Successful picks per endpoint port (the same counter, by its `port` label). */
+  pickedByPort?: Record<string, number>;
 }
 
 /** Reads the counters above from an EPP `/metrics` page. */
 export function eppCounters(samples: PromSample[]): EppCounters {
   const out: EppCounters = {};
-  const requests = sumOf(samples, ["inference_objective_request_total", "inference_model_request_total"]);
+  const requests = sumOf(samples, ["llm_d_epp_request_total", "inference_objective_request_total"]);
   if (requests !== undefined) out.requests = requests;
-  const scheduled = sumOf(samples, ["inference_extension_scheduler_attempts_total"], (l) => l.status === "success");
-  if (scheduled !== undefined) out.scheduled = scheduled;
-  const ready = sumOf(samples, ["inference_pool_ready_pods"]);
-  if (ready !== undefined) out.readyEndpoints = ready;
+  // v0.9 exports each series under its new llm_d_epp_* name and its old GIE name.
+  const attempts = ["llm_d_epp_scheduler_attempts_total", "inference_extension_scheduler_attempts_total"].find((n) => samples.some((s) => s.name === n));
+  if (attempts) {
+    let scheduled = 0;
+    const byPort: Record<string, number> = {};
+    for (const s of samples) {
+      if (s.name !== attempts || s.labels.status !== "success") continue;
+      scheduled += s.value;
+      if (s.labels.port) byPort[s.labels.port] = (byPort[s.labels.port] ?? 0) + s.value;
+    }
+    out.scheduled = scheduled;
+    out.pickedByPort = byPort;
+  }
   return out;
 }
 

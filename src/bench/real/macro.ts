@@ -68,7 +68,10 @@ function counterDelta(after: SteeringCounters, before: SteeringCounters): Steeri
     if (r !== undefined) out.epp.requests = r;
     const s = d(after.epp.scheduled, before.epp?.scheduled);
     if (s !== undefined) out.epp.scheduled = s;
-    if (after.epp.readyEndpoints !== undefined) out.epp.readyEndpoints = after.epp.readyEndpoints;
+    if (after.epp.pickedByPort) {
+      out.epp.pickedByPort = {};
+      for (const [port, n] of Object.entries(after.epp.pickedByPort)) out.epp.pickedByPort[port] = n - (before.epp?.pickedByPort?.[port] ?? 0);
+    }
   }
   return out;
 }

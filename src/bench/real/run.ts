@@ -6,7 +6,7 @@
 import { findEnvoy } from "../../envoy/index.js";
 import type { Workload } from "../../load/index.js";
 import { runRealMacro } from "./macro.js";
-import { OVERHEAD_BODIES, runOverhead } from "./overhead.js";
+import { type BodySize, OVERHEAD_BODIES, runOverhead } from "./overhead.js";
 import { findEpp, findInferenceSim } from "./peers.js";
 import { findRealPolicy, REAL_POLICIES, type RealPolicy } from "./policies.js";
 import { REAL_SIM_DEFAULTS, type SimPool, startLlmdSims, startOwnSims } from "./sims.js";
@@ -24,6 +24,8 @@ export interface RealStackOptions {
   servers: number;
   workers: number;
   seed: number;
+  /** Overrides of the overhead measurement's shape (the CI test runs a small one). */
+  overheadShape?: Partial<{ endpointCounts: number[]; rate: number; requests: number; warmup: number; bodies: BodySize[] }>;
   /** The command line that started the run, for the report. */
   command: string;
   onProgress?(done: number, total: number, label: string): void;
@@ -68,11 +70,11 @@ export async function runRealStack(o: RealStackOptions): Promise<RealStackResult
     const run = await runOverhead({
       ctx, model,
       policies: wanted.map((n) => findRealPolicy(n)!),
-      bodies: OVERHEAD_BODIES,
-      endpointCounts: o.quick ? [2, 16] : [8, 64, 1024],
-      rate: o.quick ? 20 : 40,
-      requests: o.quick ? 40 : 400,
-      warmup: o.quick ? 10 : 40,
+      bodies: o.overheadShape?.bodies ?? OVERHEAD_BODIES,
+      endpointCounts: o.overheadShape?.endpointCounts ?? (o.quick ? [2, 16] : [8, 64, 1024]),
+      rate: o.overheadShape?.rate ?? (o.quick ? 20 : 40),
+      requests: o.overheadShape?.requests ?? (o.quick ? 40 : 400),
+      warmup: o.overheadShape?.warmup ?? (o.quick ? 10 : 40),
       onProgress: (label) => o.onProgress?.(0, 1, label),
       onSkip: (p, reason) => o.log(`bench: overhead policy ${p.name} skipped: ${reason}`),
     });
