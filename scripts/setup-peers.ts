@@ -38,7 +38,7 @@ function reasonOf(output: string): string {
 }
 
 function goEnv(): NodeJS.ProcessEnv {
-  return { ...process.env, CGO_ENABLED: "0", GOFLAGS: "-mod=readonly" };
+  return { ...process.env, CGO_ENABLED: "0", GOFLAGS: [process.env.GOFLAGS, "-mod=readonly"].filter(Boolean).join(" ") };
 }
 
 function haveGo(): string | undefined {
@@ -101,7 +101,7 @@ function inferenceSim(): void {
   }
   const scratch = mkdtempSync(path.join(tmpdir(), "wayroute-sim-build-"));
   try {
-    const run = (args: string[]) => spawnSync("go", args, { cwd: scratch, encoding: "utf8", env: { ...process.env, CGO_ENABLED: "0", GOFLAGS: "-mod=mod" } });
+    const run = (args: string[]) => spawnSync("go", args, { cwd: scratch, encoding: "utf8", env: { ...process.env, CGO_ENABLED: "0", GOFLAGS: [process.env.GOFLAGS, "-mod=mod"].filter(Boolean).join(" ") } });
     writeFileSync(path.join(scratch, "go.mod"), "module wayroute/simbuild\n\ngo 1.25\n");
     const get = run(["get", `github.com/llm-d/llm-d-inference-sim@${INFERENCE_SIM_VERSION}`]);
     if (get.status !== 0) {

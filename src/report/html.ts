@@ -2,6 +2,7 @@
  * Renders benchmark results as one self-contained HTML page: inline CSS and inline SVG charts,
  * no scripts, no external resources.
  */
+import { realStackSection } from "./real.js";
 import { escapeXml as esc, groupedBarChart, lineChart, textChart } from "./svg.js";
 import type { BenchResults, MacroCell } from "./types.js";
 
@@ -104,6 +105,7 @@ ${r.notes.map((x) => `<p class="note">${esc(x)}</p>`).join("\n")}
 <h2>Routing (macro)</h2>
 ${r.macro.length ? macroTable(r.macro) + classTable(r.macro) : "<p>No macro results in this run.</p>"}
 <div class="charts">${charts.join("\n")}</div>
+${realStackSection(r.real)}
 <h2>Micro benchmarks</h2>
 ${r.micro.length ? `<table><thead><tr><th>suite</th><th>case</th><th>baseline</th><th>ops/s</th><th>baseline ops/s</th><th>ratio</th><th>µs/op</th><th>notes</th></tr></thead><tbody>${microRows}</tbody></table><div class="charts">${microChart}</div>` : "<p>No micro results in this run.</p>"}
 ${r.microSkipped.length ? `<p class="note">Skipped: ${r.microSkipped.map((s) => esc(`${s.suite} (${s.reason})`)).join("; ")}</p>` : ""}

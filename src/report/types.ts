@@ -1,5 +1,6 @@
 /** The data a benchmark run produces; written as JSON and rendered as the HTML report. */
 import type { MicroResult } from "../bench/suite.js";
+import type { RealStackResults } from "../bench/real/types.js";
 import type { LoadSummary } from "../load/summary.js";
 
 /** One micro-benchmark row with the suite it came from. */
@@ -30,4 +31,6 @@ export interface BenchResults {
   macro: MacroCell[];
   /** Notes printed at the top of the report. */
   notes: string[];
+  /** The real-stack run (Envoy, llm-d EPP, llm-d-inference-sim), when `--stack real` ran. */
+  real?: RealStackResults;
 }

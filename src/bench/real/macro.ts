@@ -62,6 +62,12 @@ function counterDelta(after: SteeringCounters, before: SteeringCounters): Steeri
   if (picks !== undefined) out.pluginPicks = picks;
   const sheds = d(after.pluginSheds, before.pluginSheds);
   if (sheds !== undefined) out.pluginSheds = sheds;
+  if (after.pluginPickedByPort) {
+    out.pluginPickedByPort = {};
+    for (const [port, n] of Object.entries(after.pluginPickedByPort)) out.pluginPickedByPort[port] = n - (before.pluginPickedByPort?.[port] ?? 0);
+  }
+  const failOpen = d(after.pluginFailOpen, before.pluginFailOpen);
+  if (failOpen !== undefined) out.pluginFailOpen = failOpen;
   if (after.epp) {
     out.epp = {};
     const r = d(after.epp.requests, before.epp?.requests);

@@ -32,7 +32,11 @@ export interface SteeringCounters {
   epp?: EppCounters;
   /** The wayroute plugin's pick and shed counters (all pools). */
   pluginPicks?: number;
+  /** The plugin's picks per endpoint port (its per-endpoint counters). */
+  pluginPickedByPort?: Record<string, number>;
   pluginSheds?: number;
+  /** Requests the plugin let through unsteered (FailOpen: Envoy's own balancer picked). */
+  pluginFailOpen?: number;
 }
 
 export interface RunningStack {
@@ -83,18 +87,27 @@ async function envoyCounters(envoy: EnvoyProcess, kind: RealPolicy["kind"]): Pro
   let upstream = 0;
   let picks: number | undefined;
   let sheds: number | undefined;
+  let failOpen: number | undefined;
+  const byPort: Record<string, number> = {};
   for (const s of stats) {
     if (!s.name || typeof s.value !== "number") continue;
     // Model-server clusters only (not the EPP's gRPC cluster).
     const m = /^cluster\.([^.]+)\.upstream_rq_total$/.exec(s.name);
     if (m && m[1] !== "epp") upstream += s.value;
-    if (/wayroute_picker_.*_picks_total$/.test(s.name)) picks = (picks ?? 0) + s.value;
+    // The pool's total is wayroute_picker_<pool>_picks_total; each endpoint also has
+    // wayroute_picker_<pool>_endpoint_<ip_port>_picks_total.
+    const ep = /wayroute_picker_.*_endpoint_.*_(\d+)_picks_total$/.exec(s.name);
+    if (ep) byPort[ep[1]!] = (byPort[ep[1]!] ?? 0) + s.value;
+    else if (/wayroute_picker_.*_picks_total$/.test(s.name)) picks = (picks ?? 0) + s.value;
     if (/wayroute_picker_.*_shed_total$/.test(s.name)) sheds = (sheds ?? 0) + s.value;
+    if (/wayroute_picker_.*_fail_open_total$/.test(s.name)) failOpen = (failOpen ?? 0) + s.value;
   }
   out.upstreamRequests = upstream;
   if (kind === "wayroute") {
     if (picks !== undefined) out.pluginPicks = picks;
+    out.pluginPickedByPort = byPort;
     if (sheds !== undefined) out.pluginSheds = sheds;
+    if (failOpen !== undefined) out.pluginFailOpen = failOpen;
   }
   return out;
 }

@@ -6,7 +6,11 @@ import { POLICIES } from "../../bench/policies.js";
 import { repoRoot } from "../../bench/repo-root.js";
 import { runBench } from "../../bench/run.js";
 import { formatTable } from "../../bench/table.js";
+import { realTables, runRealBench } from "../../bench/real/bench.js";
+import { REAL_POLICIES } from "../../bench/real/policies.js";
+import { realWorkloads } from "../../bench/real/workloads.js";
 import { defaultWorkloads } from "../../load/index.js";
+import type { ParsedArgs } from "../command.js";
 import type { BenchResults } from "../../report/types.js";
 
 /** The terminal tables of a run: one for every micro row, one for the macro cells. */
@@ -55,9 +59,20 @@ options:
   --json               print results.json to stdout instead of tables
   --no-progress        no progress bar on stderr
 
+--stack real runs the routing benchmark on the real stack instead: Envoy 1.40 (2 workers) with
+Envoy's own balancers, Envoy + ext_proc + llm-d's EPP, and Envoy + wayroute, in front of
+llm-d-inference-sim servers (wayroute's simulator, labelled, when it is not installed), plus the
+routing-overhead measurement. Install the peers first: npm run setup:peers. A missing peer skips
+what needs it, with the reason. See docs/benchmarks.md.
+  --stack <name>       local (default) or real
+  --no-overhead        real stack: skip the routing-overhead measurement
+  (real-stack policies: ${REAL_POLICIES.map((p) => p.name).join(", ")})
+
 Exit codes: 0 ok, 1 failure, 2 usage error.`,
   options: {
     out: { type: "string" },
+    stack: { type: "string" },
+    overhead: { type: "boolean", default: true },
     quick: { type: "boolean" },
     micro: { type: "boolean", default: true },
     macro: { type: "boolean", default: true },
@@ -74,6 +89,9 @@ Exit codes: 0 ok, 1 failure, 2 usage error.`,
     if (args.positionals.length) throw new UsageError(`unexpected argument ${args.positionals[0]}`);
     const root = repoRoot();
     const quick = args.options.quick === true;
+    const stack = stringOption(args, "stack") ?? "local";
+    if (stack !== "local" && stack !== "real") throw new UsageError(`unknown --stack ${stack}; local or real`);
+    if (stack === "real") return runRealCommand(args, root, quick);
     const wanted = args.options.policy as string[];
     for (const p of wanted) if (!POLICIES.some((x) => x.name === p)) throw new UsageError(`unknown --policy ${p}; one of ${POLICIES.map((x) => x.name).join(", ")}`);
     const policies = wanted.length ? POLICIES.filter((p) => wanted.includes(p.name)) : POLICIES;
@@ -101,3 +119,29 @@ Exit codes: 0 ok, 1 failure, 2 usage error.`,
     return 0;
   },
 };
+
+/** `--stack real`: the real-stack benchmark (src/bench/real). */
+async function runRealCommand(args: ParsedArgs, root: string, quick: boolean): Promise<number> {
+  const wanted = args.options.policy as string[];
+  for (const p of wanted) if (!REAL_POLICIES.some((x) => x.name === p)) throw new UsageError(`unknown --policy ${p} for --stack real; one of ${REAL_POLICIES.map((x) => x.name).join(", ")}`);
+  const wl = args.options.workload as string[];
+  const workloads = realWorkloads(quick ? 0.25 : 1).filter((w) => !wl.length || wl.some((x) => w.name.includes(x)));
+  if (!workloads.length) throw new UsageError(`no workload matches ${wl.join(", ")}`);
+  const out = await runRealBench({
+    repoRoot: root,
+    outDir: resolve(stringOption(args, "out") ?? "bench-results"),
+    quick,
+    macro: args.options.macro !== false,
+    overhead: args.options.overhead !== false,
+    workloads,
+    ...(wanted.length ? { policies: REAL_POLICIES.filter((p) => wanted.includes(p.name)) } : {}),
+    servers: intOption(args, "servers", 4, 1, 32),
+    workers: intOption(args, "workers", 2, 1, 16),
+    seed: intOption(args, "seed", 42),
+    progress: args.options.progress !== false,
+    command: `npm run bench -- ${process.argv.slice(2).join(" ")}`.trim(),
+  });
+  if (args.options.json === true) process.stdout.write(JSON.stringify(out.results, null, 2) + "\n");
+  else process.stdout.write(realTables(out.results.real!) + `\nreport: ${out.reportPath}\n`);
+  return 0;
+}
