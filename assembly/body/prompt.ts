@@ -35,7 +35,7 @@ function isWs(c: u32): bool {
   return c == 0x20 || c == 0x0a || c == 0x0d || c == 0x09;
 }
 
-function skipWs(base: usize, p: i32, limit: i32): i32 {
+export function skipWs(base: usize, p: i32, limit: i32): i32 {
   while (p < limit && isWs(<u32>load<u8>(base + <usize>p))) p++;
   return p;
 }
@@ -88,7 +88,7 @@ function nextItemStart(base: usize, p: i32, limit: i32): i32 {
 }
 
 /** Walks the elements of a valid JSON array. */
-class ArrayCursor {
+export class ArrayCursor {
   base: usize = 0;
   limit: i32 = 0;
   pos: i32 = 0;
@@ -117,7 +117,7 @@ class ArrayCursor {
 }
 
 /** Walks the members of a valid JSON object. */
-class ObjectCursor {
+export class ObjectCursor {
   base: usize = 0;
   limit: i32 = 0;
   pos: i32 = 0;
@@ -171,7 +171,7 @@ function firstByte(base: usize, p: i32): u32 {
 }
 
 /** Appends the decoded string value at [start, end) (quotes included). */
-function appendString(base: usize, start: i32, end: i32, out: ByteBuffer): void {
+export function appendString(base: usize, start: i32, end: i32, out: ByteBuffer): void {
   decodeStringUtf8(base, start + 1, end - 1, out);
 }
 

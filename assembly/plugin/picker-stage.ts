@@ -24,11 +24,11 @@ import {
 import { ConfigNode, ConfigReader } from "../config/reader";
 import { ByteBuffer } from "../json/byte-buffer";
 import { BodyScan, scanBodyBuffer, modelString } from "../body/scanner";
-import { promptText } from "../body/prompt";
+import { PromptParts, prefixPrompt, promptApiForPath } from "../body/prefix-prompt";
 import { isFailureStatus } from "../endpoints/health";
 import { parseOrcaHeader } from "../orca/orca";
 import { applyOrcaReport } from "../orca/load";
-import { PoolConfig, SteeringMode, parsePools, ENDPOINT_HEADER } from "../pools/config";
+import { PoolConfig, SteeringMode, parsePools, ENDPOINT_HEADER, OBJECTIVE_HEADER, OLD_OBJECTIVE_HEADER, SUBSET_HEADER } from "../pools/config";
 import { parseEndpointFeed } from "../pools/feed";
 import { poolMatches } from "../pools/match";
 import { PoolRuntime, PickRequest, Decision } from "../pools/runtime";
@@ -48,6 +48,9 @@ import { LORA_AFFINITY_FILTER } from "../scheduling/filters/lora-affinity";
 
 /** Bodies larger than this are routed without reading them (no prefix/model). */
 const MAX_PICKER_BODY: usize = 8 << 20;
+const EMPTY_BREAKS: i32[] = [];
+/** Block hashes a stream keeps for learning a fallback that served (8 bytes each: 2 KiB). */
+const SLOT_HASHES: i32 = 256;
 const ORCA_HEADER = "endpoint-load-metrics";
 const MODEL_HEADER = "x-gateway-model-name";
 /**
@@ -72,6 +75,8 @@ class PickerSlot extends StageSlot {
   hashCount: i32 = 0;
   explanation: string = "";
   priorityOverride: i32 = i32.MIN_VALUE;
+  /** The request's candidate subset hint (null: none), kept for the body-time pass. */
+  subset: string | null = null;
 }
 
 class PoolHandle {
@@ -114,6 +119,7 @@ export class PickerStage extends Stage {
   private req: PickRequest = new PickRequest();
   private decision: Decision = new Decision();
   private prompt: ByteBuffer = new ByteBuffer(4096);
+  private promptParts: PromptParts = new PromptParts();
   private scan: BodyScan = new BodyScan();
   private matchNames: string[] = [];
   private matchValues: Array<string | null> = [];
@@ -328,6 +334,7 @@ export class PickerStage extends Stage {
     h.shared.syncInFlight();
     if (rt.index != null && c.prefix.shareAcrossWorkers) h.shared.replayJournal();
     req.priority = this.priority(c, req.model, slot);
+    req.subset = slot.subset;
     let d = this.decision;
     rt.decide(req, nowMs(), d);
     if (d.explanation.length > 0) slot.explanation = c.scrape.enabled ? d.explanation + h.scraper.explainSuffix : d.explanation;
@@ -396,10 +403,13 @@ export class PickerStage extends Stage {
     rt.learn(e, rt.hashes, n);
     // Both callers replayed the journal earlier in this callback (refine, decide).
     if (rt.config.prefix.shareAcrossWorkers) h.shared.publishDecision(slot.primaryKey, rt.hashes, n, true);
-    let copy = new StaticArray<u64>(n);
-    for (let i = 0; i < n; i++) unchecked((copy[i] = rt.hashes[i]));
+    // Kept per in-flight stream, so bounded: a fallback that serves learns the first
+    // SLOT_HASHES blocks (64 KiB of prompt), the primary all of them.
+    let k = min(n, SLOT_HASHES);
+    let copy = new StaticArray<u64>(k);
+    for (let i = 0; i < k; i++) unchecked((copy[i] = rt.hashes[i]));
     slot.hashes = copy;
-    slot.hashCount = n;
+    slot.hashCount = k;
   }
 
   /**
@@ -410,10 +420,26 @@ export class PickerStage extends Stage {
     if (c.trustedCallers.length == 0 || !this.callerTrusted(c)) return i32.MIN_VALUE;
     let p = i32.MIN_VALUE;
     let objective = getHeader(MapType.HttpRequestHeaders, c.priority.objectiveHeader);
+    // The EPP reads x-llm-d-inference-objective, then its older alias.
+    if (objective == null && c.priority.objectiveHeader == OBJECTIVE_HEADER) {
+      objective = getHeader(MapType.HttpRequestHeaders, OLD_OBJECTIVE_HEADER);
+    }
     if (objective != null) p = c.priority.forObjective(objective);
     let direct = getHeader(MapType.HttpRequestHeaders, c.priority.header);
     if (direct != null) p = resolvePriority(p, direct, true);
     return p;
+  }
+
+  /**
+   * The candidate subset hint (the EPP reads it from the proxy's ext_proc metadata; a Wasm
+   * filter gets it as a request header). A client could narrow its own candidates with it, so
+   * when the pool names trusted callers only they may send it.
+   */
+  private subsetHint(c: PoolConfig): string | null {
+    let v = getHeader(MapType.HttpRequestHeaders, SUBSET_HEADER);
+    if (v == null) return null;
+    if (c.trustedCallers.length > 0 && !this.callerTrusted(c)) return null;
+    return v;
   }
 
   private priority(c: PoolConfig, model: string, slot: PickerSlot): i32 {
@@ -424,6 +450,8 @@ export class PickerStage extends Stage {
   private readBody(stream: StreamState, h: PoolHandle, bodySize: usize): void {
     let req = this.req;
     req.promptLen = 0;
+    req.promptBreaks = EMPTY_BREAKS;
+    req.saltLen = 0;
     let headerModel = getHeader(MapType.HttpRequestHeaders, MODEL_HEADER);
     req.model = headerModel != null ? headerModel : "";
     let body: ArrayBuffer | null = null;
@@ -445,9 +473,16 @@ export class PickerStage extends Stage {
     if (req.model.length == 0 && scan.hasStringModel) req.model = modelString(base, scan);
     if (h.rt.index != null) {
       let c = h.rt.config.prefix;
-      if (promptText(base, scan, this.prompt, c.blockSize * c.maxBlocks)) {
+      // The request shape comes from the path, as the EPP picks its parser.
+      let path = getHeader(MapType.HttpRequestHeaders, ":path");
+      let api = promptApiForPath(path != null ? path : "");
+      let parts = this.promptParts;
+      if (prefixPrompt(base, body.byteLength, scan, api, this.prompt, parts, c.blockSize * c.maxBlocks)) {
         req.promptBase = this.prompt.dataStart;
         req.promptLen = this.prompt.length;
+        req.promptBreaks = parts.breaks;
+        req.saltBase = parts.salt.dataStart;
+        req.saltLen = parts.salt.length;
       }
     }
   }
@@ -474,6 +509,8 @@ export class PickerStage extends Stage {
 
     let req = this.req;
     slot.priorityOverride = this.headerPriority(c);
+    slot.subset = this.subsetHint(c);
+    req.subset = slot.subset;
     req.priority = this.priority(c, req.model, slot);
     req.sessionKey = "";
     if (c.session.header.length > 0) {

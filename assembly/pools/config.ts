@@ -9,7 +9,7 @@ import { Endpoint, Engine, engineFromName } from "../endpoints/endpoint";
 import { HealthPolicy } from "../endpoints/health";
 import { SaturationThresholds } from "../scheduling/saturation";
 import { Profile, parseProfile } from "../scheduling/profile";
-import { DEFAULT_CAPACITY, DEFAULT_PER_ENDPOINT } from "../prefix/index";
+import { DEFAULT_CAPACITY, DEFAULT_PER_ENDPOINT, capacityForBudget } from "../prefix/index";
 
 export const ENDPOINT_HEADER = "x-gateway-destination-endpoint";
 export const ROUTE_HEADER = "x-wayroute-backend";
@@ -78,9 +78,22 @@ export function filtersByDefault(engine: i32): bool {
 /** Default read cap: vLLM with many LoRA adapters and histogram buckets writes megabytes. */
 export const DEFAULT_SCRAPE_MAX_BODY: i64 = 4 << 20;
 
+/** How a prompt's blocks are credited to endpoints (see PrefixIndex). */
+export enum PrefixMatching {
+  /** The EPP's: walk blocks while any endpoint holds the current one, credit every holder. */
+  AnyHolder = 0,
+  /** wayroute's older match: each endpoint's unbroken leading run of blocks. */
+  LeadingRun = 1,
+}
+
+export const MAX_PREFIX_BLOCKS: i32 = 2048;
+
 export class PrefixCacheConfig {
-  blockSize: i32 = 64;
-  maxBlocks: i32 = 256;
+  /** Block size in bytes: the EPP's 64 estimated tokens of 4 bytes (blockSizeTokens x 4). */
+  blockSize: i32 = 256;
+  /** Blocks hashed per prompt: the EPP's 131,072 tokens / 64 = 2,048. */
+  maxBlocks: i32 = MAX_PREFIX_BLOCKS;
+  matching: PrefixMatching = PrefixMatching.AnyHolder;
   lruCapacityPerEndpoint: i32 = DEFAULT_PER_ENDPOINT;
   maxTotalBlocks: i32 = DEFAULT_CAPACITY;
   /** Share learned decisions with the other workers through shared data. */
@@ -91,12 +104,19 @@ export class PriorityRule {
   constructor(public name: string, public priority: i32) {}
 }
 
+/** The EPP's objective header (pkg/epp/metadata ObjectiveKey) and its older alias. */
+export const OBJECTIVE_HEADER = "x-llm-d-inference-objective";
+export const OLD_OBJECTIVE_HEADER = "x-gateway-inference-objective";
+
+/** The EPP's candidate subset hint (pkg/epp/metadata SubsetFilterKey). */
+export const SUBSET_HEADER = "x-gateway-destination-endpoint-subset";
+
 export class PriorityConfig {
   default: i32 = 0;
   models: PriorityRule[] = [];
   objectives: PriorityRule[] = [];
-  /** Request header naming an objective (GIE): honoured for trusted callers only. */
-  objectiveHeader: string = "x-gateway-inference-objective";
+  /** Request header naming an objective (EPP): honoured for trusted callers only. */
+  objectiveHeader: string = OBJECTIVE_HEADER;
   /** Request header setting the priority directly: trusted callers only. */
   header: string = "x-wayroute-priority";
 
@@ -136,6 +156,10 @@ export class SessionAffinityConfig {
 
 export class DebugConfig {
   explain: bool = false;
+  /** Candidates listed in the explanation (best first). */
+  explainTop: i32 = 3;
+  /** Decimal places of the scores in the explanation. */
+  explainDigits: i32 = 3;
   /** Response header carrying the explanation. */
   header: string = "x-wayroute-explain";
 }
@@ -369,18 +393,32 @@ function parsePool(r: ConfigReader, node: ConfigNode, names: string[]): PoolConf
   parseScrape(r, r.optObject(node, "scrape"), p.scrape);
   let sat = r.optObject(node, "saturation");
   if (sat != null) {
-    r.rejectUnknownKeys(sat, ["queueDepthThreshold", "kvCacheUtilThreshold", "metricsStalenessMs"]);
+    r.rejectUnknownKeys(sat, ["queueDepthThreshold", "kvCacheUtilThreshold", "metricsStalenessMs", "shedWhen"]);
     p.saturation.queueDepth = r.optNumber(sat, "queueDepthThreshold", 5, 0.000001, 1_000_000);
     p.saturation.kvCacheUtil = r.optNumber(sat, "kvCacheUtilThreshold", 0.8, 0.000001, 1);
     p.saturation.metricsStalenessMs = r.optInt(sat, "metricsStalenessMs", 200, 1, 3_600_000);
+    p.saturation.shedWhenAllSaturated = r.optEnum(sat, "shedWhen", ["mean-saturated", "all-saturated"], "mean-saturated") == "all-saturated";
   }
   let pc = r.optObject(node, "prefixCache");
   if (pc != null) {
-    r.rejectUnknownKeys(pc, ["blockSize", "maxBlocks", "lruCapacityPerEndpoint", "maxTotalBlocks", "shareAcrossWorkers"]);
-    p.prefix.blockSize = <i32>r.optInt(pc, "blockSize", 64, 1, 65536);
-    p.prefix.maxBlocks = <i32>r.optInt(pc, "maxBlocks", 256, 1, 256);
+    r.rejectUnknownKeys(pc, [
+      "blockSizeTokens", "blockSize", "maxBlocks", "matching", "lruCapacityPerEndpoint", "maxTotalBlocks", "memoryBudgetBytes", "shareAcrossWorkers",
+    ]);
+    if (r.ok && pc.child("blockSizeTokens") != null && pc.child("blockSize") != null) {
+      r.fail(pc.child("blockSize")!, "give blockSizeTokens or blockSize (bytes), not both");
+    }
+    p.prefix.blockSize = <i32>r.optInt(pc, "blockSizeTokens", 64, 1, 16384) * 4;
+    if (pc.child("blockSize") != null) p.prefix.blockSize = <i32>r.optInt(pc, "blockSize", 256, 1, 65536);
+    p.prefix.maxBlocks = <i32>r.optInt(pc, "maxBlocks", MAX_PREFIX_BLOCKS, 1, MAX_PREFIX_BLOCKS);
+    p.prefix.matching = r.optEnum(pc, "matching", ["any-holder", "leading-run"], "any-holder") == "leading-run"
+      ? PrefixMatching.LeadingRun : PrefixMatching.AnyHolder;
     p.prefix.lruCapacityPerEndpoint = <i32>r.optInt(pc, "lruCapacityPerEndpoint", DEFAULT_PER_ENDPOINT, 1, 1_000_000);
     p.prefix.maxTotalBlocks = <i32>r.optInt(pc, "maxTotalBlocks", DEFAULT_CAPACITY, 1, 4_194_304);
+    if (pc.child("memoryBudgetBytes") != null) {
+      if (pc.child("maxTotalBlocks") != null) r.fail(pc.child("memoryBudgetBytes")!, "give maxTotalBlocks or memoryBudgetBytes, not both");
+      // The index's arrays are sized once; a budget picks the largest entry count that fits.
+      p.prefix.maxTotalBlocks = capacityForBudget(r.optInt(pc, "memoryBudgetBytes", 0, 65_536, 268_435_456));
+    }
     p.prefix.shareAcrossWorkers = r.optBool(pc, "shareAcrossWorkers", true);
   }
   parsePriority(r, r.optObject(node, "priority"), p.priority);
@@ -412,8 +450,10 @@ function parsePool(r: ConfigReader, node: ConfigNode, names: string[]): PoolConf
   }
   let d = r.optObject(node, "debug");
   if (d != null) {
-    r.rejectUnknownKeys(d, ["explain", "header"]);
+    r.rejectUnknownKeys(d, ["explain", "explainTop", "explainDigits", "header"]);
     p.debug.explain = r.optBool(d, "explain", false);
+    p.debug.explainTop = <i32>r.optInt(d, "explainTop", 3, 1, 1024);
+    p.debug.explainDigits = <i32>r.optInt(d, "explainDigits", 3, 1, 9);
     p.debug.header = headerName(r, d, "header", p.debug.header);
   }
   if (r.ok) {

@@ -1,7 +1,7 @@
 import { ConfigReader } from "../config/reader";
 import { parseJson } from "../json/parse";
 import { parsePools } from "./config";
-import { PoolRuntime, PickRequest, Decision } from "./runtime";
+import { PoolRuntime, PickRequest, Decision, hostOf, subsetNames } from "./runtime";
 import { Admission } from "../scheduling/admission";
 import { Endpoint, UNKNOWN_COUNT } from "../endpoints/endpoint";
 import { encodeLoadRecord, decodeLoadRecord, applyLoadRecord, loadRecordSize, LoadRecord, encodeHealth, applyHealth, encodeInFlight, decodeInFlight, adjustInFlight, keyHash, Lease, encodeLease, decodeLease } from "./state";
@@ -44,7 +44,8 @@ describe("PoolRuntime", () => {
     let keep = prompt(text, req);
     let d = new Decision();
     rt.decide(req, 1000, d);
-    expect(d.hashCount).toBe(10);
+    // 640 bytes: two 256-byte blocks and a partial one (counted, as in the EPP).
+    expect(d.hashCount).toBe(3);
     let first = d.picks[0];
     rt.learn(first, rt.hashes, d.hashCount);
     // Make the learned endpoint slightly busier: prefix (3) still outweighs queue (2).
@@ -176,5 +177,43 @@ describe("shared state codecs", () => {
     expect(m.holder).toBe(7);
     expect(m.expiresAtMs).toBe(123456789);
     expect(decodeLease(new ArrayBuffer(3), m)).toBe(false);
+  });
+
+  it("honours the candidate subset hint by IP, before shedding and scheduling", () => {
+    let rt = runtime(`[{"name":"p","endpoints":[{"address":"10.0.0.1:8000"},{"address":"10.0.0.2:8000"},{"address":"10.0.0.3:8000"}],"scrape":{"cluster":"c"}}]`);
+    for (let i = 0; i < 3; i++) rt.endpoints[i].metricsAtMs = 1000;
+    rt.endpoints[0].waiting = 0;
+    rt.endpoints[1].waiting = 20; // saturation 4
+    rt.endpoints[2].waiting = 1;
+    let d = new Decision();
+    let req = new PickRequest();
+    req.subset = "10.0.0.3, 10.0.0.2:9999";
+    rt.decide(req, 1000, d);
+    expect(d.headerValue).toBe("10.0.0.3:8000,10.0.0.2:8000");
+    // Sheddable: mean over the located subset (4 + 0.2) / 2 >= 1 sheds, though 10.0.0.3 is idle.
+    req.priority = -1;
+    rt.decide(req, 1000, d);
+    expect(d.admission).toBe(Admission.Shed);
+    // Without the hint the mean over all three is 1.4: shed as well; with only 0 and 2, routed.
+    req.subset = "10.0.0.1:8000,10.0.0.3:8000";
+    rt.decide(req, 1000, d);
+    expect(d.admission).toBe(Admission.Route);
+    // A hint naming no endpoint leaves no candidate: 503 (or 429 when sheddable).
+    req.subset = "192.0.2.1:8000";
+    rt.decide(req, 1000, d);
+    expect(d.admission).toBe(Admission.Shed);
+    req.priority = 0;
+    rt.decide(req, 1000, d);
+    expect(d.admission).toBe(Admission.Unavailable);
+  });
+
+  it("parses subset items as the EPP does (port ignored)", () => {
+    expect(hostOf("10.0.0.1:8000")).toBe("10.0.0.1");
+    expect(hostOf("[fd00::1]:8000")).toBe("fd00::1");
+    expect(subsetNames("10.0.0.1:1,10.0.0.2", "10.0.0.2")).toBe(true);
+    expect(subsetNames("10.0.0.1:1", "10.0.0.1")).toBe(true);
+    expect(subsetNames("10.0.0.11", "10.0.0.1")).toBe(false);
+    expect(subsetNames("", "10.0.0.1")).toBe(false);
+    expect(subsetNames("[fd00::1]:8000", "fd00::1")).toBe(true);
   });
 });

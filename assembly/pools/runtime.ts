@@ -3,14 +3,14 @@
 // features and applies the decision it returns.
 import { Endpoint } from "../endpoints/endpoint";
 import { PrefixIndex } from "../prefix/index";
-import { hashPromptBytes } from "../prefix/hash";
+import { hashPromptBlocks, hashSeed } from "../prefix/hash";
 import { SchedulingContext } from "../scheduling/context";
 import { endpointAt } from "../scheduling/raw-access";
 import { PickResult } from "../scheduling/profile";
 import { Admission, admit } from "../scheduling/admission";
-import { allSaturated } from "../scheduling/saturation";
+import { poolSaturated } from "../scheduling/saturation";
 import { explainPick } from "../scheduling/explain";
-import { PoolConfig, SteeringMode } from "./config";
+import { PoolConfig, PrefixMatching, SteeringMode } from "./config";
 import { keyHash } from "./state";
 
 export class PickRequest {
@@ -20,6 +20,20 @@ export class PickRequest {
   /** UTF-8 prompt text (prefix scoring); 0/0 when none. */
   promptBase: usize = 0;
   promptLen: i32 = 0;
+  /**
+   * Offsets into the prompt where a further prompt starts (multi-prompt completions): each
+   * prompt is its own chain of blocks, as in the EPP. Empty for one prompt.
+   */
+  promptBreaks: i32[] = [];
+  /** The request's cache_salt bytes (seeds the chains); 0/0 when none. */
+  saltBase: usize = 0;
+  saltLen: i32 = 0;
+  /**
+   * The candidate subset hint (`x-gateway-destination-endpoint-subset`): comma-separated
+   * `ip[:port]`; null when absent. Present but naming none of the pool's endpoints leaves no
+   * candidate, as in the EPP.
+   */
+  subset: string | null = null;
 }
 
 export class Decision {
@@ -44,7 +58,12 @@ export class PoolRuntime {
   index: PrefixIndex | null = null;
   ctx: SchedulingContext = new SchedulingContext();
   res: PickResult = new PickResult();
-  hashes: StaticArray<u64> = new StaticArray<u64>(256);
+  hashes: StaticArray<u64>;
+  /** End (exclusive) of each prompt's chain in `hashes` for the current request. */
+  private chainEnds: i32[] = [];
+  /** Candidate indices from the subset hint (reused). */
+  private subsetList: i32[] = [];
+  private allList: i32[] = [];
   private nextSlot: i32 = 0;
   private freeSlots: i32[] = [];
   /** Endpoints from config (kept across feed refreshes). */
@@ -52,6 +71,7 @@ export class PoolRuntime {
 
   constructor(config: PoolConfig) {
     this.config = config;
+    this.hashes = new StaticArray<u64>(config.prefix.maxBlocks);
     this.staticEndpoints = config.endpoints;
     if (config.profile.needsPrefix) {
       this.index = new PrefixIndex(config.prefix.lruCapacityPerEndpoint, config.prefix.maxTotalBlocks);
@@ -138,14 +158,18 @@ export class PoolRuntime {
     let profile = cfg.profile;
     let idx = this.index;
     if (idx != null && req.promptLen > 0) {
-      let n = hashPromptBytes(req.model, req.promptBase, req.promptLen, cfg.prefix.blockSize, cfg.prefix.maxBlocks, this.hashes);
+      let n = this.hashPrompt(req);
       d.hashCount = n;
       ctx.prefixTotal = n;
       if (n > 0) this.matchPrefix(n);
     }
-    profile.run(ctx, cfg.maxEndpoints, this.res);
+    // The EPP locates the candidates (subset hint), checks saturation over them and refuses a
+    // sheddable request before it schedules (requestcontrol/admission.go); same order here.
+    let subset = req.subset != null ? this.locate(req.subset!) : null;
+    let located = subset != null ? subset : this.everyEndpoint();
+    d.poolSaturated = poolSaturated(this.endpoints, located, cfg.saturation, nowMs);
+    profile.run(ctx, cfg.maxEndpoints, this.res, subset);
     let res = this.res;
-    d.poolSaturated = cfg.saturation.metricsRequired && allSaturated(this.endpoints, res.candidates, cfg.saturation, nowMs);
     d.admission = admit(req.priority, d.poolSaturated, res.picks.length, cfg.failOpen);
     d.picks = res.picks;
     d.headerValue = "";
@@ -161,7 +185,54 @@ export class PoolRuntime {
         d.headerValue = v;
       }
     }
-    if (ctx.explain) d.explanation = explainPick(ctx, profile, res);
+    if (ctx.explain) d.explanation = explainPick(ctx, profile, res, cfg.debug.explainTop, cfg.debug.explainDigits);
+  }
+
+  /**
+   * Hashes the request's prompt(s) into `hashes`: one chain per prompt, each seeded with the
+   * model and cache salt, at most `maxBlocks` blocks in all. Returns the block count.
+   */
+  private hashPrompt(req: PickRequest): i32 {
+    let cfg = this.config.prefix;
+    let seed = hashSeed(req.model, req.saltBase, req.saltLen);
+    let ends = this.chainEnds;
+    ends.length = 0;
+    let n = 0;
+    let from = 0;
+    let breaks = req.promptBreaks;
+    for (let i = 0; i <= breaks.length; i++) {
+      let to = i < breaks.length ? min(unchecked(breaks[i]), req.promptLen) : req.promptLen;
+      if (to > from) {
+        let k = hashPromptBlocks(seed, req.promptBase + <usize>from, to - from, cfg.blockSize, cfg.maxBlocks, this.hashes, n);
+        if (k > 0) {
+          n += k;
+          ends.push(n);
+        }
+      }
+      if (to > from) from = to;
+    }
+    return n;
+  }
+
+  /** Pool indices of the endpoints the subset hint names (by IP, port ignored, as the EPP). */
+  private locate(hint: string): i32[] {
+    let out = this.subsetList;
+    out.length = 0;
+    let eps = this.endpoints;
+    for (let i = 0; i < eps.length; i++) {
+      if (subsetNames(hint, hostOf(eps[i].address))) out.push(i);
+    }
+    return out;
+  }
+
+  private everyEndpoint(): i32[] {
+    let out = this.allList;
+    let n = this.endpoints.length;
+    if (out.length != n) {
+      out.length = n;
+      for (let i = 0; i < n; i++) out[i] = i;
+    }
+    return out;
   }
 
   /** ctx.prefixMatched is indexed by endpoint index; the index by slot. Map one to the other. */
@@ -171,7 +242,18 @@ export class PoolRuntime {
     let idx = this.index!;
     let slots = this.nextSlot;
     if (this.slotMatched.length != slots) this.slotMatched = new Int32Array(slots);
-    idx.match(this.hashes, n, this.slotMatched);
+    if (this.config.prefix.matching == PrefixMatching.LeadingRun) {
+      idx.match(this.hashes, n, this.slotMatched);
+    } else {
+      memory.fill(this.slotMatched.dataStart, 0, <usize>slots << 2);
+      let ends = this.chainEnds;
+      let from = 0;
+      for (let c = 0; c < ends.length; c++) {
+        let to = unchecked(ends[c]);
+        idx.matchAnyHolder(this.hashes, from, to, this.slotMatched);
+        from = to;
+      }
+    }
     // Per request over every endpoint: plain loads (see scheduling/raw-access.ts).
     let eps = this.endpoints;
     let count = eps.length;
@@ -189,4 +271,46 @@ export class PoolRuntime {
     if (idx == null || n <= 0 || e < 0 || e >= this.endpoints.length) return;
     idx.add(hashes, n, this.endpoints[e].slot);
   }
+}
+
+/** `ip` of an `ip:port` address (IPv6 in brackets keeps its brackets off). */
+export function hostOf(address: string): string {
+  let c = address.lastIndexOf(":");
+  let h = c > 0 ? address.substring(0, c) : address;
+  if (h.startsWith("[") && h.endsWith("]")) h = h.substring(1, h.length - 1);
+  return h;
+}
+
+/** Whether the comma-separated `ip[:port]` list `hint` names host `ip`. No allocation per item. */
+export function subsetNames(hint: string, ip: string): bool {
+  let n = hint.length;
+  let i = 0;
+  while (i < n) {
+    let end = hint.indexOf(",", i);
+    if (end < 0) end = n;
+    let a = i;
+    let b = end;
+    while (a < b && hint.charCodeAt(a) == 0x20) a++;
+    while (b > a && hint.charCodeAt(b - 1) == 0x20) b--;
+    // The EPP cuts at the last ':' (ip:port); a bracketed IPv6 item loses its brackets.
+    let colon = -1;
+    for (let k = b - 1; k >= a; k--) if (hint.charCodeAt(k) == 0x3a) { colon = k; break; }
+    let hb = colon > a && hint.charCodeAt(a) != 0x5b ? colon : b;
+    if (hint.charCodeAt(a) == 0x5b) {
+      let close = hint.indexOf("]", a);
+      if (close > a && close < b) { a = a + 1; hb = close; }
+    } else if (colon > a && hint.indexOf(":", a) != colon) {
+      hb = b; // a bare IPv6 address: no port
+    }
+    let len = hb - a;
+    if (len == ip.length && len > 0) {
+      let same = true;
+      for (let k = 0; k < len; k++) {
+        if (hint.charCodeAt(a + k) != ip.charCodeAt(k)) { same = false; break; }
+      }
+      if (same) return true;
+    }
+    i = end + 1;
+  }
+  return false;
 }

@@ -1,5 +1,5 @@
-import { PrefixIndex } from "./index";
-import { hashPrompt, hashModel, hashPromptBytes } from "./hash";
+import { PrefixIndex, capacityForBudget, indexBytes } from "./index";
+import { hashPrompt, hashModel, hashPromptBytes, hashPromptBlocks, hashSeed } from "./hash";
 
 function repeat(s: string, n: i32): string {
   let out = "";
@@ -128,5 +128,82 @@ describe("hashPromptBytes", () => {
     hashPromptBytes("m", changetype<usize>(other), other.byteLength, 64, 256, out2);
     expect(out2[0]).toBe(out[0]);
     expect(out2[1]).not.toBe(out[1]);
+  });
+});
+
+describe("hashPromptBlocks (the EPP's 64-token estimate blocks)", () => {
+  it("counts the partial last block, zero-padded to a whole token", () => {
+    let buf = String.UTF8.encode(repeat("x", 600), false);
+    let p = changetype<usize>(buf);
+    let out = new StaticArray<u64>(16);
+    let seed = hashSeed("m", 0, 0);
+    // 600 bytes: 256 + 256 + 88.
+    expect(hashPromptBlocks(seed, p, 600, 256, 2048, out, 0)).toBe(3);
+    expect(hashPromptBlocks(seed, p, 256, 256, 2048, out, 0)).toBe(1);
+    expect(hashPromptBlocks(seed, p, 1, 256, 2048, out, 0)).toBe(1);
+    expect(hashPromptBlocks(seed, p, 0, 256, 2048, out, 0)).toBe(0);
+    // A partial token pads with zeros: "xx" and "xx\0" hash alike, as the EPP's packed tokens.
+    let a = new StaticArray<u64>(1);
+    let b = new StaticArray<u64>(1);
+    let z = String.UTF8.encode("xx\0", false);
+    hashPromptBlocks(seed, p, 2, 256, 1, a, 0);
+    hashPromptBlocks(seed, changetype<usize>(z), 3, 256, 1, b, 0);
+    expect(a[0]).toBe(b[0]);
+  });
+
+  it("bounds blocks by maxBlocks and the output, and seeds with model and salt", () => {
+    let buf = String.UTF8.encode(repeat("y", 4096), false);
+    let p = changetype<usize>(buf);
+    let out = new StaticArray<u64>(8);
+    expect(hashPromptBlocks(hashSeed("m", 0, 0), p, 4096, 256, 4, out, 0)).toBe(4);
+    expect(hashPromptBlocks(hashSeed("m", 0, 0), p, 4096, 256, 2048, out, 5)).toBe(3);
+    let salt = String.UTF8.encode("s1", false);
+    let salt2 = String.UTF8.encode("s2", false);
+    expect(hashSeed("m", changetype<usize>(salt), 2)).not.toBe(hashSeed("m", 0, 0));
+    expect(hashSeed("m", changetype<usize>(salt), 2)).not.toBe(hashSeed("m", changetype<usize>(salt2), 2));
+    expect(hashSeed("m", 0, 0)).not.toBe(hashSeed("n", 0, 0));
+  });
+});
+
+class MatchCase {
+  constructor(public name: string, public held: i32[][], public want: string) {}
+}
+
+  // Blocks 0..3 of one prompt; held[slot] lists the blocks each slot holds.
+const matchCases: MatchCase[] = [
+  new MatchCase("nobody holds block 0", [[1, 2], [3]], "0,0,0"),
+  new MatchCase("leading runs", [[0, 1], [0, 1, 2]], "2,3,0"),
+  new MatchCase("credit without the previous block (evicted)", [[0, 2], [0, 1]], "2,2,0"),
+  new MatchCase("walk stops at the first block nobody holds", [[0], [0, 2, 3]], "1,1,0"),
+  new MatchCase("every holder of a block is credited", [[0, 1, 2, 3], [0, 1, 2, 3], [0]], "4,4,1"),
+];
+
+describe("PrefixIndex.matchAnyHolder (the EPP's match)", () => {
+  it("walks while any slot holds the block and credits every holder", () => {
+    let text = repeat("a", 256) + repeat("b", 256) + repeat("c", 256) + repeat("d", 256);
+    let buf = String.UTF8.encode(text, false);
+    let h = new StaticArray<u64>(4);
+    let n = hashPromptBlocks(hashSeed("m", 0, 0), changetype<usize>(buf), buf.byteLength, 256, 2048, h, 0);
+    expect(n).toBe(4);
+    for (let c = 0; c < matchCases.length; c++) {
+      let idx = new PrefixIndex(100, 1000);
+      let one = new StaticArray<u64>(1);
+      for (let s = 0; s < matchCases[c].held.length; s++) {
+        for (let k = 0; k < matchCases[c].held[s].length; k++) {
+          one[0] = h[matchCases[c].held[s][k]];
+          idx.add(one, 1, s);
+        }
+      }
+      let out = new Int32Array(3);
+      idx.matchAnyHolder(h, 0, n, out);
+      expect(out[0].toString() + "," + out[1].toString() + "," + out[2].toString()).toBe(matchCases[c].want, matchCases[c].name);
+    }
+  });
+
+  it("sizes the index to a memory budget", () => {
+    let cap = capacityForBudget(8 << 20);
+    expect(indexBytes(cap)).toBeLessThanOrEqual(8 << 20);
+    expect(indexBytes(cap + 1)).toBeGreaterThan(8 << 20);
+    expect(capacityForBudget(1)).toBe(1);
   });
 });

@@ -1,7 +1,9 @@
-// Approximate prefix-cache index (GIE `multi/prefix`): which endpoint has probably cached which
-// prompt blocks, learned from our own routing decisions. Each endpoint slot keeps an LRU of at
-// most `perEndpoint` block hashes (GIE default 31,250) and the whole index holds at most
-// `capacity` entries, so memory is fixed at construction: ~40 bytes per entry (see memoryBytes).
+// Approximate prefix-cache index (the EPP's `approx-prefix-cache-producer` indexer): which
+// endpoint has probably cached which prompt blocks, learned from our own routing decisions.
+// Each endpoint slot keeps an LRU of at most `perEndpoint` block hashes (EPP default 31,250) and
+// the whole index holds at most `capacity` entries, so memory is fixed at construction: ~40
+// bytes per entry (see memoryBytes, capacityForBudget). The EPP has no global cap (one LRU per
+// server, grown on demand); ours is deliberate: a Wasm VM's linear memory never shrinks.
 //
 // Layout: struct-of-arrays over entry ids (no per-entry objects, nothing allocated after
 // construction). A hash table of bucket heads chains entries with equal low hash bits; every
@@ -11,6 +13,28 @@ const NIL: i32 = -1;
 
 export const DEFAULT_PER_ENDPOINT: i32 = 31_250;
 export const DEFAULT_CAPACITY: i32 = 131_072;
+
+/** Bytes per entry of the parallel arrays (hash + 6 links). */
+const ENTRY_BYTES: i32 = 8 + 6 * 4;
+
+/** Bytes the index arrays take for `capacity` entries (buckets: next power of two >= 2x). */
+export function indexBytes(capacity: i32): i64 {
+  let nb: i64 = 1;
+  while (nb < <i64>capacity * 2) nb <<= 1;
+  return <i64>capacity * ENTRY_BYTES + nb * 4;
+}
+
+/** Largest capacity whose arrays fit in `budget` bytes (at least 1). */
+export function capacityForBudget(budget: i64): i32 {
+  let lo: i32 = 1;
+  let hi: i32 = 1 << 26;
+  while (lo < hi) {
+    let mid = lo + ((hi - lo + 1) >> 1);
+    if (indexBytes(mid) <= budget) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
 
 export class PrefixIndex {
   readonly capacity: i32;
@@ -67,7 +91,7 @@ export class PrefixIndex {
 
   /** Bytes of the index's arrays (fixed at construction, plus the small per-slot arrays). */
   memoryBytes(): i32 {
-    return this.capacity * (8 + 6 * 4) + this.buckets.length * 4 + this.slotHead.length * 12;
+    return this.capacity * ENTRY_BYTES + this.buckets.length * 4 + this.slotHead.length * 12;
   }
 
   private ensureSlot(slot: i32): void {
@@ -105,7 +129,8 @@ export class PrefixIndex {
 
   /**
    * For each slot in [0, slots), writes to `out[slot]` how many leading blocks of `hashes` it
-   * holds (GIE's longest-prefix match). Stops at the first block nobody extends.
+   * holds: each slot's unbroken leading run (wayroute's older match, option
+   * `prefixCache.matching: "leading-run"`). Stops at the first block nobody extends.
    */
   match(hashes: StaticArray<u64>, n: i32, out: Int32Array): void {
     // Runs per request with a prompt; `out` has one entry per endpoint slot, so it is cleared
@@ -131,6 +156,35 @@ export class PrefixIndex {
         e = unchecked(this.chainNext[e]);
       }
       if (!advanced) break;
+    }
+  }
+
+  /**
+   * The EPP's match (approximateprefix matchLongestPrefix): walks `hashes[from, to)` while
+   * some slot holds the current block and credits every slot that holds it, adding to
+   * `out[slot]` (not cleared: a request with several prompts sums their chains). A slot can be
+   * credited for block i without block i-1 (its LRU evicted that one), as in the EPP.
+   */
+  matchAnyHolder(hashes: StaticArray<u64>, from: i32, to: i32, out: Int32Array): void {
+    let slots = out.length;
+    let outAt = out.dataStart;
+    let end = min(to, hashes.length);
+    for (let i = from; i < end; i++) {
+      let h = unchecked(hashes[i]);
+      let held = false;
+      let e = unchecked(this.buckets[<i32>(h & this.mask)]);
+      while (e != NIL) {
+        if (unchecked(this.hashes[e]) == h) {
+          held = true;
+          let s = unchecked(this.slotOf[e]);
+          if (s < slots) {
+            let at = outAt + (<usize>s << 2);
+            store<i32>(at, load<i32>(at) + 1);
+          }
+        }
+        e = unchecked(this.chainNext[e]);
+      }
+      if (!held) break;
     }
   }
 

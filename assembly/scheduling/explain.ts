@@ -12,14 +12,15 @@ function shortName(name: string): string {
   return name;
 }
 
-export function fmt3(x: f64): string {
+export function fmt3(x: f64, digits: i32 = 3): string {
   if (!isFinite(x)) return x.toString();
-  let r = Math.round(x * 1000) / 1000;
+  let scale = Math.pow(10, <f64>digits);
+  let r = Math.round(x * scale) / scale;
   if (r == Math.floor(r) && Math.abs(r) < 1e15) return (<i64>r).toString();
   return r.toString();
 }
 
-export function explainPick(ctx: SchedulingContext, profile: Profile, res: PickResult, top: i32 = 3): string {
+export function explainPick(ctx: SchedulingContext, profile: Profile, res: PickResult, top: i32 = 3, digits: i32 = 3): string {
   let out = "pick=";
   for (let i = 0; i < res.picks.length; i++) {
     if (i > 0) out += ",";
@@ -36,10 +37,10 @@ export function explainPick(ctx: SchedulingContext, profile: Profile, res: PickR
     }
     if (best < 0) break;
     shown[best] = true;
-    out += " | " + ctx.ep(res.candidates[best]).address + " t=" + fmt3(res.totals[best]);
+    out += " | " + ctx.ep(res.candidates[best]).address + " t=" + fmt3(res.totals[best], digits);
     for (let s = 0; s < profile.scorers.length; s++) {
       let ws = profile.scorers[s];
-      out += " " + shortName(ws.scorer.typeName) + "=" + fmt3(ws.last.length > best ? ws.last[best] : 0);
+      out += " " + shortName(ws.scorer.typeName) + "=" + fmt3(ws.last.length > best ? ws.last[best] : 0, digits);
     }
   }
   let dropped = 0;

@@ -4,7 +4,7 @@
 import { ConfigReader, ConfigNode, quote } from "../config/reader";
 import { SchedulingContext } from "./context";
 import { Filter, Scorer, Picker } from "./plugin";
-import { f64At, setF64At, setI32At } from "./raw-access";
+import { f64At, i32At, setF64At, setI32At } from "./raw-access";
 import { HealthFilter } from "./filters/health";
 import { QueueScorer } from "./scorers/queue";
 import { KvCacheScorer } from "./scorers/kv-cache";
@@ -45,17 +45,33 @@ export class Profile {
     return false;
   }
 
-  /** Runs one cycle over every endpoint of ctx; writes up to `maxPicks` picks into `res`. */
-  run(ctx: SchedulingContext, maxPicks: i32, res: PickResult): void {
+  /**
+   * Runs one cycle over every endpoint of ctx, or over `subset` (endpoint indices in pool
+   * order, the request's candidate subset hint) when given; writes up to `maxPicks` picks into
+   * `res`.
+   */
+  run(ctx: SchedulingContext, maxPicks: i32, res: PickResult, subset: i32[] | null = null): void {
     // O(endpoints) per request: the loops use raw-access.ts (no calls, no per-element push).
     let n = ctx.endpoints.length;
     let cur = this.a;
     let next = this.b;
-    cur.length = n;
-    for (let i = 0; i < n; i++) setI32At(cur, i, i);
+    if (subset != null) {
+      let m = subset.length;
+      cur.length = m;
+      for (let i = 0; i < m; i++) setI32At(cur, i, i32At(subset, i));
+    } else {
+      cur.length = n;
+      for (let i = 0; i < n; i++) setI32At(cur, i, i);
+    }
     if (ctx.explain) {
       if (res.droppedBy.length != n) res.droppedBy = new Int32Array(n);
       for (let i = 0; i < n; i++) unchecked((res.droppedBy[i] = -1));
+    }
+    if (cur.length == 0) {
+      res.candidates = cur;
+      res.picks.length = 0;
+      this.a = cur;
+      return;
     }
     for (let f = 0; f < this.filters.length && cur.length > 0; f++) {
       this.filters[f].filter(ctx, cur, next);
@@ -107,7 +123,10 @@ function markDropped(before: i32[], after: i32[], filter: i32, droppedBy: Int32A
   }
 }
 
-/** GIE's default profile: queue 2, kv-cache 2, prefix-cache 3, max-score; plus our health filter. */
+/**
+ * The EPP's default profile (llm-d-router pkg/epp/config/loader/defaults.go): queue 2,
+ * kv-cache 2, prefix-cache 3, max-score; plus our health filter (drops ejected endpoints).
+ */
 export function defaultProfile(): Profile {
   let p = new Profile();
   p.filters.push(new HealthFilter());

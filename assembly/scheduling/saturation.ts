@@ -1,6 +1,9 @@
-// GIE saturation detector: an endpoint is saturated when max(queue / queueThreshold,
-// kv / kvThreshold) >= 1, or when its metrics are older than the staleness bound (we cannot
-// tell, so we assume the worst). The pool is saturated when every endpoint is.
+// The EPP's utilization detector (pkg/epp/framework/plugins/flowcontrol/saturationdetector/
+// utilization/detector.go): an endpoint's saturation is max(queue / queueThreshold,
+// kv / kvThreshold); metrics older than the staleness bound count as 1.0. The pool is saturated
+// when the MEAN over the request's candidate endpoints is >= 1 (no candidates: saturated), and a
+// sheddable request is then refused before scheduling. `shedWhen: "all-saturated"` keeps
+// wayroute's older rule: saturated only when every candidate is.
 import { Endpoint } from "../endpoints/endpoint";
 
 export class SaturationThresholds {
@@ -12,6 +15,8 @@ export class SaturationThresholds {
   metricsStalenessMs: i64 = 200;
   /** False when the pool has no load source at all (no scrape, no ORCA): never saturated then. */
   metricsRequired: bool = true;
+  /** Older rule: the pool is saturated only when every candidate is (`shedWhen`). */
+  shedWhenAllSaturated: bool = false;
 }
 
 /**
@@ -41,4 +46,35 @@ export function allSaturated(endpoints: Endpoint[], candidates: i32[], t: Satura
     if (!isSaturated(unchecked(endpoints[unchecked(candidates[i])]), t, nowMs)) return false;
   }
   return true;
+}
+
+/**
+ * The EPP's pool saturation: mean over `candidates` of max(queue/Q, kv/K), stale metrics
+ * counting 1.0; 1.0 for no candidates. 0 when the pool has no load source.
+ */
+export function meanSaturation(endpoints: Endpoint[], candidates: i32[], t: SaturationThresholds, nowMs: i64): f64 {
+  if (!t.metricsRequired) return 0;
+  let n = candidates.length;
+  if (n == 0) return 1.0;
+  let total = 0.0;
+  for (let i = 0; i < n; i++) {
+    let ep = unchecked(endpoints[unchecked(candidates[i])]);
+    if (ep.metricsAgeMs(nowMs) > t.metricsStalenessMs) {
+      total += 1.0;
+      continue;
+    }
+    let q = t.queueDepth > 0 ? <f64>ep.waiting / t.queueDepth : 0;
+    let k = t.kvCacheUtil > 0 ? ep.kvUsage / t.kvCacheUtil : 0;
+    // A NaN load (never stored by the parsers) would make the mean NaN: count it as full.
+    let u = q > k ? q : k;
+    total += u == u ? u : 1.0;
+  }
+  return total / <f64>n;
+}
+
+/** Whether a sheddable request is refused: the configured pool-saturation rule. */
+export function poolSaturated(endpoints: Endpoint[], candidates: i32[], t: SaturationThresholds, nowMs: i64): bool {
+  if (!t.metricsRequired) return false;
+  if (t.shedWhenAllSaturated) return allSaturated(endpoints, candidates, t, nowMs);
+  return meanSaturation(endpoints, candidates, t, nowMs) >= 1.0;
 }

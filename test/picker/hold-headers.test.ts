@@ -231,6 +231,9 @@ describe("hold mode: admission decided after the body", () => {
     expect(ok.response.status).toBe(200);
     expect(steering(ok)).toBeDefined();
     expect(metric(host, "wayroute_picker_llm_shed_total")).toBe(1);
+    // Mean saturation over the pool below 1 again (the EPP's rule): sheddable traffic flows.
+    pool.set(ADDRS[0], { waiting: 4, kv: 0.5 });
+    pool.set(ADDRS[1], { waiting: 4, kv: 0.5 });
     pool.set(ADDRS[2], { waiting: 0, kv: 0.1 });
     await scrapeRound(host);
     const again = await host.request(post(chat("x", "batch"), 2));

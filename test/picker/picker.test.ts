@@ -156,7 +156,8 @@ describe("prefix affinity", () => {
     const second = await host.request({ worker: 1, body: chat(prompt + " and a follow-up question"), headers: json });
     const explain = second.response.headers.get("x-wayroute-explain") ?? "";
     expect(explain.startsWith(`pick=${first} | ${first} `)).toBe(true);
-    expect(explain).toMatch(new RegExp(`${first!.replace(/\./g, "\\.")} t=[0-9.]+ queue=0 kv-cache-utilization=0\\.9 prefix-cache=1`));
+    // 2,564 prompt bytes: 10 full 256-byte blocks and a partial one, which the follow-up changes.
+    expect(explain).toMatch(new RegExp(`${first!.replace(/\./g, "\\.")} t=[0-9.]+ queue=0 kv-cache-utilization=0\\.9 prefix-cache=0\\.909`));
     // An unrelated prompt has no prefix anywhere.
     const fresh = await host.request({ worker: 1, body: chat(longPrompt("unrelated")), headers: json });
     expect(fresh.response.headers.get("x-wayroute-explain")).not.toContain("prefix-cache=1");
@@ -167,7 +168,7 @@ describe("prefix affinity", () => {
 describe("saturation and shedding", () => {
   const cfg = poolConfig({ priority: { default: 0, models: { batch: -1 } } });
 
-  it("sheds sheddable requests with 429 while every endpoint is saturated; others get 200", async () => {
+  it("sheds sheddable requests with 429 while the pool's mean saturation is >= 1; others get 200", async () => {
     const pool = new FakePool(ADDRS);
     for (const a of ADDRS) pool.set(a, { waiting: 9, kv: 0.95 });
     const host = await pickerHost(cfg, pool);
@@ -179,8 +180,13 @@ describe("saturation and shedding", () => {
     expect(ok.response.status).toBe(200);
     expect(steering(ok)).toBeDefined();
     expect(metric(host, "wayroute_picker_llm_shed_total")).toBe(1);
-    // One endpoint frees up: sheddable traffic flows again, to it.
+    // One endpoint frees up but the mean is still (1.8 + 1.8 + 0.125) / 3 >= 1: still shed (the
+    // EPP's rule). The others drop below their thresholds: traffic flows again, to the free one.
     pool.set(ADDRS[2], { waiting: 0, kv: 0.1 });
+    await scrapeRound(host);
+    expect((await host.request({ body: chat("x", "batch"), headers: { "content-type": "application/json" } })).response.status).toBe(429);
+    pool.set(ADDRS[0], { waiting: 4, kv: 0.5 });
+    pool.set(ADDRS[1], { waiting: 4, kv: 0.5 });
     await scrapeRound(host);
     const again = await host.request({ body: chat("x", "batch"), headers: { "content-type": "application/json" } });
     expect(again.response.status).toBe(200);
