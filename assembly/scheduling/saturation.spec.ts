@@ -21,6 +21,8 @@ const cases: Case[] = [
   new Case("stale counts 1.0, not infinity", [stale(0, 50), ep(1)], null, 0.5, false, false),
   new Case("only the located candidates count", [ep(0, 50), ep(1), ep(2)], [1, 2], 0, false, false),
   new Case("no candidates is saturated", [ep(0)], [], 1, true, true),
+  new Case("unknown queue and kv count 1.0, like stale", [ep(0, -1, -1), ep(1)], null, 0.5, false, false),
+  new Case("one unknown value: the known one decides", [ep(0, -1, 0.8), ep(1, 5, -1)], null, 1, true, true),
 ];
 
 describe("pool saturation", () => {

@@ -59,12 +59,14 @@ export function meanSaturation(endpoints: Endpoint[], candidates: i32[], t: Satu
   let total = 0.0;
   for (let i = 0; i < n; i++) {
     let ep = unchecked(endpoints[unchecked(candidates[i])]);
-    if (ep.metricsAgeMs(nowMs) > t.metricsStalenessMs) {
+    // Stale, or neither value known (missing data counts as stale does): 1.0, as the EPP
+    // counts stale metrics. The EPP has no "unknown" (a missing series keeps the old value).
+    if (ep.metricsAgeMs(nowMs) > t.metricsStalenessMs || (!ep.hasWaiting && !ep.hasKv)) {
       total += 1.0;
       continue;
     }
-    let q = t.queueDepth > 0 ? <f64>ep.waiting / t.queueDepth : 0;
-    let k = t.kvCacheUtil > 0 ? ep.kvUsage / t.kvCacheUtil : 0;
+    let q = ep.hasWaiting && t.queueDepth > 0 ? <f64>ep.waiting / t.queueDepth : 0;
+    let k = ep.hasKv && t.kvCacheUtil > 0 ? ep.kvUsage / t.kvCacheUtil : 0;
     // A NaN load (never stored by the parsers) would make the mean NaN: count it as full.
     let u = q > k ? q : k;
     total += u == u ? u : 1.0;

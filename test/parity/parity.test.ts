@@ -79,7 +79,8 @@ function parseExplain(line: string): { picks: string[]; scores: Record<string, E
   const picks = parts[0].replace(/^pick=/, "").split(",").filter((p) => p && p !== "none");
   const scores: Record<string, EppScores> = {};
   for (const p of parts.slice(1)) {
-    if (p.startsWith("drop ")) continue;
+    // Candidate entries only (`addr t=…`); drops and other notes are skipped.
+    if (!/^\S+ t=/.test(p)) continue;
     const [addr, ...kv] = p.split(" ");
     const m = Object.fromEntries(kv.map((x) => x.split("=")).map(([k, v]) => [k, Number(v)]));
     scores[addr] = { queue: m.queue, kv: m["kv-cache-utilization"], prefix: m["prefix-cache"], total: m.t };
