@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { ProxyWasmHost } from "../host/index.js";
 import { findSchemasDir } from "../manifest/schemas-dir.js";
 import { pluginConfigProblems } from "../manifest/plugin-config.js";
+import { MAX_JSON_DEPTH, valueDepth } from "../scenario/json-depth.js";
 
 /** The outcome of validating one config. */
 export interface ConfigValidation {
@@ -56,6 +57,8 @@ export async function pluginRefusal(config: unknown, wasm: string | Uint8Array):
 
 /** Validates `config` against the schema and the plugin. */
 export async function validateConfig(config: unknown, options: { wasm?: string | Uint8Array; schemasDir?: string } = {}): Promise<ConfigValidation> {
+  // Validators and JSON.stringify recurse per level: absurd nesting is refused before them.
+  if (valueDepth(config) > MAX_JSON_DEPTH) return { ok: false, schemaProblems: [`$ nests more than ${MAX_JSON_DEPTH} levels deep`] };
   const schemaProblems = pluginConfigProblems(config, findSchemasDir(options.schemasDir));
   const refusal = await pluginRefusal(config, options.wasm ?? findPluginWasm());
   return { ok: schemaProblems.length === 0 && refusal === undefined, schemaProblems, ...(refusal !== undefined ? { pluginRefusal: refusal } : {}) };

@@ -4,6 +4,7 @@
  * for the plugin's http calls.
  */
 import { readFileSync } from "node:fs";
+import { jsonDepth, MAX_JSON_DEPTH } from "../scenario/json-depth.js";
 
 export type FailStrategy = "FAIL_CLOSE" | "FAIL_OPEN" | "FAIL_RELOAD";
 
@@ -112,7 +113,10 @@ export function resolveServeConfig(input: Partial<ServeConfig> & Pick<ServeConfi
 export function loadServeConfig(path: string): ServeConfig {
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(path, "utf8"));
+    const text = readFileSync(path, "utf8");
+    const depth = jsonDepth(text);
+    if (depth > MAX_JSON_DEPTH) throw new Error(`it nests JSON ${depth} levels deep (at most ${MAX_JSON_DEPTH})`);
+    raw = JSON.parse(text);
   } catch (err) {
     throw new ServeConfigError(`cannot read serve config ${path}: ${(err as Error).message}; pass a JSON file`);
   }

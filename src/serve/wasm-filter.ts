@@ -9,6 +9,7 @@ import { ProxyWasmHost, type ClusterHandler, type HttpCallRequest, type HttpStre
 import type { FailStrategy } from "./config.js";
 import { DEFAULT_ENDPOINT_HEADER, isAddress } from "./config.js";
 import type { FilterFactory, FilterWorker, HeaderPairs, StreamFilter, StreamInfo, Verdict } from "./filter.js";
+import { MAX_JSON_DEPTH, valueDepth } from "../scenario/json-depth.js";
 
 /** A plugin could not be loaded or refused its configuration. */
 export class PluginLoadError extends Error {
@@ -273,6 +274,7 @@ export function holdsHeaders(config: unknown): boolean {
 export async function createWasmFilters(spec: WasmPluginSpec, opts: WasmFilterOptions): Promise<WasmFilterFactory> {
   const header = (opts.endpointHeader ?? DEFAULT_ENDPOINT_HEADER).toLowerCase();
   const allowed = new Set(opts.endpoints ?? []);
+  if (valueDepth(spec.config) > MAX_JSON_DEPTH) throw new PluginLoadError(`the plugin config nests more than ${MAX_JSON_DEPTH} levels deep`);
   const clusters: Record<string, ClusterHandler> = {};
   for (const [name, addr] of Object.entries(opts.clusters ?? {})) clusters[name] = clusterHandler(addr, header, allowed);
   let host: ProxyWasmHost;

@@ -111,6 +111,21 @@ describe("scenarios ask for bounded work (finding 11)", () => {
     await expect(runScenario(PLUGIN, { properties: props, steps: [{ tick: 1 }] } as unknown as Scenario)).rejects.toThrow(/nests more than 64 levels/);
   });
 
+  it("5000 levels in a plugin config for validate and serve give a clean error", async () => {
+    const deep = '{"a":'.repeat(5000) + "1" + "}".repeat(5000);
+    const file = await scenarioFile(deep);
+    const checks = [
+      await runCli(["validate", file]),
+      await runCli(["serve", "--plugin", PLUGIN, "--config", file, "--duration", "1"]),
+      await runCli(["serve", "--serve-config", await scenarioFile(`{"defaultCluster":{"name":"d","endpoints":[],"lb":"round-robin"},"x":${deep}}`), "--duration", "1"]),
+    ];
+    for (const r of checks) {
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toMatch(/nests (JSON \d+ levels|more than 64 levels) deep/);
+      expect(r.stderr).not.toMatch(/RangeError|internal error|\n\s+at /);
+    }
+  });
+
   it("brackets inside strings do not count as nesting", () => {
     expect(() => parseScenario(JSON.stringify({ description: "[".repeat(500) + "{".repeat(500), steps: [] }))).not.toThrow();
   });
