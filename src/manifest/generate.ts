@@ -45,8 +45,9 @@ export function configRouteHeader(config: Record<string, unknown> | undefined): 
 
 /**
  * Route-mode backends from the config: every `backend` of a pool steered in route mode, each
- * routed to the Service of the same name (the name the plugin also scrapes through
- * `outbound|PORT||<backend>.<ns>.svc.cluster.local`), with the pool's header when it sets one.
+ * routed to the Service of the same name (whose waypoint cluster
+ * `inbound-vip|PORT|http|<backend>.<ns>.svc.cluster.local` the plugin scrapes through), with the
+ * pool's header when it sets one.
  */
 export function configRouteBackends(config: Record<string, unknown> | undefined): RouteBackend[] {
   const out: RouteBackend[] = [];

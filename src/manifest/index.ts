@@ -7,6 +7,7 @@ export { buildEnvoyConfig, parseEndpoint, pluginHoldsHeaders, DESTINATION_HEADER
 export { wasmPluginProblems, assertValidWasmPlugin, structuralToJsonSchema } from "./crd-schema.js";
 export { pluginConfigProblems, assertValidPluginConfig, pluginConfigValidator, readConfigFile } from "./plugin-config.js";
 export { findSchemasDir } from "./schemas-dir.js";
+export { waypointServiceCluster, toWaypointCluster, withWaypointScrapeClusters } from "./waypoint-clusters.js";
 export { jsonPath } from "./json-path.js";
 export {
   routeModeDocuments,

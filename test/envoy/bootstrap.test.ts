@@ -64,7 +64,7 @@ describe("standalone Envoy config generation", () => {
     const b = standaloneBootstrap({ pluginConfig: cfg, wasmPath });
     const routes = routesOf(b);
     expect(routes.slice(0, 4).map((r) => [r.match.headers?.[0]?.name, r.match.headers?.[0]?.string_match?.exact, r.route.cluster])).toEqual(
-      [0, 1, 2, 3].map((i) => ["x-wayroute-backend", `qwen-${i}`, `outbound|8000||qwen-${i}.llm.svc.cluster.local`]),
+      [0, 1, 2, 3].map((i) => ["x-wayroute-backend", `qwen-${i}`, `inbound-vip|8000|http|qwen-${i}.llm.svc.cluster.local`]),
     );
     expect(routes[4]).toMatchObject({ route: { cluster: "qwen" } });
     expect(routes[4].match.headers).toBeUndefined();

@@ -11,6 +11,7 @@ import { configSteeringMode, configRouteHeader } from "../../src/manifest/genera
 import { dns1123LabelProblem, dns1123SubdomainProblem } from "../../src/manifest/k8s-names.js";
 import { pluginConfigProblems } from "../../src/manifest/plugin-config.js";
 import { buildRouteMode, replicaBackends } from "../../src/manifest/route-mode.js";
+import { waypointServiceCluster, withWaypointScrapeClusters } from "../../src/manifest/waypoint-clusters.js";
 import { findSchemasDir } from "../../src/manifest/schemas-dir.js";
 
 const DIGEST = `sha256:${"ab".repeat(32)}`;
@@ -123,6 +124,47 @@ describe("route mode objects", () => {
     expect(configSteeringMode({ pools: [{ steering: { mode: "endpoint" } }] })).toBe("endpoint");
     expect(configSteeringMode({})).toBeUndefined();
     expect(() => configSteeringMode({ pools: [{ steering: { mode: "route" } }, { steering: { mode: "endpoint" } }] })).toThrow(/mixes route and endpoint/);
+  });
+});
+
+describe("scrape clusters a waypoint really has", () => {
+  // Istio pilot (pilot/pkg/networking/core/cluster_waypoint.go): a waypoint builds
+  // BuildSubsetKey(TrafficDirectionInboundVIP, "http", hostname, port) for each Service it serves.
+  it("fills in inbound-vip|PORT|http|HOST for every route-mode endpoint and rewrites outbound|PORT||HOST", async () => {
+    const cfg = join(dir, "scrape.json");
+    await writeFile(
+      cfg,
+      JSON.stringify({
+        pools: [
+          {
+            name: "qwen",
+            match: { authority: "qwen.llm.svc.cluster.local" },
+            steering: { mode: "route" },
+            endpoints: [{ backend: "qwen-a" }, { backend: "qwen-b", metricsCluster: "outbound|8000||qwen-b.llm.svc.cluster.local" }, { backend: "qwen-c", metricsCluster: "my-own-cluster" }],
+            scrape: { engine: "vllm" },
+          },
+        ],
+      }),
+    );
+    const r = await runCli(["manifest", "--config", cfg, "--image", IMAGE, "--namespace", "llm", "--port", "8000"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain("notice: scrape cluster outbound|8000||qwen-b.llm.svc.cluster.local -> inbound-vip|8000|http|qwen-b.llm.svc.cluster.local");
+    const plugin = docsOf(r.stdout).find((d) => d.kind === "WasmPlugin");
+    expect(plugin.spec.pluginConfig.pools[0].endpoints.map((e: { metricsCluster: string }) => e.metricsCluster)).toEqual([
+      "inbound-vip|8000|http|qwen-a.llm.svc.cluster.local",
+      "inbound-vip|8000|http|qwen-b.llm.svc.cluster.local",
+      "my-own-cluster",
+    ]);
+  });
+
+  it("rewrites an outbound clusterTemplate the same way", () => {
+    const out = withWaypointScrapeClusters(
+      { pools: [{ steering: { mode: "route" }, endpoints: [{ backend: "a" }], scrape: { clusterTemplate: "outbound|8000||{backend}.llm.svc.cluster.local" } }] },
+      { namespace: "llm", port: 8000, backends: [] },
+    );
+    expect((out.config as any).pools[0].scrape.clusterTemplate).toBe("inbound-vip|8000|http|{backend}.llm.svc.cluster.local");
+    expect((out.config as any).pools[0].endpoints[0].metricsCluster).toBeUndefined();
+    expect(waypointServiceCluster("vllm-0", "llm", 8000)).toBe("inbound-vip|8000|http|vllm-0.llm.svc.cluster.local");
   });
 });
 

@@ -436,7 +436,7 @@ describe("examples end to end", () => {
     const clusters: Record<string, (r: { cluster: string }) => { status: number; body: string }> = {};
     const scraped: string[] = [];
     for (const b of Object.keys(loads)) {
-      clusters[`outbound|8000||${b}.llm.svc.cluster.local`] = (r) => {
+      clusters[`inbound-vip|8000|http|${b}.llm.svc.cluster.local`] = (r) => {
         scraped.push(r.cluster);
         return { status: 200, body: vllmMetrics({ waiting: loads[b] }) };
       };

@@ -23,6 +23,7 @@ import {
 } from "../../manifest/generate.js";
 import { pluginConfigValidator, readConfigFile } from "../../manifest/plugin-config.js";
 import { parseRouteBackends, replicaBackends } from "../../manifest/route-mode.js";
+import { withWaypointScrapeClusters } from "../../manifest/waypoint-clusters.js";
 import { findSchemasDir } from "../../manifest/schemas-dir.js";
 import { FAIL_STRATEGIES, PHASES, type PluginSource, PULL_POLICIES } from "../../manifest/wasmplugin.js";
 import { asCliError } from "./pack.js";
@@ -223,6 +224,13 @@ Exit codes: 0 ok, 1 failure (invalid config, name or option), 2 usage error.`,
         const fromConfig = configRouteBackends(config);
         const backends = explicit ? parseRouteBackends(explicit) : fromConfig.length ? fromConfig : sts ? replicaBackends(sts, replicas) : [];
         const sel = stringOption(args, "selector");
+        // Scrapes must name clusters the waypoint really has (inbound-vip|PORT|http|HOST).
+        let pluginConfig = config;
+        if (config) {
+          const w = withWaypointScrapeClusters(config, { namespace, port, backends });
+          pluginConfig = w.config;
+          for (const c of w.changed) process.stderr.write(`notice: scrape cluster ${c} (a waypoint names the clusters of the Services it serves inbound-vip|PORT|http|HOST)\n`);
+        }
         docs = routeModeDocuments(
           {
             name: stringOption(args, "name", true),
@@ -230,7 +238,7 @@ Exit codes: 0 ok, 1 failure (invalid config, name or option), 2 usage error.`,
             source: await pluginSource(args),
             targets: { gateways: waypoint ? [waypoint] : [], services },
             pluginName: pluginName(stringOption(args, "plugin-name")),
-            pluginConfig: config,
+            pluginConfig,
             phase: oneOf(args, "phase", PHASES),
             priority: args.options.priority === undefined ? undefined : intOption(args, "priority", 0, -2147483648, 2147483647),
             failStrategy,
