@@ -75,6 +75,21 @@ export class HeaderMap {
     this.add(key, value);
   }
 
+  /**
+   * Sets `key` where it already is (first entry keeps its position, later ones go), else appends:
+   * Envoy's setter for an inline header such as `content-length` (`setContentLength`).
+   */
+  setInPlace(key: string, value: string): void {
+    const k = key.toLowerCase();
+    const i = this.entries.findIndex((e) => e[0] === k);
+    if (i < 0) {
+      this.add(k, value);
+      return;
+    }
+    this.entries = this.entries.filter((e, j) => j <= i || e[0] !== k);
+    this.entries[i] = [k, value];
+  }
+
   /** Removes every entry of `key`; removing an absent key is not an error. */
   remove(key: string): void {
     const k = key.toLowerCase();

@@ -190,7 +190,8 @@ export function httpCallImports(vm: PluginVm): Record<string, (...args: number[]
       const path = headers.get(":path");
       const authority = headers.get(":authority");
       if (method === undefined || path === undefined || authority === undefined) return WasmResult.BadArgument;
-      if (body.length > 0) headers.set("content-length", String(body.length));
+      // Envoy: `setContentLength` on the message, which keeps the header where the plugin put it.
+      if (body.length > 0) headers.setInPlace("content-length", String(body.length));
       const token = vm.nextHttpCallToken();
       const request: HttpCallRequest = {
         cluster,

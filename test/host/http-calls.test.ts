@@ -126,6 +126,25 @@ describe("proxy_http_call", () => {
     expect(body).toBe("hello my.svc");
   });
 
+  it("a recorded call keeps the plugin's header order; content-length is set where the plugin put it", async () => {
+    const { host } = await testHost(
+      {
+        proxy_on_vm_start: (g) => {
+          dispatch(g, "c", [[":method", "POST"], [":path", "/a"], [":authority", "svc"], ["x-first", "1"], ["content-length", "999"], ["x-last", "2"]], "abc");
+          dispatch(g, "c", [[":method", "POST"], [":path", "/b"], [":authority", "svc"], ["x-first", "1"]], "abcd");
+          return 1;
+        },
+      },
+      { clusters: { c: "manual" } },
+    );
+    expect(host.httpCalls[0]!.request.headers.toPairs()).toEqual([
+      [":method", "POST"], [":path", "/a"], [":authority", "svc"], ["x-first", "1"], ["content-length", "3"], ["x-last", "2"],
+    ]);
+    expect(host.httpCalls[1]!.request.headers.toPairs()).toEqual([
+      [":method", "POST"], [":path", "/b"], [":authority", "svc"], ["x-first", "1"], ["content-length", "4"],
+    ]);
+  });
+
   it("request() forwards to a loopback upstream over real HTTP", async () => {
     const { host } = await testHost({});
     const res = await host.request({ headers: { ":path": "/up", ":authority": "up.svc" }, upstream: base });
