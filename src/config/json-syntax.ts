@@ -117,7 +117,7 @@ export function describeJsonSyntaxError(text: string, err: unknown): string {
   const offset = found >= 0 ? found : text.length;
   const reason = message
     .replace(/\s*(in JSON )?at position \d+( \(line \d+ column \d+\))?/, "")
-    .replace(/, ".*" is not valid JSON$/s, "")
+    .replace(/, (\.\.\.)?"[\s\S]*" is not valid JSON$/, "")
     .trim();
   const { line, column } = lineColumn(text, offset);
   return `line ${line}, column ${column}: ${reason || "not valid JSON"}`;

@@ -93,6 +93,13 @@ describe("run: the plugin argument", () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ configured: true, passed: true });
   });
 
+  it("a scenario that is not JSON is named with the line and column", async () => {
+    const broken = file("broken-scenario.json", '{\n  "steps": [\n    { "tick": 5 },\n  ]\n}');
+    const r = await cli("run", WASM, broken);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe(`wayroute run: ${broken} is not valid JSON: line 4, column 3: Unexpected token ']'`);
+  });
+
   it("a plugin without a scenario is a usage error", async () => {
     const r = await cli("run", WASM);
     expect(r.code).toBe(2);

@@ -27,6 +27,7 @@ describe("JSON syntax errors with line and column", () => {
     ['{\n  "rules": [1,]\n}', "line 2, column 15: Unexpected token ']'"],
     ['{"a": ', "line 1, column 7: Unexpected end of JSON input"],
     ["[1] x", "line 1, column 5: Unexpected non-whitespace character after JSON"],
+    ['{\n  "steps": [\n    { "tick": 5 },\n  ]\n}', "line 4, column 3: Unexpected token ']'"],
   ])("%j → %s", (text, expected) => {
     let err: unknown;
     try {

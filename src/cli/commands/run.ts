@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { type Command, CliError, UsageError } from "../command.js";
 import { findPluginWasm, PluginNotFoundError } from "../../config/index.js";
+import { describeJsonSyntaxError } from "../../config/json-syntax.js";
 import { ModuleLoadError, HostError } from "../../host/index.js";
 import { parseScenario, runScenario, ScenarioError } from "../../scenario/index.js";
 import type { ScenarioResult } from "../../scenario/index.js";
@@ -75,6 +76,11 @@ refused its config (its refusal line, naming the field, goes to stderr), or an '
     const scenarioBytes = await readInput(scenarioPath, "scenario");
     if (isWasm(scenarioBytes)) throw new UsageError(`${scenarioPath} is a WebAssembly module, not a scenario: expected [<plugin.wasm>] <scenario.json>`);
     const text = scenarioBytes.toString("utf8");
+    try {
+      JSON.parse(text);
+    } catch (err) {
+      throw new CliError(`${scenarioPath} is not valid JSON: ${describeJsonSyntaxError(text, err)}`);
+    }
     let result: ScenarioResult;
     try {
       result = await runScenario(wasm, parseScenario(text, scenarioPath));
