@@ -70,7 +70,7 @@ describeEnvoy("body routing in real Envoy (hold mode)", (binary) => {
     for (const [name, body, chunks] of cases) {
       const r = await send(stack.base, body, { chunks });
       expect(r.status, `${name}: ${r.body}`).toBe(200);
-      const got = stack.upstreams.flatMap((u) => u.requests).at(-1)!;
+      const got = stack.last()!;
       expect(got.body.equals(body), name).toBe(true);
       const h = new Map(got.headers);
       expect(h.get("x-gateway-model-name"), name).toBe("llama-3-8b");
@@ -114,7 +114,7 @@ describeEnvoy("body routing in real Envoy (hold mode)", (binary) => {
     const sent = `{"model": "food-review", "messages":[{"role":"user","content":"caf\\u00e9 ☕ review"}],"stream":false}`;
     const r = await send(stack.base, Buffer.from(sent));
     expect(r.status, r.body).toBe(200);
-    const got = stack.upstreams.flatMap((u) => u.requests).at(-1)!;
+    const got = stack.last()!;
     const expected = sent.replace(`"model": "food-review"`, `"model": "food-review-v1"`);
     expect(got.body.toString()).toBe(expected);
     const h = new Map(got.headers);

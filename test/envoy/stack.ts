@@ -5,7 +5,7 @@
 import { resolve } from "node:path";
 import { expect } from "vitest";
 import { type EnvoyBinary, EnvoyProcess, pointConfigAt, type StandaloneOptions, standaloneBootstrap, validateBootstrap } from "../../src/envoy/index.js";
-import { RecordingUpstream } from "./upstream.js";
+import { type Received, RecordingUpstream } from "./upstream.js";
 
 export const repoRoot = resolve(import.meta.dirname, "../..");
 export const PLUGIN = resolve(repoRoot, "build/plugin.wasm");
@@ -19,6 +19,8 @@ export interface Stack {
   bootstrap: Record<string, unknown>;
   /** The upstream at `address`. */
   at(address: string): RecordingUpstream;
+  /** The most recent non-scrape request any upstream received. */
+  last(): Received | undefined;
   stop(): Promise<void>;
 }
 
@@ -53,6 +55,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       config,
       bootstrap,
       at: (address) => upstreams.find((u) => u.address === address)!,
+      last: () => upstreams.flatMap((u) => u.requests).sort((a, b) => a.seq - b.seq).at(-1),
       async stop() {
         await e.stop();
         await Promise.all(upstreams.map((u) => u.stop()));

@@ -13,7 +13,14 @@ export interface Received {
   /** Header pairs in arrival order, names lower-cased. */
   headers: [string, string][];
   body: Buffer;
+  /** Arrival order across every upstream of the process. */
+  seq: number;
 }
+
+let arrivals = 0;
+
+/** Metric scrapes (`/metrics`, with or without a `?name[]=` filter query). */
+const isScrape = (path: string) => path === "/metrics" || path.startsWith("/metrics?");
 
 /** vLLM gauges served on /metrics. */
 export interface FakeLoad {
@@ -26,7 +33,7 @@ export interface FakeLoad {
 
 export class RecordingUpstream {
   readonly received: Received[] = [];
-  /** GET /metrics count. */
+  /** GET /metrics count (filtered or not). */
   scrapes = 0;
   load: FakeLoad = { waiting: 0, running: 0, kv: 0 };
   /** Status for non-metrics requests (e.g. 500 to test passive ejection). */
@@ -52,7 +59,7 @@ export class RecordingUpstream {
 
   /** Requests other than metrics scrapes. */
   get requests(): Received[] {
-    return this.received.filter((r) => r.path !== "/metrics");
+    return this.received.filter((r) => !isScrape(r.path));
   }
 
   header(r: Received, name: string): string | undefined {
@@ -65,8 +72,8 @@ export class RecordingUpstream {
     const headers: [string, string][] = [];
     for (let i = 0; i < req.rawHeaders.length; i += 2) headers.push([req.rawHeaders[i]!.toLowerCase(), req.rawHeaders[i + 1]!]);
     const path = req.url ?? "/";
-    this.received.push({ method: req.method ?? "", path, headers, body: Buffer.concat(chunks) });
-    if (path === "/metrics") {
+    this.received.push({ method: req.method ?? "", path, headers, body: Buffer.concat(chunks), seq: ++arrivals });
+    if (isScrape(path)) {
       this.scrapes++;
       const l = this.load;
       res.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
