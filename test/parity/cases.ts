@@ -10,6 +10,8 @@ export interface CaseEndpoint {
   waiting: number;
   kv: number;
   stale: boolean;
+  /** LoRA adapters (vllm:lora_requests_info); the case's model doubles as the adapter name. */
+  loras?: { running: string[]; waiting: string[]; max: number };
 }
 
 export interface CaseRequest {
@@ -97,7 +99,7 @@ function body(shape: Shape, model: string, turns: string[], salt: string | undef
         body: JSON.stringify({ model, max_tokens: 16, system: "You are terse.", messages: turns.map((t, i) => ({ role: i % 2 ? "assistant" : "user", content: t })), ...extra }),
       };
     case "conversations":
-      return { path: "/v1/conversations", body: JSON.stringify({ items: turns.map((t, i) => ({ type: "message", role: i % 2 ? "assistant" : "user", content: [{ type: "input_text", text: t }] })), ...extra }) };
+      return { path: "/v1/conversations", body: JSON.stringify({ model, items: turns.map((t, i) => ({ type: "message", role: i % 2 ? "assistant" : "user", content: [{ type: "input_text", text: t }] })), ...extra }) };
     case "responses":
       return { path: "/v1/responses", body: JSON.stringify({ model, instructions: "Be brief & <exact>.", input: turns.map((t) => ({ role: "user", content: t })), ...extra }) };
   }
@@ -136,6 +138,17 @@ export function generate(seed: number, count: number): ParityCase[] {
       const sub = picked.filter(() => r() < 0.6);
       if (r() < 0.2) sub.push("10.9.9.9:8000");
       request.subset = sub.map((a) => (r() < 0.5 ? a : a.split(":")[0]));
+    }
+    // LoRA state from its own stream, so adding it left the other draws as they were.
+    const lr = rng(seed * 7919 + c);
+    if (lr() < 0.5) {
+      for (const e of endpoints) {
+        if (lr() < 0.3) continue;
+        const pool = [model, "other-a", "other-b", "other-c"];
+        const running = pool.filter(() => lr() < 0.35);
+        const waiting = pool.filter((a) => !running.includes(a) && lr() < 0.2);
+        e.loras = { running, waiting, max: Math.floor(lr() * 4) };
+      }
     }
     out.push({ id, model, endpoints, history, request });
   }

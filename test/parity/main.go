@@ -35,6 +35,7 @@ import (
 	"github.com/llm-d/llm-d-router/pkg/epp/framework/plugins/requesthandling/parsers/openai"
 	"github.com/llm-d/llm-d-router/pkg/epp/framework/plugins/scheduling/picker/maxscore"
 	"github.com/llm-d/llm-d-router/pkg/epp/framework/plugins/scheduling/scorer/kvcacheutilization"
+	"github.com/llm-d/llm-d-router/pkg/epp/framework/plugins/scheduling/scorer/loraaffinity"
 	"github.com/llm-d/llm-d-router/pkg/epp/framework/plugins/scheduling/scorer/prefix"
 	"github.com/llm-d/llm-d-router/pkg/epp/framework/plugins/scheduling/scorer/queuedepth"
 	"github.com/llm-d/llm-d-router/pkg/epp/scheduling"
@@ -46,6 +47,14 @@ type Endpoint struct {
 	Waiting int     `json:"waiting"`
 	KV      float64 `json:"kv"`
 	Stale   bool    `json:"stale"`
+	Loras   *Loras  `json:"loras,omitempty"`
+}
+
+// Loras is an endpoint's LoRA adapter state (vllm:lora_requests_info).
+type Loras struct {
+	Running []string `json:"running"`
+	Waiting []string `json:"waiting"`
+	Max     int      `json:"max"`
 }
 
 // Request is one request: path, body, and an optional candidate subset hint.
@@ -74,6 +83,8 @@ type Scores struct {
 	KV     float64 `json:"kv"`
 	Prefix float64 `json:"prefix"`
 	Total  float64 `json:"total"`
+	// Lora is the lora-affinity scorer's score (not part of the default profile).
+	Lora float64 `json:"lora"`
 }
 
 // Result is the EPP's decision for one case.
@@ -106,6 +117,7 @@ type epp struct {
 	queue     fwksched.Scorer
 	kv        fwksched.Scorer
 	prefixSc  fwksched.Scorer
+	lora      fwksched.Scorer
 	profile   *scheduling.SchedulerProfile
 	detector  flowcontrol.SaturationDetector
 	seq       int
@@ -135,6 +147,7 @@ func newEPP() *epp {
 	e.queue = must[fwksched.Scorer](queuedepth.QueueScorerFactory(queuedepth.QueueScorerType, nil, handle))
 	e.kv = must[fwksched.Scorer](kvcacheutilization.KvCacheUtilizationScorerFactory(kvcacheutilization.KvCacheUtilizationScorerType, nil, handle))
 	e.prefixSc = must[fwksched.Scorer](prefix.PrefixCachePluginFactory(prefix.PrefixCacheScorerPluginType, nil, handle))
+	e.lora = must[fwksched.Scorer](loraaffinity.LoraAffinityScorerFactory(loraaffinity.LoraAffinityScorerType, nil, handle))
 	e.profile = scheduling.NewSchedulerProfile().
 		WithScorers(
 			scheduling.NewWeightedScorer(e.queue, queueWeight),
@@ -156,6 +169,15 @@ func endpoints(c *Case, now time.Time) []fwksched.Endpoint {
 		m.UpdateTime = now
 		if ep.Stale {
 			m.UpdateTime = now.Add(-10 * time.Second)
+		}
+		if ep.Loras != nil {
+			for _, a := range ep.Loras.Running {
+				m.ActiveModels[a] = 0
+			}
+			for _, a := range ep.Loras.Waiting {
+				m.WaitingModels[a] = 0
+			}
+			m.MaxActiveModels = ep.Loras.Max
 		}
 		meta := &fwkdl.EndpointMetadata{
 			NamespacedName: k8stypes.NamespacedName{Namespace: "parity", Name: ep.Address},
@@ -199,6 +221,14 @@ func (e *epp) request(model string, r *Request) (*fwksched.InferenceRequest, err
 	parsed, err := parser.ParseRequest(e.ctx, []byte(r.Body), headers)
 	if err != nil {
 		return nil, err
+	}
+	// The director's target model: the body's "model" (requestcontrol/director.go mutateModel).
+	if m, ok := parsed.Body.Payload.(fwkrh.PayloadMap); ok {
+		if name, _ := m["model"].(string); name != "" {
+			model = name
+		} else {
+			return nil, fmt.Errorf("model not found in request body")
+		}
 	}
 	e.seq++
 	req := &fwksched.InferenceRequest{
@@ -320,10 +350,11 @@ func (e *epp) run(c *Case) Result {
 	q := e.queue.Score(e.ctx, req, cands)
 	kv := e.kv.Score(e.ctx, req, cands)
 	px := e.prefixSc.Score(e.ctx, req, cands)
+	lo := e.lora.Score(e.ctx, req, cands)
 	best := math.Inf(-1)
 	for _, ep := range cands {
 		name := ep.GetMetadata().PodName
-		s := Scores{Queue: round(clamp(q[ep])), KV: round(clamp(kv[ep])), Prefix: round(clamp(px[ep]))}
+		s := Scores{Queue: round(clamp(q[ep])), KV: round(clamp(kv[ep])), Prefix: round(clamp(px[ep])), Lora: round(clamp(lo[ep]))}
 		s.Total = round(queueWeight*clamp(q[ep]) + kvWeight*clamp(kv[ep]) + prefixWeight*clamp(px[ep]))
 		res.Scores[name] = s
 		m, total := matchInfo(ep)

@@ -25,7 +25,7 @@ const SEED = Number(process.env.WAYROUTE_PARITY_SEED ?? 16);
 
 const goFound = spawnSync("go", ["version"], { encoding: "utf8" }).status === 0;
 
-interface EppScores { queue: number; kv: number; prefix: number; total: number }
+interface EppScores { queue: number; kv: number; prefix: number; total: number; lora?: number }
 interface EppResult {
   id: string;
   error?: string;
@@ -59,7 +59,19 @@ function runEpp(cases: ParityCase[]): EppResult[] {
   return run.stdout.trim().split("\n").map((l) => JSON.parse(l) as EppResult);
 }
 
-const CONFIG = {
+/** Our side of the LoRA comparison: the default profile plus lora-affinity-scorer. */
+function loraConfig(): Record<string, unknown> {
+  const pool = { ...CONFIG.pools[0] };
+  pool.profile = {
+    scorers: [
+      { type: "queue-scorer", weight: 2 }, { type: "kv-cache-utilization-scorer", weight: 2 },
+      { type: "prefix-cache-scorer", weight: 3 }, { type: "lora-affinity-scorer", weight: 1 },
+    ],
+  };
+  return { ...CONFIG, pools: [pool] };
+}
+
+const CONFIG: { holdHeadersForBody: boolean; pools: Array<Record<string, unknown>> } = {
   holdHeadersForBody: true,
   pools: [{
     name: "llm",
@@ -83,7 +95,7 @@ function parseExplain(line: string): { picks: string[]; scores: Record<string, E
     if (!/^\S+ t=/.test(p)) continue;
     const [addr, ...kv] = p.split(" ");
     const m = Object.fromEntries(kv.map((x) => x.split("=")).map(([k, v]) => [k, Number(v)]));
-    scores[addr] = { queue: m.queue, kv: m["kv-cache-utilization"], prefix: m["prefix-cache"], total: m.t };
+    scores[addr] = { queue: m.queue, kv: m["kv-cache-utilization"], prefix: m["prefix-cache"], total: m.t, lora: m["lora-affinity"] };
   }
   return { picks, scores };
 }
@@ -91,11 +103,11 @@ function parseExplain(line: string): { picks: string[]; scores: Record<string, E
 class Wayroute {
   private constructor(readonly host: ProxyWasmHost, readonly pool: FakePool) {}
 
-  static async create(): Promise<Wayroute> {
+  static async create(config: Record<string, unknown> = CONFIG): Promise<Wayroute> {
     const pool = new FakePool(POOL);
     const host = await ProxyWasmHost.create({
       module: await pluginModule(),
-      pluginConfig: CONFIG,
+      pluginConfig: config,
       workers: 1,
       rootId: "wayroute",
       allowOnHeadersStopIteration: true,
@@ -114,7 +126,7 @@ class Wayroute {
 
   async run(c: ParityCase): Promise<Ours> {
     for (const e of POOL) this.pool.set(e, {});
-    for (const e of c.endpoints) this.pool.set(e.address, { waiting: e.waiting, kv: e.kv });
+    for (const e of c.endpoints) this.pool.set(e.address, { waiting: e.waiting, kv: e.kv, loras: e.loras });
     await this.host.advance(60);
     await this.host.settle();
     await this.host.advance(60);
@@ -140,6 +152,19 @@ class Wayroute {
     const r = await this.send(c.request, subset);
     const parsed = r.explain ? parseExplain(r.explain) : { picks: [], scores: {} };
     return { status: r.status, ...parsed };
+  }
+
+  /** LoRA scores only: load state, then the request (never sheddable here), no history. */
+  async loraScores(c: ParityCase): Promise<Record<string, EppScores>> {
+    for (const e of POOL) this.pool.set(e, {});
+    for (const e of c.endpoints) this.pool.set(e.address, { waiting: e.waiting, kv: e.kv, loras: e.loras });
+    await this.host.advance(60);
+    await this.host.settle();
+    await this.host.advance(60);
+    await this.host.settle();
+    const subset = c.request.subset ?? (c.endpoints.length === POOL.length ? null : c.endpoints.map((e) => e.address));
+    const r = await this.send({ ...c.request, sheddable: false }, subset);
+    return r.explain ? parseExplain(r.explain).scores : {};
   }
 }
 
@@ -204,6 +229,8 @@ suite("decision parity with the reference EPP (llm-d-router v0.9.2)", () => {
     const epp = runEpp(cases);
     expect(epp.length).toBe(cases.length);
     const w = await Wayroute.create();
+    const wl = await Wayroute.create(loraConfig());
+    let loraCompared = 0;
     const all: Disagreement[] = [];
     const unexpected: Disagreement[] = [];
     const marked = new Map<string, number>();
@@ -215,6 +242,15 @@ suite("decision parity with the reference EPP (llm-d-router v0.9.2)", () => {
       const diffs = compare(c, epp[i], ours);
       if (epp[i].shed) shed++;
       if (Object.values(epp[i].matched ?? {}).some((m) => m > 0)) withPrefix++;
+      if (c.endpoints.some((e) => e.loras) && !epp[i].error && !c.failing) {
+        // lora-affinity-scorer (not in the default profile): 1 active, 0.8 free slot, 0.6 waiting.
+        const ours = await wl.loraScores(c);
+        for (const [addr, e] of Object.entries(epp[i].scores ?? {})) {
+          const o = ours[addr]?.lora;
+          loraCompared++;
+          if (o === undefined || Math.abs((e.lora ?? -1) - o) > EPS) diffs.push({ id: c.id, what: `lora score of ${addr}`, epp: e.lora, ours: o });
+        }
+      }
       all.push(...diffs);
       for (const x of diffs) {
         if (deliberate(c, x)) marked.set(c.id, (marked.get(c.id) ?? 0) + 1);
@@ -228,7 +264,7 @@ suite("decision parity with the reference EPP (llm-d-router v0.9.2)", () => {
     const report = {
       reference: "github.com/llm-d/llm-d-router v0.9.2 (module proxy path github.com/llm-d/llm-d-inference-scheduler)",
       cases: cases.length, generated: COUNT, seed: SEED, traces: traces().length,
-      eppShed: shed, eppPrefixHits: withPrefix, withStaleEndpoint: stale, withSubsetHint: subsets, byPath: shapes,
+      eppShed: shed, eppPrefixHits: withPrefix, loraScoresCompared: loraCompared, withStaleEndpoint: stale, withSubsetHint: subsets, byPath: shapes,
       disagreements: all.length, unexpected: unexpected.length,
       deliberate: [...marked.entries()].map(([id, n]) => ({ id, disagreements: n })),
       list: all,
@@ -239,6 +275,7 @@ suite("decision parity with the reference EPP (llm-d-router v0.9.2)", () => {
     // Sanity: the generator exercises what it claims to.
     expect(shed).toBeGreaterThan(0);
     expect(stale).toBeGreaterThan(0);
+    expect(loraCompared).toBeGreaterThan(cases.length / 4);
     expect(subsets).toBeGreaterThan(0);
     expect(Object.keys(shapes).length).toBeGreaterThanOrEqual(5);
     expect(withPrefix).toBeGreaterThan(cases.length / 10);
@@ -246,5 +283,6 @@ suite("decision parity with the reference EPP (llm-d-router v0.9.2)", () => {
     // Every case marked with a deliberate difference shows it.
     for (const c of cases) if (c.expect) expect(marked.get(c.id) ?? 0, c.id).toBeGreaterThan(0);
     expect(w.host.traps).toEqual([]);
+    expect(wl.host.traps).toEqual([]);
   });
 });
