@@ -23,7 +23,7 @@ export interface HttpSendOptions {
   body?: Uint8Array;
   /** Idle timeout: the request fails when no byte moves for this long (ms). */
   timeoutMs: number;
-  /** Extra trusted CA certificates (PEM) for HTTPS. */
+  /** CA certificates (PEM) trusted for HTTPS instead of the default roots. */
   ca?: string | Buffer;
 }
 

@@ -35,7 +35,10 @@ export interface RegistryClientOptions {
   insecure?: boolean;
   /** Force the scheme (default: HTTP for loopback registries or `insecure`, else HTTPS). */
   plainHttp?: boolean;
-  /** Extra trusted CA certificates (PEM) for HTTPS (NODE_EXTRA_CA_CERTS works too). */
+  /**
+   * CA certificates (PEM) trusted for HTTPS instead of the default roots (a private registry); to
+   * add a CA next to the system ones, set NODE_EXTRA_CA_CERTS. Verification is never turned off.
+   */
   ca?: string | Buffer;
   /** Token realm origins (`https://auth.example`) that may receive the Basic credentials. */
   trustedTokenRealms?: string[];
