@@ -1,11 +1,16 @@
 /**
  * Builds the wasm modules with the AssemblyScript compiler API:
  *   build/plugin.wasm          release plugin   (asconfig.json target "release")
+ *   build/plugin.names.wasm    the same module plus its `name` section, for `npm run size`
  *   build/plugin.debug.wasm    debug plugin     (target "debug")
  *   build/passthrough.wasm     baseline: every callback Continue       (release flags)
  *   build/body-reader.wasm     baseline: buffers and reads the request body (release flags)
  * Each module gets a custom section `wayroute.version` (JSON: name, version, revision, dirty,
  * target, module) and is validated with wabt before it is written. Prints each file's size.
+ *
+ * The release plugin is compiled once with debug names (binaryen emits the same code and data
+ * with or without them) and written twice: with the `name` section as plugin.names.wasm and
+ * without it as plugin.wasm. plugin.wasm must fit its budget in size-budget.json.
  *
  * Skips compiling when the inputs (AssemblyScript sources, asconfig.json, package version, git
  * revision) hash the same as the last build and the outputs exist. `--force` rebuilds.
@@ -19,6 +24,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import asc from "assemblyscript/asc";
 import wabtInit from "wabt";
+import { checkBudget, readBudgets } from "../src/footprint/budget.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const buildDir = path.join(root, "build");
@@ -33,10 +39,12 @@ interface ModuleSpec {
   entry: string;
   target: "release" | "debug";
   outFile: string;
+  /** Also write the module with its `name` section here (the shipped file drops it). */
+  namesFile?: string;
 }
 
 const MODULES: ModuleSpec[] = [
-  { name: "plugin", entry: "assembly/index.ts", target: "release", outFile: "build/plugin.wasm" },
+  { name: "plugin", entry: "assembly/index.ts", target: "release", outFile: "build/plugin.wasm", namesFile: "build/plugin.names.wasm" },
   { name: "plugin", entry: "assembly/index.ts", target: "debug", outFile: "build/plugin.debug.wasm" },
   { name: "passthrough", entry: "assembly/baselines/passthrough.ts", target: "release", outFile: "build/passthrough.wasm" },
   { name: "body-reader", entry: "assembly/baselines/body-reader.ts", target: "release", outFile: "build/body-reader.wasm" },
@@ -119,6 +127,42 @@ export function appendCustomSection(binary: Uint8Array, name: string, payload: U
   return out;
 }
 
+/** The binary without its custom sections named `name` (section order otherwise unchanged). */
+export function removeCustomSection(binary: Uint8Array, name: string): Uint8Array {
+  const kept: Uint8Array[] = [binary.subarray(0, 8)];
+  let pos = 8;
+  const u32 = (): number => {
+    let result = 0;
+    let shift = 0;
+    for (;;) {
+      const b = binary[pos++]!;
+      result += (b & 0x7f) * 2 ** shift;
+      if ((b & 0x80) === 0) return result;
+      shift += 7;
+    }
+  };
+  while (pos < binary.length) {
+    const start = pos;
+    const id = binary[pos++]!;
+    const size = u32();
+    const end = pos + size;
+    let drop = false;
+    if (id === 0) {
+      const length = u32();
+      drop = new TextDecoder().decode(binary.subarray(pos, pos + length)) === name;
+    }
+    if (!drop) kept.push(binary.subarray(start, end));
+    pos = end;
+  }
+  const out = new Uint8Array(kept.reduce((n, k) => n + k.length, 0));
+  let at = 0;
+  for (const k of kept) {
+    out.set(k, at);
+    at += k.length;
+  }
+  return out;
+}
+
 async function compile(spec: ModuleSpec): Promise<Uint8Array> {
   const config = JSON.parse(readFileSync(path.join(root, "asconfig.json"), "utf8"));
   // asc adds the config's `entries` to the command line ones; baselines must not pull in the
@@ -127,7 +171,7 @@ async function compile(spec: ModuleSpec): Promise<Uint8Array> {
   let binary: Uint8Array | null = null;
   const stderr: string[] = [];
   const result = await asc.main(
-    [spec.entry, "--config", "asconfig.json", "--target", spec.target, "--outFile", spec.outFile],
+    [spec.entry, "--config", "asconfig.json", "--target", spec.target, "--outFile", spec.outFile, ...(spec.namesFile ? ["--debug"] : [])],
     {
       readFile(name: string, baseDir: string) {
         const full = path.resolve(root, baseDir, name);
@@ -182,7 +226,8 @@ async function main(): Promise<void> {
   const wabt = await wabtInit();
   for (const spec of selected) {
     const outPath = path.join(root, spec.outFile);
-    if (!force && stamp[spec.outFile] === hash && existsSync(outPath)) {
+    const namesPath = spec.namesFile ? path.join(root, spec.namesFile) : null;
+    if (!force && stamp[spec.outFile] === hash && existsSync(outPath) && (namesPath === null || existsSync(namesPath))) {
       console.log(`${spec.outFile.padEnd(26)} ${String(statSync(outPath).size).padStart(8)} bytes (unchanged)`);
       continue;
     }
@@ -196,7 +241,8 @@ async function main(): Promise<void> {
       module: spec.name,
       target: spec.target,
     };
-    const binary = appendCustomSection(compiled, VERSION_SECTION, new TextEncoder().encode(JSON.stringify(metadata)));
+    const named = appendCustomSection(compiled, VERSION_SECTION, new TextEncoder().encode(JSON.stringify(metadata)));
+    const binary = namesPath ? removeCustomSection(named, "name") : named;
     const module = wabt.readWasm(binary, { readDebugNames: false });
     try {
       module.validate();
@@ -207,9 +253,17 @@ async function main(): Promise<void> {
     }
     // Write-then-rename: test processes may build concurrently and must never read half a file.
     writeAtomic(outPath, binary);
+    if (namesPath) writeAtomic(namesPath, named);
     stamp[spec.outFile] = hash;
     writeAtomic(stampFile, JSON.stringify(stamp, null, 2));
     console.log(`${spec.outFile.padEnd(26)} ${String(binary.length).padStart(8)} bytes (${Date.now() - started} ms)`);
+  }
+  // Checked on every build, also when nothing was recompiled, so an over-budget module keeps failing.
+  for (const budget of readBudgets(root)) {
+    const file = path.join(root, budget.file);
+    if (!existsSync(file)) continue;
+    const over = checkBudget(budget, statSync(file).size);
+    if (over) throw new WasmBuildError(over);
   }
 }
 

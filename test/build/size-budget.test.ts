@@ -1,0 +1,65 @@
+/**
+ * The shipped plugin fits its size budget (size-budget.json), the build's named copy holds the
+ * same code as the shipped file, and the size breakdown accounts for every code byte.
+ */
+import { describe, expect, it } from "vitest";
+import { breakdown, sourceFileOf, withoutTypeArguments } from "../../src/footprint/breakdown.js";
+import { checkBudget, readBudgets } from "../../src/footprint/budget.js";
+import { readWasmLayout } from "../../src/footprint/wasm-layout.js";
+import { repoRoot, wasmBytes } from "./wasm-files.js";
+
+describe("size budget", () => {
+  it("build/plugin.wasm is within the budget in size-budget.json", () => {
+    const budget = readBudgets(repoRoot).find((b) => b.file === "build/plugin.wasm");
+    expect(budget, "size-budget.json has an entry for build/plugin.wasm").toBeDefined();
+    const bytes = wasmBytes("plugin.wasm").length;
+    expect(checkBudget(budget!, bytes)).toBeNull();
+  });
+
+  it("names the file, the budget file and `npm run size` when over budget", () => {
+    const message = checkBudget({ file: "build/plugin.wasm", maxBytes: 100 }, 150);
+    expect(message).toContain("build/plugin.wasm is 150 bytes, 50 over its budget of 100 bytes");
+    expect(message).toContain("size-budget.json");
+    expect(message).toContain("npm run size");
+  });
+
+  it("plugin.names.wasm differs from plugin.wasm only by its name section", () => {
+    const shipped = readWasmLayout(wasmBytes("plugin.wasm"));
+    const named = readWasmLayout(wasmBytes("plugin.names.wasm"));
+    expect(shipped.hasNames).toBe(false);
+    expect(named.hasNames).toBe(true);
+    const withoutNames = named.sections.filter((s) => s.name !== "custom:name");
+    expect(withoutNames).toEqual(shipped.sections);
+    expect(named.totalBytes - shipped.totalBytes).toBe(named.sections.find((s) => s.name === "custom:name")!.bytes);
+  });
+});
+
+describe("size breakdown", () => {
+  it("attributes every code byte to a named function, file and area", () => {
+    const b = breakdown(wasmBytes("plugin.names.wasm"));
+    const bodies = b.functions.reduce((n, f) => n + f.bytes, 0);
+    expect(b.functions.every((f) => !f.name.startsWith("$"))).toBe(true);
+    // The code section is the function bodies plus its own header and count.
+    expect(b.codeBytes - bodies).toBeGreaterThan(0);
+    expect(b.codeBytes - bodies).toBeLessThan(16);
+    expect(b.files.reduce((n, f) => n + f.bytes, 0)).toBe(bodies);
+    expect(b.areas.reduce((n, f) => n + f.bytes, 0)).toBe(bodies);
+    expect(b.files.map((f) => f.name)).toContain("assembly/plugin/stream");
+    expect(b.stringCount).toBeGreaterThan(100);
+    expect(b.stringBytes).toBeLessThan(b.dataBytes);
+  });
+
+  it.each([
+    ["assembly/pools/config/parsePool", "assembly/pools/config"],
+    ["~lib/map/Map<~lib/string/String,i32>#set", "~lib/map"],
+    ["~lib/array/Array<assembly/endpoints/endpoint/Endpoint>#push", "~lib/array"],
+    ["start:assembly/pools/config", "assembly/pools/config"],
+    ["~instanceof|assembly/plugin/stream/Stream", "assembly/plugin/stream"],
+  ])("%s comes from %s", (name, file) => {
+    expect(sourceFileOf(name)).toBe(file);
+  });
+
+  it("drops nested type arguments", () => {
+    expect(withoutTypeArguments("~lib/map/Map<i32,~lib/array/Array<i32>>#get")).toBe("~lib/map/Map#get");
+  });
+});
