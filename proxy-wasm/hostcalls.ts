@@ -225,6 +225,11 @@ export function setBufferBytes(buffer: BufferType, start: usize, size: usize, da
   return <Status>raw.proxy_set_buffer_bytes(<u32>buffer, start, size, ptrOf(data), sizeOf(data));
 }
 
+/** `setBufferBytes` from `length` bytes at `ptr` (e.g. a reused buffer's contents), without a copy. */
+export function setBufferBytesFrom(buffer: BufferType, start: usize, size: usize, ptr: usize, length: usize): Status {
+  return <Status>raw.proxy_set_buffer_bytes(<u32>buffer, start, size, ptr, length);
+}
+
 // ---- HTTP stream control -----------------------------------------------------------------
 
 /**

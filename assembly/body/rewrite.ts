@@ -84,6 +84,8 @@ export function rewrittenLength(len: i32, scan: BodyScan, newModel: string): i32
 export function rewriteModel(base: usize, len: i32, scan: BodyScan, newModel: string, out: ByteBuffer): bool {
   out.reset();
   if (!scan.hasStringModel || scan.modelEnd > len) return false;
+  // One exact allocation for a body larger than any before, not a doubling per push.
+  out.reserve(rewrittenLength(len, scan, newModel));
   out.pushBytes(base, scan.modelStart);
   encodeJsonString(newModel, out);
   out.pushBytes(base + <usize>scan.modelEnd, len - scan.modelEnd);

@@ -34,6 +34,15 @@ export class ByteBuffer {
     this.used = 0;
   }
 
+  /**
+   * Makes room for `total` bytes in all with one allocation, where pushing would double the store
+   * step by step (each step a copy, and up to 2x the need). An eighth more than asked, so the next
+   * slightly longer body reuses this store instead of growing (and fragmenting) again.
+   */
+  reserve(total: i32): void {
+    if (total > this.store.byteLength) this.ensure(total + (total >> 3) - this.used, true);
+  }
+
   /** Drops bytes past `n` (no-op when already shorter). */
   truncate(n: i32): void {
     if (n >= 0 && n < this.used) this.used = n;
@@ -104,11 +113,11 @@ export class ByteBuffer {
     return out;
   }
 
-  private ensure(extra: i32): void {
+  private ensure(extra: i32, exact: bool = false): void {
     const need = this.used + extra;
     const cap = this.store.byteLength;
     if (need <= cap) return;
-    let next = cap << 1;
+    let next = exact ? need : cap << 1;
     if (next < need) next = need;
     const grown = new ArrayBuffer(next);
     memory.copy(changetype<usize>(grown), changetype<usize>(this.store), <usize>this.used);

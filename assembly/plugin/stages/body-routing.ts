@@ -40,7 +40,7 @@ import {
   lastHostStatus,
   removeHeader,
   replaceHeader,
-  setBufferBytes,
+  setBufferBytesFrom,
 } from "../../../proxy-wasm/index";
 import { ConfigNode, ConfigReader } from "../../config/reader";
 import { BodyScan } from "../../body/scanner";
@@ -250,7 +250,8 @@ export class BodyRoutingStage extends Stage {
     slot.requestedModel = result.requestedModel;
     slot.model = result.model;
     if (result.bodyChanged) {
-      setBufferBytes(BufferType.HttpRequestBody, 0, bodySize, result.body.toArrayBuffer());
+      // Straight from the reused rewrite buffer: a copy here would cost another body's worth.
+      setBufferBytesFrom(BufferType.HttpRequestBody, 0, bodySize, result.body.dataStart, <usize>result.body.length);
     }
     // Hold mode: the headers are still Envoy's to forward, so these writes land. Otherwise best
     // effort: Envoy refuses request-header writes once the headers were continued.
