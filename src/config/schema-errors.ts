@@ -153,8 +153,14 @@ export function schemaProblems(errors: readonly SchemaError[]): SchemaProblem[] 
     const subs = errors.filter((s) => within(s, e));
     const path = jsonPath(e.instancePath);
     if (subs.length === 0) {
-      // oneOf matched more than one branch.
-      if (e.keyword === "oneOf") replaced.set(e, [path, `must match exactly one of its allowed forms, but matches ${String((e.params.passingSchemas as unknown[] | null)?.length ?? "several")}`]);
+      // oneOf matched more than one branch: name the alternatives when each is one required field.
+      if (e.keyword !== "oneOf") continue;
+      const branches = Array.isArray(e.schema) ? (e.schema as unknown[]).map(schemaObject) : [];
+      const names = branches.map((b) => (Array.isArray(b?.required) && b.required.length === 1 && Object.keys(b).length === 1 ? String(b.required[0]) : undefined));
+      const matched = (e.params.passingSchemas as unknown[] | null)?.length ?? "several";
+      replaced.set(e, names.length && names.every((n) => n !== undefined)
+        ? [path, `must have exactly one of ${names.join(", ")}, not ${String(matched)}`]
+        : [path, `must match exactly one of its allowed forms, but matches ${String(matched)}`]);
       continue;
     }
     const deepest = Math.max(...subs.map((s) => depthOf(s.instancePath)));

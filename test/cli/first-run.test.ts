@@ -210,6 +210,15 @@ describe("validate: every file, problems in words", () => {
     expect(m.stderr).toMatch(/\(and 4 more: 'wayroute validate --all-errors .*many\.json' lists them all\)/);
   });
 
+  it("one-of alternatives are named: none given, or more than one", async () => {
+    const cfg = file("one-of.json", { rules: [{ match: { headers: [{ name: "x-a", equals: "1", prefix: "2" }, { name: "x-b" }] } }] });
+    const r = await cli("validate", cfg, "--all-errors", "--wasm", WASM);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${cfg}: $.rules[0].match.headers[0] must have exactly one of equals, prefix, suffix, present, not 2`);
+    expect(r.stderr).toContain(`${cfg}: $.rules[0].match.headers[1] must have exactly one of equals, prefix, suffix, present`);
+    expect(r.stderr).not.toMatch(/oneOf|allowed forms/);
+  });
+
   it("every pattern in the shipped schemas has words", async () => {
     const { PATTERN_WORDS, NOT_PATTERN_WORDS } = await import("../../src/config/schema-errors.js");
     const { readdirSync, readFileSync } = await import("node:fs");
