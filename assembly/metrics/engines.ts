@@ -112,7 +112,27 @@ class Acc {
   asFraction(): f64 {
     return this.known ? this.value : UNKNOWN_FRACTION;
   }
+
+  reset(): void {
+    this.seen = false;
+    this.poisoned = false;
+    this.value = 0;
+  }
 }
+
+/** An empty adapter list shared by every result without LoRA series (never appended to). */
+export const NO_ADAPTERS: string[] = [];
+
+// Scratch state reused by every read (one scrape at a time per VM): no allocation per page
+// beyond the result's adapter lists.
+class Scratch {
+  reader: PromReader = new PromReader(0, 0, null);
+  waiting: Acc = new Acc();
+  running: Acc = new Acc();
+  kv: Acc = new Acc();
+  kvOld: Acc = new Acc();
+}
+let SCRATCH: Scratch | null = null;
 
 export class EngineMetrics {
   /** Engine whose names matched (the configured one, or the one detected in auto mode). */
@@ -121,8 +141,8 @@ export class EngineMetrics {
   waiting: i32 = UNKNOWN_COUNT;
   running: i32 = UNKNOWN_COUNT;
   kvUsage: f64 = UNKNOWN_FRACTION;
-  activeLoras: string[] = [];
-  waitingLoras: string[] = [];
+  activeLoras: string[] = NO_ADAPTERS;
+  waitingLoras: string[] = NO_ADAPTERS;
   /** max_lora of the current LoRA series; UNKNOWN_COUNT without one (or unparsable). */
   maxLora: i32 = UNKNOWN_COUNT;
   /** Wanted lines that were not valid samples, plus recognised samples with unusable values. */
@@ -176,20 +196,36 @@ export function readEngineMetrics(text: string, engine: i32): EngineMetrics {
 
 /**
  * Reads a scrape page of `len` UTF-8 bytes at `base` for `engine` (Engine.Auto: the engine of
- * the first wanted series). Never traps. Only lines that end in a newline count.
+ * the first wanted series) into `m` (reset first). Never traps. Only lines that end in a
+ * newline count. The LoRA series' labels are decoded once, for the current series only.
  */
-export function readEngineMetricsBytes(base: usize, len: i32, engine: i32): EngineMetrics {
-  let m = new EngineMetrics();
+export function readEngineMetricsBytes(base: usize, len: i32, engine: i32, m: EngineMetrics = new EngineMetrics()): EngineMetrics {
+  let sc = SCRATCH;
+  if (sc == null) {
+    sc = new Scratch();
+    SCRATCH = sc;
+  }
   m.engine = engine;
+  m.activeLoras = NO_ADAPTERS;
+  m.waitingLoras = NO_ADAPTERS;
+  m.maxLora = UNKNOWN_COUNT;
+  m.malformed = 0;
   let w = wanted(engine);
-  let r = new PromReader(base, len, w.set);
-  let waiting = new Acc();
-  let running = new Acc();
-  let kv = new Acc();
-  let kvOld = new Acc();
+  let r = sc.reader;
+  r.reset(base, len, w.set);
+  let waiting = sc.waiting;
+  let running = sc.running;
+  let kv = sc.kv;
+  let kvOld = sc.kvOld;
+  waiting.reset();
+  running.reset();
+  kv.reset();
+  kvOld.reset();
   let loraBest: f64 = -Infinity;
   let loraBestTs: i64 = i64.MIN_VALUE;
   let loraSeen = false;
+  let loraLabelsStart = 0;
+  let loraLabelsEnd = 0;
   while (r.next()) {
     let id = r.nameId;
     let fam = unchecked(w.engines[id]);
@@ -216,18 +252,24 @@ export function readEngineMetricsBytes(base: usize, len: i32, engine: i32): Engi
         if (!isFinite(v)) { m.malformed++; break; }
         let ts = r.timestampMs;
         if (!loraSeen || v > loraBest || (v == loraBest && ts > loraBestTs)) {
-          let running = r.label("running_lora_adapters");
-          let waitingL = r.label("waiting_lora_adapters");
           loraSeen = true;
           loraBest = v;
           loraBestTs = ts;
-          m.activeLoras = splitAdapters(running != null ? running : "");
-          m.waitingLoras = splitAdapters(waitingL != null ? waitingL : "");
-          m.maxLora = maxLoraOf(r.label("max_lora"));
+          loraLabelsStart = r.labelsStart;
+          loraLabelsEnd = r.labelsEnd;
         }
         break;
       }
     }
+  }
+  if (loraSeen) {
+    r.labelsStart = loraLabelsStart;
+    r.labelsEnd = loraLabelsEnd;
+    let running = r.label("running_lora_adapters");
+    let waitingL = r.label("waiting_lora_adapters");
+    m.activeLoras = splitAdapters(running != null ? running : "");
+    m.waitingLoras = splitAdapters(waitingL != null ? waitingL : "");
+    m.maxLora = maxLoraOf(r.label("max_lora"));
   }
   m.waiting = waiting.asCount();
   m.running = running.asCount();

@@ -48,6 +48,11 @@ export function isStrictNumber(s: string, from: i32, to: i32): bool {
 
 // Byte versions for the scrape reader, which works on the page's UTF-8 bytes in place.
 
+const POW10: StaticArray<f64> = [
+  1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+  1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
 // @ts-ignore: decorator
 @inline function byteAt(base: usize, i: i32): i32 {
   return <i32>load<u8>(base + <usize>i);
@@ -89,16 +94,38 @@ export function parseStrictNumberBytes(base: usize, from: i32, to: i32): f64 {
   let c = byteAt(base, body);
   if (c == 73 || c == 105) return first == 45 ? -Infinity : Infinity;
   if (c == 78 || c == 110) return NaN;
-  // Plain integers (most gauges: `3`, `12.0`) without building a string.
-  let x: f64 = 0;
+  // Exact fast path (Clinger): at most 15 significant digits and a power of ten up to 1e22
+  // are both exact doubles, so one multiplication or division rounds correctly. Covers the
+  // usual gauge text (`3`, `12.0`, `0.42`, `1.7e+09`) without building a string.
+  let m: f64 = 0;
+  let digits = 0;
+  let frac = 0;
   let i = body;
-  while (i < to && i - body < 15) {
-    let d = byteAt(base, i);
-    if (!isDigit(d)) break;
-    x = x * 10 + <f64>(d - 48);
+  while (i < to && isDigit(byteAt(base, i))) {
+    if (digits > 0 || byteAt(base, i) != 48) digits++;
+    m = m * 10 + <f64>(byteAt(base, i) - 48);
     i++;
   }
-  if (i == to || (byteAt(base, i) == 46 && i + 2 == to && byteAt(base, i + 1) == 48)) {
+  if (i < to && byteAt(base, i) == 46) {
+    i++;
+    while (i < to && isDigit(byteAt(base, i))) {
+      if (digits > 0 || byteAt(base, i) != 48) digits++;
+      m = m * 10 + <f64>(byteAt(base, i) - 48);
+      frac++;
+      i++;
+    }
+  }
+  let exp = 0;
+  if (i < to) {
+    i++; // e or E (validated)
+    let negExp = false;
+    if (byteAt(base, i) == 43 || byteAt(base, i) == 45) { negExp = byteAt(base, i) == 45; i++; }
+    while (i < to && exp < 1000) { exp = exp * 10 + (byteAt(base, i) - 48); i++; }
+    if (negExp) exp = -exp;
+  }
+  let e10 = exp - frac;
+  if (digits <= 15 && e10 >= -22 && e10 <= 22) {
+    let x = e10 >= 0 ? m * unchecked(POW10[e10]) : m / unchecked(POW10[-e10]);
     return first == 45 ? -x : x;
   }
   return parseFloat(String.UTF8.decodeUnsafe(base + <usize>from, <usize>(to - from)));

@@ -61,6 +61,9 @@ export class NameSet {
   private firsts: i32[] = [];
   /** Bit i set: some wanted name starts with byte i (for bytes below 128). */
   private startMask: StaticArray<u32> = new StaticArray<u32>(4);
+  /** Per name: its first (up to) 8 bytes as a little-endian word, and the mask of those bytes. */
+  private heads: u64[] = [];
+  private headMasks: u64[] = [];
 
   add(name: string): i32 {
     let id = this.names.indexOf(name);
@@ -69,7 +72,40 @@ export class NameSet {
     let c = name.charCodeAt(0);
     this.firsts.push(c);
     if (c < 128) unchecked((this.startMask[c >> 5] |= 1 << (c & 31)));
+    let head: u64 = 0;
+    let mask: u64 = 0;
+    for (let k = 0; k < 8 && k < name.length; k++) {
+      head |= (<u64>(name.charCodeAt(k) & 0xff)) << (<u64>k * 8);
+      mask |= (<u64>0xff) << (<u64>k * 8);
+    }
+    this.heads.push(head);
+    this.headMasks.push(mask);
     return this.names.length - 1;
+  }
+
+  /**
+   * Id of the wanted name a line starts with, followed by `{`, a blank or the end; -1 if none.
+   * The first 8 bytes are compared as one word per name, so the typical unwanted line (another
+   * metric of the same engine) costs a load and a few compares. The line is `[from, end)` and
+   * at least 8 bytes of the buffer follow `from`.
+   */
+  matchLine(base: usize, from: i32, end: i32): i32 {
+    let w = load<u64>(base + <usize>from);
+    for (let k = 0; k < this.names.length; k++) {
+      if ((w & unchecked(this.headMasks[k])) != unchecked(this.heads[k])) continue;
+      let n = unchecked(this.names[k]);
+      let len = n.length;
+      if (from + len > end) continue;
+      let same = true;
+      for (let j = 8; j < len; j++) {
+        if (<i32>load<u8>(base + <usize>(from + j)) != <i32>n.charCodeAt(j)) { same = false; break; }
+      }
+      if (!same) continue;
+      if (from + len == end) return k;
+      let t = <i32>load<u8>(base + <usize>(from + len));
+      if (t == 123 || t == 32 || t == 9) return k;
+    }
+    return -1;
   }
 
   // @ts-ignore: decorator
@@ -131,6 +167,20 @@ export class PromReader {
     this.wanted = wanted;
   }
 
+  /** Starts over on other bytes (a reader is reused for every scrape: no allocation). */
+  reset(base: usize, len: i32, wanted: NameSet | null): void {
+    this.base = base;
+    this.len = len;
+    this.wanted = wanted;
+    this.pos = 0;
+    this.lines = 0;
+    this.owned = null;
+    this.nameId = -1;
+    this.malformed = 0;
+    this.samples = 0;
+    this.cutLine = false;
+  }
+
   /** A reader over the UTF-8 bytes of `text` (tests, configuration-time use). */
   static ofText(text: string, wanted: NameSet | null = null): PromReader {
     let buf = String.UTF8.encode(text, false);
@@ -161,10 +211,23 @@ export class PromReader {
       let end = nl;
       let i = start;
       let c = <i32>load<u8>(base + <usize>i);
-      // First-byte test: comments, blank lines and names no wanted name starts with.
+      // First-bytes test: comments, blank lines and names no wanted name starts with are
+      // skipped unread; so is a line whose first 8 bytes match no wanted name.
       if (wanted != null) {
         if (!wanted.mayStart(c)) {
           if (c != 32 && c != 9) continue;
+        } else if (start + 8 <= n) {
+          let id = wanted.matchLine(base, start, end > start && load<u8>(base + <usize>(end - 1)) == 13 ? end - 1 : end);
+          if (id < 0) continue;
+          let nameEnd = start + unchecked(wanted.names[id]).length;
+          if (end > start && load<u8>(base + <usize>(end - 1)) == 13) end--;
+          if (this.parseRest(start, nameEnd, end)) {
+            this.nameId = id;
+            this.samples++;
+            return true;
+          }
+          this.malformed++;
+          continue;
         }
       } else if (c == 35 /* # */ || c == 10 || c == 13) {
         continue;

@@ -7,7 +7,7 @@ import {
   setSharedData,
 } from "../../proxy-wasm/index";
 import { Endpoint } from "../endpoints/endpoint";
-import { metricNames, readEngineMetricsBytes } from "../metrics/engines";
+import { EngineMetrics, metricNames, readEngineMetricsBytes } from "../metrics/engines";
 import { RateWindow } from "../pools/rate-window";
 import { filteredPath } from "../metrics/name-filter";
 import { SteeringMode } from "../pools/config";
@@ -26,6 +26,8 @@ export class PoolScraper {
   /** http_call token → endpoint key (scrapes) or "" (feed). */
   private tokens: Map<u32, string> = new Map<u32, string>();
   private outstanding: i32 = 0;
+  /** Reused for every page read (its adapter lists are handed to the endpoint, never reused). */
+  private result: EngineMetrics = new EngineMetrics();
   /** Keys of endpoints with a scrape in flight (never two at once for one endpoint). */
   private pending: Set<string> = new Set<string>();
   /** Tokens of scrapes sent with `?name[]=` filters. */
@@ -280,8 +282,8 @@ export class PoolScraper {
       return;
     }
     let m = body != null
-      ? readEngineMetricsBytes(changetype<usize>(body), body.byteLength, ep.engine)
-      : readEngineMetricsBytes(0, 0, ep.engine);
+      ? readEngineMetricsBytes(changetype<usize>(body), body.byteLength, ep.engine, this.result)
+      : readEngineMetricsBytes(0, 0, ep.engine, this.result);
     if (filtered && m.samples == 0) {
       // Asked for the wanted series by name and got none: the server did not honour the filter
       // properly (prometheus_client in multiprocess mode answers a filtered request with an

@@ -8,7 +8,7 @@
 // would write unconditionally).
 //
 // Keys (under `wayroute.picker/<root id>/<pool>/`):
-//   le/<endpoint>   one endpoint's latest load record (binary, pools/state.ts), CAS-written by
+//   le/<endpoint>   one endpoint's latest load record (binary, pools/state.ts), written by
 //                   the scraper per scrape result and by any worker per ORCA report
 //   lseq, lj/<i>    load journal: counter (the load version) and a ring of LOAD_SLOTS entries
 //                   (u64 sequence + the record), so a worker reads only what changed
@@ -21,7 +21,7 @@ import { Status, getSharedData, setSharedData } from "../../proxy-wasm/index";
 import { PoolRuntime } from "../pools/runtime";
 import {
   applyHealth, encodeHealth, decodeInFlight, encodeInFlight, adjustInFlight, LoadRecord, decodeLoadRecord,
-  applyLoadRecord, loadRecordSize, writeLoadRecord, loadRecordTime,
+  applyLoadRecord, loadRecordSize, writeLoadRecord,
 } from "../pools/state";
 import { encodeJournalRecord, decodeJournalRecord, JournalRecord } from "../prefix/journal";
 import { recordFailure, recordSuccess } from "../endpoints/health";
@@ -184,24 +184,10 @@ export class PoolShared {
     let size = loadRecordSize(e);
     let entry = new ArrayBuffer(8 + size);
     writeLoadRecord(changetype<usize>(entry) + 8, e);
-    let record = entry.slice(8, 8 + size);
-    let written = false;
-    for (let attempt = 0; attempt < CAS_RETRIES; attempt++) {
-      let cur = getSharedData(key);
-      let cas: u32 = 0;
-      if (cur != null) {
-        cas = cur.cas;
-        // Never go back in time: another worker published a newer view of this endpoint.
-        if (loadRecordTime(cur.value, 0) > e.metricsAtMs) {
-          if (decodeLoadRecord(cur.value, 0, this.loadRec)) applyLoadRecord(this.loadRec, this.rt.endpoints, this.rt.byKey);
-          return;
-        }
-      }
-      let st = setSharedData(key, record, cas);
-      if (st == Status.Ok) { written = true; break; }
-      if (st != Status.CasMismatch) return;
-    }
-    if (!written) return;
+    // Written without a read: readers never apply a record older than what they have, so a
+    // racing older write here can only delay a worker that re-reads everything (start, overrun)
+    // until that endpoint's next update. One host call instead of a CAS loop per report.
+    if (setSharedData(key, entry.slice(8, 8 + size), 0) != Status.Ok) return;
     for (let attempt = 0; attempt < CAS_RETRIES; attempt++) {
       let cur = getSharedData(this.loadSeqKey);
       let seq: u64 = cur != null ? readU64(cur.value) : 0;

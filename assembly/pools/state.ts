@@ -164,14 +164,6 @@ export function applyLoadRecord(rec: LoadRecord, eps: Endpoint[], index: Map<str
   return true;
 }
 
-/** metricsAtMs of the record in `buf` at `from` (no decode), or i64.MIN_VALUE when malformed. */
-export function loadRecordTime(buf: ArrayBuffer, from: i32): i64 {
-  if (from < 0 || buf.byteLength - from < FIXED) return i64.MIN_VALUE;
-  let p = changetype<usize>(buf) + <usize>from;
-  if (load<u32>(p) != LOAD_MAGIC) return i64.MIN_VALUE;
-  return load<i64>(p + 4);
-}
-
 function toInt(s: string): i64 {
   let n = s.length;
   if (n <= 0 || n > 18) return i64.MIN_VALUE;

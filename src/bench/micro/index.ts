@@ -6,9 +6,11 @@ import type { MicroSuite } from "../suite.js";
 import { harnessSuite } from "./harness.js";
 import { bodySuite } from "./body.js";
 import { pickerSuite } from "./picker.js";
+import { statePlaneSuite } from "./state-plane.js";
 
 export const microSuites: MicroSuite[] = [
   harnessSuite,
   bodySuite,
   pickerSuite,
+  statePlaneSuite,
 ];
