@@ -1,0 +1,3 @@
+module wayroute.dev/test/gotar
+
+go 1.22
