@@ -5,6 +5,7 @@
  * foreign addresses or Object.prototype members; a DNS-rebinding Host; a 20 KB header.
  */
 import { spawn } from "node:child_process";
+import wabtInit from "wabt";
 import { createServer, type Server, type ServerResponse } from "node:http";
 import { type AddressInfo, connect, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
@@ -54,6 +55,38 @@ async function sentAfter(up: { sent: Promise<number>[] }, ms: number, stop: () =
   await sleep(ms);
   await stop();
   return (await Promise.all(up.sent)).reduce((a, b) => a + b, 0);
+}
+
+/**
+ * A minimal proxy-wasm module in WAT: request headers answer `reqHeaders`, response headers
+ * `respHeaders`, and response body chunks are buffered (StopIterationAndBuffer) until end of stream.
+ */
+async function bufferingModule(reqHeaders: 0 | 1, respHeaders: 0 | 1): Promise<Uint8Array> {
+  const wat = `(module
+    (memory (export "memory") 2)
+    (global $top (mut i32) (i32.const 1024))
+    (func (export "malloc") (param $n i32) (result i32) (local $p i32)
+      (local.set $p (global.get $top))
+      (global.set $top (i32.add (global.get $top) (i32.and (i32.add (local.get $n) (i32.const 15)) (i32.const -16))))
+      (local.get $p))
+    (func (export "proxy_abi_version_0_2_1"))
+    (func (export "proxy_on_context_create") (param i32 i32))
+    (func (export "proxy_on_vm_start") (param i32 i32) (result i32) (i32.const 1))
+    (func (export "proxy_on_configure") (param i32 i32) (result i32) (i32.const 1))
+    (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32) (i32.const ${reqHeaders}))
+    (func (export "proxy_on_response_headers") (param i32 i32 i32) (result i32) (i32.const ${respHeaders}))
+    (func (export "proxy_on_response_body") (param i32 i32 i32) (result i32)
+      (if (result i32) (local.get 2) (then (i32.const 0)) (else (i32.const 1))))
+    (func (export "proxy_on_done") (param i32) (result i32) (i32.const 1))
+    (func (export "proxy_on_log") (param i32))
+    (func (export "proxy_on_delete") (param i32)))`;
+  const wabt = await wabtInit();
+  const parsed = wabt.parseWat("buffering.wat", wat);
+  try {
+    return new Uint8Array(parsed.toBinary({}).buffer);
+  } finally {
+    parsed.destroy();
+  }
 }
 
 const LIMIT = 256 << 20;
@@ -126,6 +159,71 @@ describe("serve keeps back-pressure end to end (finding 6)", () => {
     expect(big.status).toBe(413);
     expect(big.body).toBe("Payload Too Large");
     expect(reached).toBe(1);
+  });
+
+  it("a response body the plugin buffers past the limit: 500 while headers are held, a reset once they went out", async () => {
+    const chunk = new Uint8Array(300);
+    const request = [[":method", "GET"], [":path", "/"], [":authority", "x"]] as [string, string][];
+    // Headers continued: they already went downstream, so Envoy can only reset the stream.
+    const sent = await ProxyWasmHost.create({ module: await bufferingModule(0, 0) });
+    cleanups.push(() => sent.close());
+    const a = sent.workers[0]!.newStream({ bufferLimitBytes: 1000 });
+    a.requestHeaders(request, true);
+    a.responseHeaders([[":status", "200"]]);
+    for (let i = 0; i < 5; i++) a.responseBody(chunk, false);
+    expect(a.resetReason).toBe("response_payload_too_large");
+    // Headers held (allow_on_headers_stop_iteration): nothing went out yet, so Envoy answers 500.
+    const held = await ProxyWasmHost.create({ module: await bufferingModule(0, 1), allowOnHeadersStopIteration: true });
+    cleanups.push(() => held.close());
+    const b = held.workers[0]!.newStream({ bufferLimitBytes: 1000 });
+    b.requestHeaders(request, true);
+    b.responseHeaders([[":status", "200"]]);
+    for (let i = 0; i < 5 && !b.finalResponse; i++) b.responseBody(chunk, false);
+    expect(b.finalResponse?.status).toBe(500);
+    expect(b.localReply?.details).toBe("response_payload_too_large");
+    // Under the limit, the buffered body goes on whole.
+    const c = sent.workers[0]!.newStream({ bufferLimitBytes: 1000 });
+    c.requestHeaders(request, true);
+    c.responseHeaders([[":status", "200"]]);
+    c.responseBody(chunk, false);
+    c.responseBody(chunk, true);
+    expect(c.finalResponse?.body.length).toBe(600);
+  });
+
+  it("data held behind stopped request headers stops the reading (watermark) instead of growing", async () => {
+    const up = await hugeUpstream(1);
+    const filters = await createWasmFilters({ wasm: await bufferingModule(1, 0) }, { workers: 1, bufferLimitBytes: 64 << 10, resumeTimeoutMs: 1500 });
+    const p = new ProxyServer({ workers: 1, defaultCluster: { name: "d", endpoints: [up.address], lb: "round-robin" }, maxRequestBodyBytes: 256 << 20 }, filters);
+    await p.start();
+    cleanups.push(() => p.stop());
+    const [host, port] = p.address.split(":");
+    const body = 96 << 20;
+    const result = await new Promise<{ written: number; reply: string }>((resolve) => {
+      const sock = connect(Number(port), host!, () => {
+        sock.write(`POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${body}\r\n\r\n`);
+        const block = Buffer.alloc(64 << 10);
+        let written = 0;
+        let reply = "";
+        sock.on("data", (d) => {
+          reply += String(d);
+          if (reply.includes("\r\n\r\n")) {
+            sock.destroy();
+            resolve({ written, reply });
+          }
+        });
+        const pump = () => {
+          while (written < body && !sock.destroyed) {
+            written += block.length;
+            if (!sock.write(block)) return void sock.once("drain", pump);
+          }
+        };
+        pump();
+      });
+      sock.on("error", () => undefined);
+      cleanups.push(() => void sock.destroy());
+    });
+    expect(result.reply).toMatch(/^HTTP\/1\.1 504 /);
+    expect(result.written).toBeLessThan(BOUND);
   });
 
   for (const how of ["--duration", "SIGTERM"] as const) {
