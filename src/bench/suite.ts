@@ -35,6 +35,10 @@ export interface MicroResult {
   usPerOp?: number;
   /** Free text, e.g. the workload size. */
   notes?: string;
+  /** A figure that is not a rate (module bytes, KiB of memory, milliseconds); `opsPerSec` is 0. */
+  value?: number;
+  /** Unit of `value`, e.g. "bytes", "KiB", "ms". */
+  unit?: string;
 }
 
 /** A named group of micro cases. */

@@ -73,7 +73,7 @@ export function renderReport(r: BenchResults): string {
     }
   }
   const microRows = r.micro
-    .map((m) => `<tr><td>${esc(m.suite)}</td><td>${esc(m.case)}</td><td>${esc(m.baseline)}</td><td>${n(m.opsPerSec, 0)}</td><td>${n(m.baselineOpsPerSec, 0)}</td><td>${n(m.ratio, 3)}</td><td>${n(m.usPerOp, 2)}</td><td>${esc(m.notes ?? "")}</td></tr>`)
+    .map((m) => `<tr><td>${esc(m.suite)}</td><td>${esc(m.case)}</td><td>${esc(m.baseline)}</td><td>${n(m.opsPerSec, 0)}</td><td>${n(m.baselineOpsPerSec, 0)}</td><td>${n(m.ratio, 3)}</td><td>${n(m.usPerOp, 2)}</td><td>${esc((m.unit !== undefined ? `${m.value} ${m.unit}${m.notes ? "; " : ""}` : "") + (m.notes ?? ""))}</td></tr>`)
     .join("\n");
   const microChart = r.micro.length
     ? groupedBarChart({

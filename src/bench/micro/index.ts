@@ -7,10 +7,12 @@ import { harnessSuite } from "./harness.js";
 import { bodySuite } from "./body.js";
 import { pickerSuite } from "./picker.js";
 import { statePlaneSuite } from "./state-plane.js";
+import { footprintSuite } from "./footprint.js";
 
 export const microSuites: MicroSuite[] = [
   harnessSuite,
   bodySuite,
   pickerSuite,
   statePlaneSuite,
+  footprintSuite,
 ];

@@ -16,11 +16,16 @@ import type { BenchResults } from "../../report/types.js";
 /** The terminal tables of a run: one for every micro row, one for the macro cells. */
 export function resultTables(r: BenchResults): string {
   const out: string[] = [];
-  if (r.micro.length) {
+  const rates = r.micro.filter((m) => m.unit === undefined);
+  const figures = r.micro.filter((m) => m.unit !== undefined);
+  if (rates.length) {
     out.push("micro benchmarks", formatTable(
       ["suite", "case", "baseline", "ops/s", "baseline ops/s", "ratio", "µs/op"],
-      r.micro.map((m) => [m.suite, m.case, m.baseline, m.opsPerSec, m.baselineOpsPerSec ?? NaN, m.ratio ?? NaN, m.usPerOp ?? NaN]),
+      rates.map((m) => [m.suite, m.case, m.baseline, m.opsPerSec, m.baselineOpsPerSec ?? NaN, m.ratio ?? NaN, m.usPerOp ?? NaN]),
     ));
+  }
+  if (figures.length) {
+    out.push("", "footprint", formatTable(["suite", "case", "value", "unit"], figures.map((m) => [m.suite, m.case, m.value ?? NaN, m.unit ?? ""])));
   }
   // Rows that measure something other than a rate (e.g. memory) carry their figure in notes.
   for (const m of r.micro) if (m.notes) out.push(`${m.suite}: ${m.case}: ${m.notes}`);
