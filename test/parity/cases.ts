@@ -33,9 +33,11 @@ export interface ParityCase {
    * A documented deliberate difference this case exercises (docs/picker.md parity table);
    * the test checks the case disagrees exactly there.
    */
-  expect?: "health-filter";
+  expect?: "health-filter" | "unknown-queue" | "unknown-path";
   /** Endpoint whose recent responses were 5xx (wayroute's passive health ejects it; the EPP has no such signal). */
   failing?: string;
+  /** Endpoint whose /metrics has no queue series (the EPP keeps its last value, 0 at first; wayroute: unknown). */
+  noQueue?: string;
 }
 
 /** The pool both sides schedule over (cases use a subset of it). */
@@ -199,6 +201,22 @@ export function traces(): ParityCase[] {
     request: { ...chat("trace-e", [sys, "second"]), sheddable: false },
     failing: POOL[6],
     expect: "health-filter",
+  });
+  // Deliberate difference: an engine that stops exporting its queue. The EPP keeps the last value
+  // (0 before any), so that endpoint looks idle; wayroute scores the unknown queue neutrally.
+  const mixed = POOL.slice(0, 4).map((address, i) => ({ address, waiting: [3, 1, 4, 2][i], kv: 0.2, stale: false }));
+  out.push({
+    id: "trace-unknown-queue", model: "trace-f", endpoints: mixed, history: [],
+    request: { ...chat("trace-f", ["q"]), sheddable: false },
+    noQueue: POOL[2],
+    expect: "unknown-queue",
+  });
+  // Deliberate difference: a path the EPP has no parser for is read as completions there (and
+  // refused without a prompt); wayroute reads the body by its keys and routes it.
+  out.push({
+    id: "trace-unknown-path", model: "trace-g", endpoints: all, history: [],
+    request: { path: "/generate-chat", body: JSON.stringify({ model: "trace-g", messages: [{ role: "user", content: "hi" }] }), sheddable: false },
+    expect: "unknown-path",
   });
   return out;
 }

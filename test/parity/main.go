@@ -70,7 +70,10 @@ type Request struct {
 
 // Case is one scheduling decision after some prefix history.
 type Case struct {
-	ID        string     `json:"id"`
+	ID string `json:"id"`
+	// NoQueue names an endpoint whose metrics lack the queue series: the EPP's extractor keeps
+	// the previous value, zero for a new endpoint.
+	NoQueue   string     `json:"noQueue,omitempty"`
 	Model     string     `json:"model"`
 	Endpoints []Endpoint `json:"endpoints"`
 	History   []Request  `json:"history"`
@@ -302,6 +305,13 @@ func round(x float64) float64 { return math.Round(x*1e9) / 1e9 }
 func (e *epp) run(c *Case) Result {
 	res := Result{ID: c.ID, Scores: map[string]Scores{}, Matched: map[string]float64{}}
 	now := time.Now()
+	if c.NoQueue != "" {
+		for i := range c.Endpoints {
+			if c.Endpoints[i].Address == c.NoQueue {
+				c.Endpoints[i].Waiting = 0
+			}
+		}
+	}
 	all := endpoints(c, now)
 	byAddr := map[string]fwksched.Endpoint{}
 	for _, ep := range all {

@@ -127,6 +127,7 @@ class Wayroute {
   async run(c: ParityCase): Promise<Ours> {
     for (const e of POOL) this.pool.set(e, {});
     for (const e of c.endpoints) this.pool.set(e.address, { waiting: e.waiting, kv: e.kv, loras: e.loras });
+    if (c.noQueue) this.pool.set(c.noQueue, { raw: `vllm:kv_cache_usage_perc{model_name="m"} ${c.endpoints.find((e) => e.address === c.noQueue)!.kv}\n` });
     await this.host.advance(60);
     await this.host.settle();
     await this.host.advance(60);
@@ -215,6 +216,11 @@ function deliberate(c: ParityCase, x: Disagreement): boolean {
     return (x.what === "candidate missing" && x.epp === c.failing) ||
       /^top-scoring set$|^primary not top-scoring$|^EPP pick not in our top set$/.test(x.what);
   }
+  if (c.expect === "unknown-queue") {
+    // Only the silent endpoint's queue score, and what it does to the ranking.
+    return (x.what === `queue score of ${c.noQueue}`) || /^top-scoring set$|^primary not top-scoring$|^EPP pick not in our top set$/.test(x.what);
+  }
+  if (c.expect === "unknown-path") return x.what === "epp error";
   return false;
 }
 
