@@ -110,7 +110,7 @@ function send(address: string, step: ExchangeStep): Promise<{ status: number; he
   });
 }
 
-async function throughEnvoy(binary: Parameters<typeof EnvoyProcess.start>[0]["binary"], scenario: Scenario): Promise<{ observed: Observed[]; addresses: string[] }> {
+async function throughEnvoy(binary: Parameters<typeof EnvoyProcess.start>[0]["binary"], scenario: Scenario): Promise<{ observed: Observed[]; addresses: string[]; counters: Map<string, number> }> {
   const upstreams = [await RecordingUpstream.start("a"), await RecordingUpstream.start("b")];
   const addresses = upstreams.map((u) => u.address);
   let envoy: EnvoyProcess | undefined;
@@ -135,7 +135,13 @@ async function throughEnvoy(binary: Parameters<typeof EnvoyProcess.start>[0]["bi
       const got = upstreams.flatMap((u, i) => u.requests.slice(before[i]));
       observed.push({ forwarded: got.length > 0, upstreamHeaders: got[0]?.headers ?? [], upstreamBody: got[0]?.body.toString() ?? "", ...r });
     }
-    return { observed, addresses };
+    // The plugin's counters, as /stats/prometheus names them (no wasmcustom. prefix).
+    const counters = new Map<string, number>();
+    for (const line of (await envoy.admin("/stats/prometheus")).body.split("\n")) {
+      const m = /^(wayroute_\S+?)(?:\{[^}]*\})? (\S+)$/.exec(line);
+      if (m) counters.set(m[1]!, Number(m[2]));
+    }
+    return { observed, addresses, counters };
   } finally {
     await envoy?.stop();
     for (const u of upstreams) await u.stop();
@@ -160,12 +166,22 @@ describeEnvoy("harness vs real Envoy", (binary) => {
     it(name, async () => {
       const scenario = make();
       const harness = await runScenario(PLUGIN, { ...scenario, workers: 1, steps: scenario.steps.map((s) => ("tick" in s ? s : { ...s, worker: 0 })) });
-      const { observed, addresses } = await throughEnvoy(binary, scenario);
+      const { observed, addresses, counters } = await throughEnvoy(binary, scenario);
+      // Every counter the plugin defined has the same value in both hosts (endpoint names normalized).
+      const harnessCounters = Object.entries(harness.metrics).filter(([, m]) => m.type === "counter");
+      for (const [name, m] of harnessCounters) {
+        const envoyName = [...counters.keys()].find((k) => normalize(k.replace(/_(\d+)_(\d+)_(\d+)_(\d+)_(\d+)_/, (_, a, b, c, d, p) => `_${a}.${b}.${c}.${d}:${p}_`), addresses).replace(/_(\d+)\.(\d+)\.(\d+)\.(\d+):(\d+)_/, "_$1_$2_$3_$4_$5_") === name);
+        expect(envoyName, `${name} in Envoy's /stats/prometheus`).toBeDefined();
+        expect(counters.get(envoyName!), `counter ${name}`).toBe(m.value);
+      }
       const exchanges = harness.steps.filter((s): s is ExchangeResult => "forwarded" in s);
       expect(exchanges).toHaveLength(observed.length);
       if (name.startsWith("picker local reply")) {
         expect(exchanges.map((x) => x.response.status)).toEqual([500, 503]);
         expect(exchanges[1]!.localReply?.headers.map(([k]) => k)).toEqual(["x-wayroute-explain"]);
+        expect(harness.metrics["wayroute_picker_pool_picks_total"]?.value).toBe(1);
+        expect(harness.metrics["wayroute_picker_pool_unavailable_total"]?.value).toBe(1);
+        expect(harness.metrics["wayroute_picker_pool_endpoint_10_0_0_1_8000_picks_total"]?.value).toBe(1);
       }
       if (name === "examples/scenarios/headers.json") {
         // The plugin removes the upstream's `server` (the harness shows it gone), but Envoy's
