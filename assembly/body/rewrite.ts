@@ -1,18 +1,23 @@
 /**
- * Model rewrite: replaces the bytes of the top-level `model` value and nothing else.
+ * Model rewrite: replaces the bytes of every top-level `model` value and nothing else.
  *
  * API summary
  * - `rewriteModel(base, len, scan, newModel, out): bool`: writes into `out` (reset first) the
- *   body with `[scan.modelStart, scan.modelEnd)` replaced by `newModel` as a JSON string.
- *   Every other byte (whitespace, key order, other duplicates, number spellings) is copied
- *   unchanged. Returns false (out empty) when the scan has no string model.
+ *   body with the value span of EVERY top-level `model` member (`scan.modelSpanStart(i)` ..
+ *   `scan.modelSpanEnd(i)`, duplicates included, whatever their type) replaced by `newModel`
+ *   as a JSON string. Every other byte (the keys, escapes included, whitespace, key order,
+ *   number spellings) is copied unchanged. Returns false (out empty) when the scan has no
+ *   string model to route on.
  * - `encodeJsonString(s, out)`: appends `s` as a JSON string literal: `"` and `\` escaped,
  *   control characters as `\u00XX`, everything else as raw UTF-8 (lone surrogates as U+FFFD).
- * - `rewrittenLength(scan, newModel)`: the new body length, for `content-length`, without
+ * - `rewrittenLength(len, scan, newModel)`: the new body length, for `content-length`, without
  *   building the body.
  *
- * When the body has duplicate `model` members only the last (the one JSON.parse keeps) is
- * replaced; see scanner.ts.
+ * Why every duplicate: JSON.parse, Go and Python keep the last member, other parsers the first.
+ * Replacing only the last would leave a backend that reads the first with a model the router
+ * never chose (model smuggling); after this rewrite every parser reads `newModel`.
+ * Callers pass a header-safe, well-formed `newModel` (see isHeaderSafeModel): the config
+ * refuses any other rewrite target, so the U+FFFD branch of encodeJsonString is never taken.
  */
 import { ByteBuffer } from "../json/byte-buffer";
 import { BodyScan } from "./scanner";
@@ -78,7 +83,12 @@ export function encodedJsonStringLength(s: string): i32 {
 
 export function rewrittenLength(len: i32, scan: BodyScan, newModel: string): i32 {
   if (!scan.hasStringModel) return len;
-  return len - (scan.modelEnd - scan.modelStart) + encodedJsonStringLength(newModel);
+  const encoded = encodedJsonStringLength(newModel);
+  let total = len;
+  for (let i = 0, n = scan.modelSpanCount; i < n; i++) {
+    total += encoded - (scan.modelSpanEnd(i) - scan.modelSpanStart(i));
+  }
+  return total;
 }
 
 export function rewriteModel(base: usize, len: i32, scan: BodyScan, newModel: string, out: ByteBuffer): bool {
@@ -86,8 +96,13 @@ export function rewriteModel(base: usize, len: i32, scan: BodyScan, newModel: st
   if (!scan.hasStringModel || scan.modelEnd > len) return false;
   // One exact allocation for a body larger than any before, not a doubling per push.
   out.reserve(rewrittenLength(len, scan, newModel));
-  out.pushBytes(base, scan.modelStart);
-  encodeJsonString(newModel, out);
-  out.pushBytes(base + <usize>scan.modelEnd, len - scan.modelEnd);
+  let copied = 0;
+  for (let i = 0, n = scan.modelSpanCount; i < n; i++) {
+    const start = scan.modelSpanStart(i);
+    out.pushBytes(base + <usize>copied, start - copied);
+    encodeJsonString(newModel, out);
+    copied = scan.modelSpanEnd(i);
+  }
+  out.pushBytes(base + <usize>copied, len - copied);
   return true;
 }

@@ -16,7 +16,10 @@
  *                          "targets": [{"modelRewrite": string, "weight"?: 1..1000000}] }]
  *     "rewriteBody"?: bool                write the chosen model into the body (default true)
  *     "clearRouteCache"?: bool            clear Envoy's route cache after setting headers
- *                                         (route mode; default true) }
+ *                                         (route mode; default true)
+ *     "unsafeModel"?: "passThrough"|"reject"  a body whose model has a control character or a
+ *                                         lone surrogate: pass it unchanged and unrouted
+ *                                         (default) or refuse the request with 400 }
  *
  * modelRewrites follow GIE's InferenceModelRewrite: a rule matches when ANY of its `matches`
  * holds; an empty or absent `matches` is a catch-all. A rule with an exact match for the
@@ -25,7 +28,7 @@
  * = equal shares), each 1..1,000,000; the target is a weighted random choice.
  */
 import { ConfigNode, ConfigReader, quote } from "../config/reader";
-import { isValidHeaderName, isReservedHeaderName, isSafeHeaderValue } from "../rewrite/header-name";
+import { isValidHeaderName, isReservedHeaderName, isSafeHeaderValue, isHeaderSafeModel } from "../rewrite/header-name";
 
 export const DEFAULT_BODY_ROUTING_PATHS: string[] = [
   "/v1/chat/completions",
@@ -37,7 +40,8 @@ export const DEFAULT_MAX_BODY_BYTES: i32 = 1 << 20;
 export const MAX_MAX_BODY_BYTES: i32 = 64 << 20;
 export const MAX_WEIGHT: i64 = 1000000;
 
-const KEYS = ["paths", "maxBodyBytes", "modelHeader", "baseModelHeader", "rewriteHeader", "adapters", "modelRewrites", "rewriteBody", "clearRouteCache"];
+const KEYS = ["paths", "maxBodyBytes", "modelHeader", "baseModelHeader", "rewriteHeader", "adapters", "modelRewrites", "rewriteBody", "clearRouteCache", "unsafeModel"];
+export const UNSAFE_MODEL_ACTIONS: string[] = ["passThrough", "reject"];
 
 export class RewriteTarget {
   constructor(
@@ -64,6 +68,8 @@ export class BodyRoutingConfig {
   rewrites: ModelRewriteRule[] = [];
   rewriteBody: bool = true;
   clearRouteCache: bool = true;
+  /** Refuse (400) a body whose model is not header-safe, instead of passing it unchanged. */
+  rejectUnsafeModel: bool = false;
 
   /** Base model of a LoRA adapter, or null when `model` is not a listed adapter. */
   baseModelOf(model: string): string | null {
@@ -84,7 +90,7 @@ function readHeaderOption(r: ConfigReader, node: ConfigNode, key: string, dflt: 
 
 function checkModelName(r: ConfigReader, node: ConfigNode, s: string): void {
   if (s.length == 0) r.fail(node, "must not be empty");
-  else if (!isSafeHeaderValue(s)) r.fail(node, "must not contain CR, LF or NUL (it is sent in a header)");
+  else if (!isHeaderSafeModel(s)) r.fail(node, "must not contain a control character (U+0000-U+001F, U+007F) or a lone surrogate (it is sent in a header)");
 }
 
 export function readBodyRoutingSection(r: ConfigReader, node: ConfigNode): BodyRoutingConfig | null {
@@ -110,6 +116,7 @@ export function readBodyRoutingSection(r: ConfigReader, node: ConfigNode): BodyR
   cfg.rewriteHeader = readHeaderOption(r, node, "rewriteHeader", cfg.rewriteHeader);
   cfg.rewriteBody = r.optBool(node, "rewriteBody", true);
   cfg.clearRouteCache = r.optBool(node, "clearRouteCache", true);
+  cfg.rejectUnsafeModel = r.optEnum(node, "unsafeModel", UNSAFE_MODEL_ACTIONS, "passThrough") == "reject";
 
   const adapters = r.optObject(node, "adapters");
   if (adapters != null) {

@@ -114,9 +114,20 @@ describe("body routing", () => {
     expect(route(cfg, '{"model":').skip).toBe(SkipReason.InvalidJson);
     expect(route(cfg, '{"prompt":"x"}').skip).toBe(SkipReason.NoModel);
     expect(route(cfg, '{"model":5}').skip).toBe(SkipReason.NoModel);
-    expect(route(cfg, '{"model":"a\\r\\nx: y"}').skip).toBe(SkipReason.NoModel);
+    expect(route(cfg, '{"model":"a\\r\\nx: y"}').skip).toBe(SkipReason.UnsafeModel);
+    expect(route(cfg, '{"model":"a\\u007f"}').skip).toBe(SkipReason.UnsafeModel);
+    expect(route(cfg, '{"model":"\\udc00a"}').skip).toBe(SkipReason.UnsafeModel);
+    expect(result.refuse).toBe(false);
     expect(route(cfg, '{"model":"a","pad":"' + "x".repeat(64) + '"}').skip).toBe(SkipReason.TooLarge);
     expect(result.headerNames.length).toBe(0);
+  });
+
+  it("asks for a 400 on an unsafe model when the config says reject", () => {
+    const cfg = config('{"bodyRouting": {"unsafeModel": "reject"}}');
+    expect(route(cfg, '{"model":"a\\u0000"}').skip).toBe(SkipReason.UnsafeModel);
+    expect(result.refuse).toBe(true);
+    expect(result.headerNames.length).toBe(0);
+    expect(route(cfg, '{"model":"a"}').refuse).toBe(false);
   });
 
   it("reports config errors by path", () => {
@@ -128,6 +139,8 @@ describe("body routing", () => {
     expect(configError('{"bodyRouting": {"modelRewrites": [{"targets": [{"modelRewrite": "a", "weight": 1}, {"modelRewrite": "b"}]}]}}')).toBe('$.bodyRouting.modelRewrites[0].targets: set "weight" on every target or on none (GIE InferenceModelRewrite rule)');
     expect(configError('{"bodyRouting": {"modelRewrites": [{"matches": [{"model": {"type": "Prefix", "value": "a"}}], "targets": [{"modelRewrite": "b"}]}]}}')).toBe('$.bodyRouting.modelRewrites[0].matches[0].model.type: must be one of "Exact", got "Prefix"');
     expect(configError('{"bodyRouting": {"adapters": {"a": ""}}}')).toBe("$.bodyRouting.adapters.a: must not be empty");
+    expect(configError('{"bodyRouting": {"modelRewrites": [{"targets": [{"modelRewrite": "a\\tb"}]}]}}')).toBe("$.bodyRouting.modelRewrites[0].targets[0].modelRewrite: must not contain a control character (U+0000-U+001F, U+007F) or a lone surrogate (it is sent in a header)");
+    expect(configError('{"bodyRouting": {"unsafeModel": "drop"}}')).toBe('$.bodyRouting.unsafeModel: must be one of "passThrough", "reject", got "drop"');
     expect(configError('{"bodyRouting": {"paths": []}}')).toBe("$.bodyRouting.paths: must list at least one path (omit the field for the defaults)");
   });
 });

@@ -8,12 +8,17 @@
  *   body and call `routeBody` at end of stream; anything else means pass unchanged.
  * - `routeBody(cfg, base, len, rng, scan, out: BodyRoutingResult)`: scans the body (into
  *   `scan`, reused), chooses the model (`chooseModel`), and fills `out`:
- *   `skip` (None, or TooLarge / InvalidJson / NoModel), `requestedModel`, `model` (effective,
+ *   `skip` (None, or TooLarge / InvalidJson / NoModel / UnsafeModel), `refuse` (the config
+ *   asks for a 400 on UnsafeModel), `requestedModel`, `model` (effective,
  *   after the rewrite), `rewritten`, `baseModel` ("" when unknown), `headerNames/headerValues`
  *   (to set on the request, in order), `bodyChanged` + `body` (the new bytes) +
  *   `contentLength`, `clearRouteCache`.
  * - `chooseModel(cfg, model, rng): string | null`: the InferenceModelRewrite choice (null = no
  *   rule applies). Exact match before catch-all; weighted random among targets.
+ *
+ * Nothing is published from a body that failed: the scan validates the whole body (UTF-8 and
+ * JSON) before any field is read, so an invalid body yields no header and no rewrite, and a
+ * model that is not header-safe (isHeaderSafeModel) is neither sent nor rewritten.
  *
  * Headers: `modelHeader` = the effective model; `rewriteHeader` = the chosen target, set only
  * when a rewrite rule applied; `baseModelHeader` = the base model of the effective model when
@@ -24,7 +29,7 @@ import { Rng } from "../scheduling/rng";
 import { BodyScan, scanBody, modelString } from "./scanner";
 import { rewriteModel } from "./rewrite";
 import { BodyRoutingConfig, ModelRewriteRule } from "./routing-config";
-import { isSafeHeaderValue } from "../rewrite/header-name";
+import { isHeaderSafeModel } from "../rewrite/header-name";
 import { pathOnly } from "../rewrite/path-pattern";
 
 export enum SkipReason {
@@ -36,6 +41,8 @@ export enum SkipReason {
   TooLarge = 5,
   InvalidJson = 6,
   NoModel = 7,
+  /** The model has a control character or a lone surrogate: not sent in any header. */
+  UnsafeModel = 8,
 }
 
 export function skipReasonName(reason: SkipReason): string {
@@ -54,6 +61,8 @@ export function skipReasonName(reason: SkipReason): string {
       return "too_large";
     case SkipReason.InvalidJson:
       return "invalid_json";
+    case SkipReason.UnsafeModel:
+      return "unsafe_model";
     default:
       return "no_model";
   }
@@ -89,6 +98,8 @@ export function checkRequest(
 
 export class BodyRoutingResult {
   skip: SkipReason = SkipReason.None;
+  /** UnsafeModel with `unsafeModel: "reject"`: answer 400 instead of passing the body. */
+  refuse: bool = false;
   requestedModel: string = "";
   model: string = "";
   rewritten: bool = false;
@@ -103,6 +114,7 @@ export class BodyRoutingResult {
 
   reset(): void {
     this.skip = SkipReason.None;
+    this.refuse = false;
     this.requestedModel = "";
     this.model = "";
     this.rewritten = false;
@@ -166,6 +178,13 @@ export function routeBody(
     return;
   }
   const requested = modelString(base, scan);
+  // Decoded text exactly as JSON.parse gives it; a name a header cannot carry as sent is not
+  // cleaned up (that would be a model the client did not name): the body passes untouched.
+  if (!isHeaderSafeModel(requested)) {
+    out.skip = SkipReason.UnsafeModel;
+    out.refuse = cfg.rejectUnsafeModel;
+    return;
+  }
   out.requestedModel = requested;
   let model = requested;
   const chosen = chooseModel(cfg, requested, rng);
@@ -177,10 +196,14 @@ export function routeBody(
   const base_ = cfg.baseModelOf(model);
   out.baseModel = base_ != null ? base_ : model;
 
-  // Header values must be safe; a model with CR/LF/NUL (possible via JSON escapes) is not
-  // routable and is passed through untouched.
-  if (!isSafeHeaderValue(model) || !isSafeHeaderValue(out.baseModel) || model.length == 0) {
+  // Rewrite targets and adapter bases were checked with the same rule when the config was read.
+  if (model.length == 0) {
     out.skip = SkipReason.NoModel;
+    out.rewritten = false;
+    return;
+  }
+  if (!isHeaderSafeModel(model) || !isHeaderSafeModel(out.baseModel)) {
+    out.skip = SkipReason.UnsafeModel;
     out.rewritten = false;
     return;
   }

@@ -5,15 +5,16 @@
  * API summary
  * - `scanBody(base: usize, len: i32, out: BodyScan): BodyScan`: scans `len` bytes at `base`
  *   (e.g. the buffer returned by proxy_get_buffer_bytes) and fills `out` (reuse one BodyScan
- *   per VM: scanning allocates nothing). `scanBodyBuffer(buf: ArrayBuffer, out)` is the same
- *   over an ArrayBuffer.
+ *   where possible: scanning allocates nothing once its buffers have grown).
+ *   `scanBodyBuffer(buf: ArrayBuffer, out)` is the same over an ArrayBuffer.
  * - `BodyScan` fields:
- *   - `ok`, `error: BodyScanError` (None, Empty, NotObject, Invalid, Truncated, TooDeep),
+ *   - `ok`, `error: BodyScanError` (None, Empty, NotObject, Invalid, Truncated),
  *     `errorOffset` (byte where the problem was found, -1 when ok).
  *   - model: `hasModel` (a top-level `model` member exists), `modelIsString`,
- *     `modelStart`/`modelEnd` (byte span of the model VALUE token, quotes included, so a
- *     rewrite replaces exactly `[modelStart, modelEnd)`), `modelHadEscape`.
- *     `modelString(base, scan)` decodes it (escapes and surrogate pairs decoded).
+ *     `modelStart`/`modelEnd` (byte span of the LAST model member's VALUE token, quotes
+ *     included), `modelHadEscape`; `modelSpanCount` and `modelSpanStart(i)`/`modelSpanEnd(i)`:
+ *     the value spans of EVERY top-level `model` member in body order (duplicates included),
+ *     so a rewrite can replace all of them. `modelString(base, scan)` decodes the last one.
  *   - stream: `hasStream`, `streamIsBool`, `stream` (true only for a literal `true`).
  *   - prompt sources: `messagesStart/End`, `promptStart/End`, `inputStart/End` (value spans of
  *     the top-level `messages`, `prompt`, `input` members; -1 when absent). Turn them into text
@@ -21,19 +22,22 @@
  * - `modelValueIs(base, scan, name)`: compares the decoded model with `name` without
  *   allocating when the value has no escapes.
  *
- * Semantics
+ * Semantics (the reference is JSON.parse over a fatal UTF-8 decode, see docs/rewriting.md)
  * - Only members of the top-level object count. `model` keys nested in messages, tools,
  *   metadata etc. are skipped as ordinary values.
  * - Duplicate top-level keys: the LAST occurrence wins, as with JSON.parse (and Python's json,
- *   Go's encoding/json). Extraction, prompt text and the rewrite span all use the last one.
- * - Keys are compared after escape decoding: `"mod\u0065l"` is `model`, as JSON.parse sees it.
+ *   Go's encoding/json). Extraction and prompt text use the last one; every span is kept for
+ *   the rewrite.
+ * - Keys are compared after escape decoding: `"mod\u0065l"` is `model`, as JSON.parse sees it;
+ *   a key that decodes to anything else (`"Model"`, `"model\u0000"`) is another key.
  * - The whole document is validated (RFC 8259: strings, escapes, numbers, literals, nesting,
- *   nothing but whitespace after the value). A body JSON.parse accepts is accepted (up to
- *   `MAX_BODY_DEPTH` levels of nesting); anything else returns an error, never a trap.
- *   A leading UTF-8 BOM is rejected, as JSON.parse rejects U+FEFF. Invalid UTF-8 inside strings
- *   is not an error (it is replaced by U+FFFD when decoded, as TextDecoder does).
- * - Nesting is tracked in a fixed bit stack, not by recursion, so a deeply nested body costs
- *   no stack and is refused at `MAX_BODY_DEPTH`.
+ *   nothing but whitespace after the value) and so is its UTF-8: a body with any byte sequence
+ *   a fatal TextDecoder refuses is invalid, wherever it is. A leading UTF-8 BOM is refused
+ *   (JSON.parse refuses U+FEFF, and so do Go's and Python's decoders on bytes). Anything
+ *   invalid returns an error, never a trap.
+ * - Nesting has no limit: nested values are skipped in the same loop (no recursion) and each
+ *   open container costs one bit of a stack that grows with the body. The depth is an i32
+ *   that cannot wrap: every level consumes a byte of an input shorter than 2^31 bytes.
  */
 import {
   scanString,
@@ -43,9 +47,6 @@ import {
   lastStringErrorAt,
   StringError,
 } from "../json/string-codec";
-
-/** Deepest nesting a body may have. Real chat bodies nest fewer than 10 levels. */
-export const MAX_BODY_DEPTH: i32 = 512;
 
 export enum BodyScanError {
   None = 0,
@@ -57,8 +58,6 @@ export enum BodyScanError {
   Invalid = 3,
   /** The input ended inside the document. */
   Truncated = 4,
-  /** Nesting deeper than MAX_BODY_DEPTH. */
-  TooDeep = 5,
 }
 
 export function bodyScanErrorName(e: BodyScanError): string {
@@ -71,10 +70,8 @@ export function bodyScanErrorName(e: BodyScanError): string {
       return "body is not a JSON object";
     case BodyScanError.Invalid:
       return "invalid JSON";
-    case BodyScanError.Truncated:
-      return "truncated JSON";
     default:
-      return "JSON nested too deeply";
+      return "truncated JSON";
   }
 }
 
@@ -88,6 +85,8 @@ export class BodyScan {
   modelStart: i32 = -1;
   modelEnd: i32 = -1;
   modelHadEscape: bool = false;
+  /** Value spans of every top-level model member: start, end, start, end... (body order). */
+  private modelSpans: i32[] = [];
 
   hasStream: bool = false;
   streamIsBool: bool = false;
@@ -109,6 +108,7 @@ export class BodyScan {
     this.modelStart = -1;
     this.modelEnd = -1;
     this.modelHadEscape = false;
+    this.modelSpans.length = 0; // keeps its capacity
     this.hasStream = false;
     this.streamIsBool = false;
     this.stream = false;
@@ -118,6 +118,26 @@ export class BodyScan {
     this.promptEnd = -1;
     this.inputStart = -1;
     this.inputEnd = -1;
+  }
+
+  /** Number of top-level `model` members (duplicates counted). */
+  get modelSpanCount(): i32 {
+    return this.modelSpans.length >> 1;
+  }
+
+  /** Start of the value token of the i-th top-level model member (0 = first in the body). */
+  modelSpanStart(i: i32): i32 {
+    return this.modelSpans[i << 1];
+  }
+
+  /** End (exclusive) of the value token of the i-th top-level model member. */
+  modelSpanEnd(i: i32): i32 {
+    return this.modelSpans[(i << 1) + 1];
+  }
+
+  addModelSpan(start: i32, end: i32): void {
+    this.modelSpans.push(start);
+    this.modelSpans.push(end);
   }
 
   /** True when a string model was found (the usual routing precondition). */
@@ -136,13 +156,26 @@ const enum TopKey {
   Input = 5,
 }
 
-/** One bit per nesting level: 1 = object, 0 = array. Allocated once per VM. */
-const containerBits = new StaticArray<u32>((MAX_BODY_DEPTH >> 5) + 1);
+/**
+ * One bit per open container: 1 = object, 0 = array. One per VM, grown (doubled) when a body
+ * nests deeper than it has bits for, never shrunk: at most one bit per byte of the largest
+ * body read.
+ */
+let containerBits = new StaticArray<u32>(32);
+
+function growContainerBits(words: i32): void {
+  let n = containerBits.length;
+  while (n <= words) n <<= 1;
+  const next = new StaticArray<u32>(n);
+  memory.copy(changetype<usize>(next), changetype<usize>(containerBits), <usize>containerBits.length << 2);
+  containerBits = next;
+}
 
 // @ts-ignore: decorator
 @inline
 function setContainer(depth: i32, isObject: bool): void {
   const w = depth >> 5;
+  if (w >= containerBits.length) growContainerBits(w);
   const bit: u32 = 1 << <u32>(depth & 31);
   const cur = unchecked(containerBits[w]);
   unchecked((containerBits[w] = isObject ? cur | bit : cur & ~bit));
@@ -257,7 +290,7 @@ export function scanBody(base: usize, len: i32, out: BodyScan): BodyScan {
     return fail(out, valueStart ? BodyScanError.NotObject : BodyScanError.Invalid, p);
   }
 
-  let depth = 0; // number of open containers
+  let depth = 0; // number of open containers (< len, so it cannot wrap)
   let topKey = TopKey.Other; // key of the current top-level member
   let topValueStart = -1;
   let topValueFirst: u32 = 0;
@@ -274,7 +307,6 @@ export function scanBody(base: usize, len: i32, out: BodyScan): BodyScan {
     }
     let c = <u32>load<u8>(base + <usize>p);
     if (c == 0x7b || c == 0x5b) {
-      if (depth >= MAX_BODY_DEPTH) return fail(out, BodyScanError.TooDeep, p);
       const isObj = c == 0x7b;
       setContainer(depth, isObj);
       depth++;
@@ -399,6 +431,7 @@ function readKey(base: usize, len: i32, p: i32, depth: i32, out: BodyScan): i32 
 function recordTopMember(out: BodyScan, key: TopKey, start: i32, end: i32, first: u32, escaped: bool): void {
   switch (key) {
     case TopKey.Model: {
+      out.addModelSpan(start, end);
       out.hasModel = true;
       out.modelIsString = first == 0x22;
       out.modelStart = start;

@@ -12,8 +12,8 @@
  * Guarantees: never traps on any input. Nesting deeper than `MAX_JSON_DEPTH` (64) is an error,
  * so recursion is bounded. Whitespace is the four RFC 8259 characters only; no comments, no
  * trailing commas, no NaN/Infinity, no leading zeros. Strings: all escapes decoded, surrogate
- * pairs joined; raw control characters rejected; invalid UTF-8 becomes U+FFFD (like
- * TextDecoder). Numbers are f64 (as JSON.parse).
+ * pairs joined; raw control characters and invalid UTF-8 rejected (as a fatal TextDecoder
+ * rejects it). Numbers are f64 (as JSON.parse).
  *
  * Duplicate object keys: `DuplicateKeys.Reject` (the default, used for configuration: a repeated
  * key is nearly always an editing mistake) makes them an error naming the key; `LastWins`
@@ -164,6 +164,7 @@ class JsonParser {
     if (end < 0) {
       if (end == StringError.Unterminated) this.fail("unterminated string", lastStringErrorAt);
       else if (end == StringError.BadEscape) this.fail("invalid escape sequence in string", lastStringErrorAt);
+      else if (end == StringError.InvalidUtf8) this.fail("invalid UTF-8 in string", lastStringErrorAt);
       else this.fail("unescaped control character in string", lastStringErrorAt);
       return null;
     }

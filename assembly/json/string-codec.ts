@@ -4,12 +4,15 @@
  * API summary (positions are byte offsets from `base`):
  * - `scanString(base, len, pos): i32`: `pos` is the opening quote. Returns the offset just past
  *   the closing quote, or a negative `StringError`. Validates escapes (`\" \\ \/ \b \f \n \r \t
- *   \uXXXX`) and rejects raw control bytes (< 0x20), as RFC 8259 requires. Sets
- *   `lastStringHadEscape` and, on error, `lastStringErrorAt`. Does not validate UTF-8.
+ *   \uXXXX`), rejects raw control bytes (< 0x20), as RFC 8259 requires, and rejects invalid
+ *   UTF-8 (overlong forms, surrogate code points, bytes above U+10FFFF, stray continuation
+ *   bytes), as a fatal TextDecoder does: a body that is not UTF-8 is not JSON. Sets
+ *   `lastStringHadEscape` and, on error, `lastStringErrorAt`.
  * - `decodeString(base, start, end): string`: the string content between the quotes (`start` just
  *   after the opening quote, `end` at the closing quote) as an AssemblyScript string. Escapes are
- *   decoded, surrogate pairs joined, lone surrogate escapes kept (as JSON.parse keeps them);
- *   invalid UTF-8 becomes U+FFFD the way WHATWG TextDecoder replaces it.
+ *   decoded, surrogate pairs joined, lone surrogate escapes kept (as JSON.parse keeps them).
+ *   Content that passed `scanString` is valid UTF-8; on other bytes invalid UTF-8 becomes
+ *   U+FFFD the way WHATWG TextDecoder replaces it (kept for callers outside JSON).
  * - `decodeStringUtf8(base, start, end, out)`: the same content appended to a ByteBuffer as UTF-8
  *   (raw runs are copied as they are; lone surrogate escapes become U+FFFD).
  * - `contentEqualsAscii(base, start, end, hadEscape, key)`: compares string content with an ASCII
@@ -24,6 +27,8 @@ export enum StringError {
   Unterminated = -1,
   BadEscape = -2,
   ControlCharacter = -3,
+  /** A byte sequence that is not UTF-8 (a fatal TextDecoder would throw). */
+  InvalidUtf8 = -4,
 }
 
 /** Whether the string last scanned by `scanString` contained a backslash escape. */
@@ -49,6 +54,39 @@ function readHex4(base: usize, p: i32): i32 {
     v = (v << 4) | h;
   }
   return v;
+}
+
+/**
+ * Length of the valid UTF-8 sequence whose lead byte (>= 0x80) is at `p`: 2 to 4; 0 when the
+ * bytes are not UTF-8 (WHATWG ranges: no overlong forms, no surrogates, nothing above
+ * U+10FFFF); -1 when a valid prefix runs into `len` (the input was cut).
+ */
+function utf8SequenceLength(base: usize, p: i32, len: i32): i32 {
+  const b0 = <u32>load<u8>(base + <usize>p);
+  let need = 0;
+  let lower: u32 = 0x80;
+  let upper: u32 = 0xbf;
+  if (b0 >= 0xc2 && b0 <= 0xdf) {
+    need = 1;
+  } else if (b0 >= 0xe0 && b0 <= 0xef) {
+    need = 2;
+    if (b0 == 0xe0) lower = 0xa0;
+    else if (b0 == 0xed) upper = 0x9f;
+  } else if (b0 >= 0xf0 && b0 <= 0xf4) {
+    need = 3;
+    if (b0 == 0xf0) lower = 0x90;
+    else if (b0 == 0xf4) upper = 0x8f;
+  } else {
+    return 0;
+  }
+  for (let k = 1; k <= need; k++) {
+    if (p + k >= len) return -1;
+    const b = <u32>load<u8>(base + <usize>(p + k));
+    if (b < lower || b > upper) return 0;
+    lower = 0x80;
+    upper = 0xbf;
+  }
+  return need + 1;
 }
 
 export function scanString(base: usize, len: i32, pos: i32): i32 {
@@ -89,6 +127,19 @@ export function scanString(base: usize, len: i32, pos: i32): i32 {
     if (c < 0x20) {
       lastStringErrorAt = i;
       return StringError.ControlCharacter;
+    }
+    if (c >= 0x80) {
+      const n = utf8SequenceLength(base, i, len);
+      if (n > 0) {
+        i += n;
+        continue;
+      }
+      if (n < 0) {
+        lastStringErrorAt = len;
+        return StringError.Unterminated;
+      }
+      lastStringErrorAt = i;
+      return StringError.InvalidUtf8;
     }
     i++;
   }

@@ -1,5 +1,6 @@
-// The whole plugin config: `logLevel`, `holdHeadersForBody`, plus one key per registered section
-// (sections.ts).
+// The whole plugin config: `logLevel`, `holdHeadersForBody`, `steering`, plus one key per
+// registered section (sections.ts). The steering stage exists in every config, key or not,
+// and runs first (stages/steering.ts).
 // Parsing is all-or-nothing: the first problem refuses the config and is reported as
 // `<JSON path>: <what is wrong>`; the root keeps its previous config in that case.
 
@@ -9,6 +10,7 @@ import { ConfigReader } from "../config/reader";
 import { LOG_LEVEL_NAMES, parseLogLevel } from "./log";
 import { SECTIONS } from "./sections";
 import { Stage } from "./stage";
+import { SteeringConfig, SteeringStage, readSteeringSection } from "./stages/steering";
 
 export class PluginConfig {
   logLevel: LogLevel = LogLevel.Info;
@@ -41,9 +43,9 @@ export class ConfigOutcome {
   ) {}
 }
 
-/** Top-level keys accepted: logLevel, holdHeadersForBody and every registered section. */
+/** Top-level keys accepted: logLevel, holdHeadersForBody, steering and every registered section. */
 function allowedKeys(): string[] {
-  const keys = ["logLevel", "holdHeadersForBody"];
+  const keys = ["logLevel", "holdHeadersForBody", "steering"];
   for (let i = 0; i < SECTIONS.length; i++) keys.push(unchecked(SECTIONS[i]).key);
   return keys;
 }
@@ -63,7 +65,10 @@ function isBlank(bytes: ArrayBuffer): bool {
  */
 export function parsePluginConfig(bytes: ArrayBuffer): ConfigOutcome {
   const config = new PluginConfig();
-  if (isBlank(bytes)) return new ConfigOutcome(config, "");
+  if (isBlank(bytes)) {
+    addSteeringStage(config, new SteeringConfig());
+    return new ConfigOutcome(config, "");
+  }
 
   const parsed = parseJsonBytes(bytes);
   if (!parsed.ok) return new ConfigOutcome(null, "$: invalid JSON: " + parsed.error);
@@ -75,6 +80,8 @@ export function parsePluginConfig(bytes: ArrayBuffer): ConfigOutcome {
   }
   config.logLevel = parseLogLevel(r.optEnum(root, "logLevel", LOG_LEVEL_NAMES, "info"));
   config.holdHeadersForBody = r.optBool(root, "holdHeadersForBody", false);
+  const steeringNode = root.child("steering");
+  const steering = steeringNode != null ? readSteeringSection(r, steeringNode) : new SteeringConfig();
 
   for (let i = 0; i < SECTIONS.length && r.ok; i++) {
     const section = unchecked(SECTIONS[i]);
@@ -86,6 +93,15 @@ export function parsePluginConfig(bytes: ArrayBuffer): ConfigOutcome {
       config.stages.push(stage);
     }
   }
-  if (!r.ok) return new ConfigOutcome(null, r.error);
+  if (!r.ok || steering == null) return new ConfigOutcome(null, r.error);
+  addSteeringStage(config, steering);
   return new ConfigOutcome(config, "");
+}
+
+/** Puts the steering stage first (it strips client headers before any stage reads them). */
+function addSteeringStage(config: PluginConfig, cfg: SteeringConfig): void {
+  const stage = new SteeringStage(cfg);
+  stage.collect(config.stages);
+  config.stages.unshift(stage);
+  for (let i = 0, n = config.stages.length; i < n; i++) unchecked(config.stages[i]).index = i;
 }

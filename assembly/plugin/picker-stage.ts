@@ -1,6 +1,6 @@
 // Stage for the `pools` section: the inference-aware endpoint picker.
 //
-// Per request: strip client-supplied steering headers; match a pool; read the shared pool
+// Per request (client-sent steering headers are already gone: stages/steering.ts): match a pool; read the shared pool
 // state, pick at request-header time and steer (endpoint mode: x-gateway-destination-endpoint =
 // primary,fallbacks; route mode: the backend header + clear_route_cache) or shed (429) / refuse
 // (503) / hand over (FailOpen). When the profile needs the body (prefix cache, LoRA, priorities
@@ -36,11 +36,10 @@ import { keyHash } from "../pools/state";
 import { Admission, resolvePriority } from "../scheduling/admission";
 import { isStale } from "../scheduling/saturation";
 import { ConfigSection } from "./section";
-import { Stage, StageSlot, StreamState } from "./stage";
+import { ClientHeaders, Stage, StageSlot, StreamState } from "./stage";
 import { PickerMetrics } from "./picker-metrics";
 import { PoolShared } from "./picker-shared";
 import { PoolScraper } from "./picker-scrape";
-import { rulesSlotOf } from "./stages/rules";
 import { bodyRoutingSlotOf, headersHeldForBody } from "./stages/body-routing";
 import { logWarn, logInfo } from "./log";
 import { LORA_AFFINITY_SCORER } from "../scheduling/scorers/lora-affinity";
@@ -224,16 +223,21 @@ export class PickerStage extends Stage {
 
   // ---- request path ----------------------------------------------------------------------
 
-  private stripSteering(stream: StreamState): void {
-    let rules = rulesSlotOf(stream);
-    for (let i = 0; i < this.steeringHeaders.length; i++) {
-      let name = this.steeringHeaders[i];
-      // A rule that set the header on purpose keeps it; a client may not.
-      if (rules != null && rules.setNames.includes(name)) continue;
-      if (getHeader(MapType.HttpRequestHeaders, name) != null) {
-        removeHeader(MapType.HttpRequestHeaders, name);
-        if (this.pools.length > 0) this.pools[0].metrics.inc(this.pools[0].metrics.spoofedHeaders);
-      }
+  /** Counts the client steering headers the steering stage removed from this request. */
+  private countSpoofed(stream: StreamState): void {
+    if (this.pools.length == 0) return;
+    let m = this.pools[0].metrics;
+    for (let i = 0; i < stream.steeringRemoved; i++) m.inc(m.spoofedHeaders);
+  }
+
+  declareClientHeaders(headers: ClientHeaders): void {
+    for (let i = 0; i < this.steeringHeaders.length; i++) headers.addSteering(this.steeringHeaders[i]);
+    headers.addSteering(MODEL_HEADER);
+    for (let i = 0; i < this.configs.length; i++) {
+      let c = this.configs[i];
+      headers.addPriority(c.priority.objectiveHeader);
+      headers.addPriority(c.priority.header);
+      for (let j = 0; j < c.trustedCallers.length; j++) headers.priorityTrust.push(c.trustedCallers[j]);
     }
   }
 
@@ -272,7 +276,7 @@ export class PickerStage extends Stage {
   }
 
   onRequestHeaders(stream: StreamState, endOfStream: bool): FilterHeadersStatus {
-    this.stripSteering(stream);
+    this.countSpoofed(stream);
     let p = this.matchPool();
     if (p < 0) return FilterHeadersStatus.Continue;
     let slot = new PickerSlot();
@@ -416,8 +420,9 @@ export class PickerStage extends Stage {
    * Priority a trusted caller asked for (objective header, then priority header), read while
    * the request headers are still available; i32.MIN_VALUE when none applies.
    */
-  private headerPriority(c: PoolConfig): i32 {
-    if (c.trustedCallers.length == 0 || !this.callerTrusted(c)) return i32.MIN_VALUE;
+  private headerPriority(stream: StreamState, c: PoolConfig): i32 {
+    // Callers the steering section trusts, or this pool's own trusted callers.
+    if (!stream.callerTrusted && (c.trustedCallers.length == 0 || !this.callerTrusted(c))) return i32.MIN_VALUE;
     let p = i32.MIN_VALUE;
     let objective = getHeader(MapType.HttpRequestHeaders, c.priority.objectiveHeader);
     // The EPP reads x-llm-d-inference-objective, then its older alias.
@@ -433,12 +438,13 @@ export class PickerStage extends Stage {
   /**
    * The candidate subset hint (the EPP reads it from the proxy's ext_proc metadata; a Wasm
    * filter gets it as a request header). A client could narrow its own candidates with it, so
-   * when the pool names trusted callers only they may send it.
+   * only trusted callers may send it: the steering section's, or the pool's own.
    */
-  private subsetHint(c: PoolConfig): string | null {
+  private subsetHint(stream: StreamState, c: PoolConfig): string | null {
+    // The steering stage removed it unless the caller is trusted (steering or a pool's list).
     let v = getHeader(MapType.HttpRequestHeaders, SUBSET_HEADER);
     if (v == null) return null;
-    if (c.trustedCallers.length > 0 && !this.callerTrusted(c)) return null;
+    if (!stream.callerTrusted && c.trustedCallers.length > 0 && !this.callerTrusted(c)) return null;
     return v;
   }
 
@@ -508,8 +514,8 @@ export class PickerStage extends Stage {
     if (rt.index != null && c.prefix.shareAcrossWorkers) h.shared.replayJournal();
 
     let req = this.req;
-    slot.priorityOverride = this.headerPriority(c);
-    slot.subset = this.subsetHint(c);
+    slot.priorityOverride = this.headerPriority(stream, c);
+    slot.subset = this.subsetHint(stream, c);
     req.subset = slot.subset;
     req.priority = this.priority(c, req.model, slot);
     req.sessionKey = "";

@@ -9,9 +9,31 @@ import {
   FilterDataStatus,
   FilterHeadersStatus,
 } from "../../proxy-wasm/index";
+import { TrustRule } from "../pools/config";
 
 /** Base of a stage's per-stream state. */
 export class StageSlot {}
+
+/**
+ * Request headers that steer the plugin or the proxy, which a client may not send (see
+ * stages/steering.ts). Each stage adds the names it reads or sets.
+ */
+export class ClientHeaders {
+  /** Steering and model headers: kept only for callers the `steering` section trusts. */
+  steering: string[] = [];
+  /** Priority and objective headers: kept for those callers and for `priorityTrust` matches. */
+  priority: string[] = [];
+  /** A pool's own `trustedCallers`, who may choose a priority there (pools section). */
+  priorityTrust: TrustRule[] = [];
+
+  addSteering(name: string): void {
+    if (!this.steering.includes(name)) this.steering.push(name);
+  }
+
+  addPriority(name: string): void {
+    if (!this.priority.includes(name) && !this.steering.includes(name)) this.priority.push(name);
+  }
+}
 
 /** What every stage sees of one HTTP stream. */
 export class StreamState {
@@ -26,6 +48,10 @@ export class StreamState {
    * from what the stages returned, never by probing the host.
    */
   requestHeadersHeld: bool = false;
+  /** The caller matched `steering.trustedCallers`: its steering headers were kept. */
+  callerTrusted: bool = false;
+  /** Client-sent steering and priority headers the steering stage removed from this request. */
+  steeringRemoved: i32 = 0;
 
   constructor(
     public readonly contextId: u32,
@@ -69,6 +95,9 @@ export class Stage {
 
   /** Stream finished (access-log time): final status and upstream are known. */
   onLog(stream: StreamState): void {}
+
+  /** Adds the request headers this stage reads or sets that a client must not send. */
+  declareClientHeaders(headers: ClientHeaders): void {}
 
   /** Root context: this config became active. Start timers, define metrics, etc. here. */
   onActivate(): void {}

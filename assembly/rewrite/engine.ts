@@ -161,6 +161,18 @@ function ruleMatches(m: RuleMatch, headers: HeaderList, props: PropertySource, m
   return true;
 }
 
+/**
+ * Whether every property condition of `m` holds (the caller-identity part of a match; see
+ * readPeerMatch). Property values are read through `props` only as needed.
+ */
+export function propertiesMatch(m: RuleMatch, props: PropertySource): bool {
+  for (let i = 0; i < m.properties.length; i++) {
+    const c = unchecked(m.properties[i]);
+    if (!valueMatches(c, props.get(c.key))) return false;
+  }
+  return true;
+}
+
 function render(t: Template, headers: HeaderList): string | null {
   const method = headers.get(":method");
   const path = headers.get(":path");

@@ -59,6 +59,25 @@ export function readRulesSection(r: ConfigReader, node: ConfigNode): Rule[] | nu
   return r.ok ? rules : null;
 }
 
+/**
+ * A caller identity condition: a rule `match` that may hold only `properties` (peer identity
+ * such as `filter_state[io.istio.peer_principal]`, `source.principal`, `source.address` with
+ * `cidr`), at least one. Request headers, paths and models are refused here: a client writes
+ * those itself, so they cannot say who the caller is. Null after reporting a problem.
+ */
+export function readPeerMatch(r: ConfigReader, node: ConfigNode): RuleMatch | null {
+  if (!r.requireObject(node) || !r.rejectUnknownKeys(node, ["properties"])) return null;
+  const props = r.requireArrayField(node, "properties");
+  if (props == null) return null;
+  if (props.length == 0) {
+    r.fail(props, "must list at least one property condition (a caller is named by its identity)");
+    return null;
+  }
+  const rule = new Rule();
+  readMatch(r, node, rule);
+  return r.ok ? rule.match : null;
+}
+
 function readRule(r: ConfigReader, node: ConfigNode, index: i32): Rule | null {
   if (!r.requireObject(node) || !r.rejectUnknownKeys(node, RULE_KEYS)) return null;
   const rule = new Rule();

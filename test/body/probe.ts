@@ -16,6 +16,8 @@ export interface ScanResult {
   modelIsString: boolean;
   modelStart: number;
   modelEnd: number;
+  /** Value spans [start, end) of every top-level model member, in body order. */
+  modelSpans: Array<[number, number]>;
   /** -1 absent, 0 false, 1 true, 2 not a boolean. */
   stream: number;
   model: string | null;
@@ -106,6 +108,7 @@ async function build(): Promise<Probe> {
         modelIsString: ex.modelIsString() === 1,
         modelStart: ex.modelStart() as number,
         modelEnd: ex.modelEnd() as number,
+        modelSpans: Array.from({ length: ex.modelSpanCount() as number }, (_, i) => [ex.modelSpanStart(i) as number, ex.modelSpanEnd(i) as number] as [number, number]),
         stream: ex.streamState() as number,
         model: len < 0 ? null : utf16(read(len)),
       };

@@ -141,15 +141,29 @@ describe("body scanner properties", () => {
         }
         expect(out).not.toBeNull();
         const o = out!;
-        const suffixLen = bytes.length - got.modelEnd;
-        expect(Buffer.from(o.subarray(0, got.modelStart)).equals(Buffer.from(bytes.subarray(0, got.modelStart)))).toBe(true);
-        expect(Buffer.from(o.subarray(o.length - suffixLen)).equals(Buffer.from(bytes.subarray(got.modelEnd)))).toBe(true);
+        // The rewrite oracle: the input with the value span of EVERY top-level model member
+        // replaced by one JSON string literal of the new name, nothing else changed.
+        const spans = got.modelSpans;
+        const kept = spans.reduce((n, [s, e]) => n - (e - s), bytes.length);
+        const literal = (o.length - kept) / spans.length;
+        const encoded = o.subarray(spans[0]![0], spans[0]![0] + literal);
+        expect(JSON.parse(dec.decode(encoded))).toBe((newModel as unknown as { toWellFormed(): string }).toWellFormed());
+        const want: number[] = [];
+        let at = 0;
+        for (const [s, e] of got.modelSpans) {
+          want.push(...bytes.subarray(at, s), ...encoded);
+          at = e;
+        }
+        want.push(...bytes.subarray(at));
+        expect(Buffer.from(o).equals(Buffer.from(want))).toBe(true);
         // The new document is valid JSON whose (last) model is the new name, lone surrogates
         // written as U+FFFD.
         const after = JSON.parse(dec.decode(o));
         expect(after.model).toBe((newModel as unknown as { toWellFormed(): string }).toWellFormed());
-        // A second scan finds the same span start.
-        expect(probe.scan(o).modelStart).toBe(got.modelStart);
+        // A second scan finds as many model members, all with the new name.
+        const again = probe.scan(o);
+        expect(again.modelSpans.length).toBe(got.modelSpans.length);
+        expect(again.modelSpans[0]![0]).toBe(got.modelSpans[0]![0]);
       }),
       { numRuns: 1500 },
     );

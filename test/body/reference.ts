@@ -1,6 +1,10 @@
 /**
  * Reference semantics for the body scanner, written over JSON.parse: what the plugin must
  * extract from a body. Used by the golden and property tests.
+ *
+ * The bytes are decoded with a FATAL UTF-8 decoder first: a body that is not UTF-8 is not
+ * JSON. The BOM is kept (`ignoreBOM`), so JSON.parse refuses a body that starts with one, as Go's
+ * and Python's decoders refuse it on bytes.
  */
 
 export interface Extraction {
@@ -19,7 +23,7 @@ export interface Extraction {
   prompt: string | null | undefined;
 }
 
-const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
+const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 function wellFormed(s: string): string {
   return (s as unknown as { toWellFormed(): string }).toWellFormed();
@@ -60,9 +64,9 @@ function promptLike(v: unknown, objectsAreMessages: boolean): string | undefined
 }
 
 export function referenceExtract(body: Uint8Array | string): Extraction {
-  const text = typeof body === "string" ? body : decoder.decode(body);
   let doc: unknown;
   try {
+    const text = typeof body === "string" ? body : decoder.decode(body);
     doc = JSON.parse(text);
   } catch {
     return { ok: false, hasModel: false, model: null, stream: -1, prompt: null };

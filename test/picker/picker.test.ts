@@ -116,15 +116,20 @@ describe("scorers on a small pool", () => {
     pool.set(ADDRS[0], { loras: { running: ["other"], waiting: [], max: 1 } });
     pool.set(ADDRS[1], { loras: { running: ["sql-lora"], waiting: [], max: 1 } });
     pool.set(ADDRS[2], { loras: { running: [], waiting: [], max: 2 } });
+    const gateway = "spiffe://cluster.local/ns/gw/sa/gateway";
     const host = await pickerHost(
-      poolConfig({ steering: { maxEndpoints: 3 }, profile: { scorers: [{ type: "lora-affinity-scorer", weight: 1 }] } }),
+      {
+        ...poolConfig({ steering: { maxEndpoints: 3 }, profile: { scorers: [{ type: "lora-affinity-scorer", weight: 1 }] } }),
+        steering: { trustedCallers: [{ properties: [{ path: "source.principal", equals: gateway }] }] },
+      },
       pool,
     );
     await scrapeRound(host);
-    // The model is known at header time when an earlier filter or a trusted gateway names it.
-    const r = await host.request({ body: chat("hello", "sql-lora"), headers: { "x-gateway-model-name": "sql-lora", "content-type": "application/json" } });
+    // The model is known at header time when a trusted gateway in front names it.
+    const trusted = { properties: { source: { principal: gateway } } };
+    const r = await host.request({ body: chat("hello", "sql-lora"), headers: { "x-gateway-model-name": "sql-lora", "content-type": "application/json" }, ...trusted });
     expect(steering(r)).toBe(`${ADDRS[1]},${ADDRS[2]},${ADDRS[0]}`);
-    const base = await host.request({ body: chat("hello", "new-lora"), headers: { "x-gateway-model-name": "new-lora", "content-type": "application/json" } });
+    const base = await host.request({ body: chat("hello", "new-lora"), headers: { "x-gateway-model-name": "new-lora", "content-type": "application/json" }, ...trusted });
     expect(steering(base)?.split(",")[0]).toBe(ADDRS[2]);
   });
 });

@@ -89,7 +89,7 @@ describe("logging", () => {
     const infoHost = await hostWith(HEADERS_CONFIG, "trace");
     const infoRun = await infoHost.request({});
     expect(infoRun.logs).toEqual([]);
-    expect(infoHost.logs.messages("info")).toContain("plugin configured: sections [headers]");
+    expect(infoHost.logs.messages("info")).toContain("plugin configured: sections [steering, headers]");
   });
 });
 

@@ -19,6 +19,11 @@ const EXAMPLE = JSON.parse(readFileSync(path.join(repoRoot, "examples/configs/mo
 const TEAM_A = "spiffe://cluster.local/ns/team-a/sa/chat-frontend";
 const dec = new TextDecoder();
 
+/** docs/rewriting.md: a model name with no control character and no lone surrogate. */
+function headerSafeModel(m: string): boolean {
+  return !/[\u0000-\u001f\u007f]/.test(m) && (m as unknown as { isWellFormed(): boolean }).isWellFormed();
+}
+
 beforeAll(async () => {
   plugin = await WebAssembly.compile(wasmBytes("plugin.wasm"));
 }, 300_000);
@@ -49,7 +54,7 @@ describe("example config examples/configs/model-routing.json", () => {
     expect(validate(EXAMPLE), JSON.stringify(validate.errors)).toBe(true);
     const host = await hostWith(EXAMPLE);
     expect(host.configured).toBe(true);
-    expect(host.logEntries().map((e) => e.message)).toContain("plugin configured: sections [rules, bodyRouting]");
+    expect(host.logEntries().map((e) => e.message)).toContain("plugin configured: sections [steering, rules, bodyRouting]");
   });
 });
 
@@ -122,7 +127,7 @@ describe("bodies that pass unchanged are counted", () => {
     ["declared length above maxBodyBytes", chat(BODY, { "content-length": "5000" }), "wayroute_body_routing_skipped_too_large_total"],
     ["invalid JSON", chat('{"model":"m",}'), "wayroute_body_routing_skipped_invalid_json_total"],
     ["no model", chat('{"messages":[]}'), "wayroute_body_routing_skipped_no_model_total"],
-    ["model with CR LF", chat('{"model":"a\\r\\nx-evil: 1"}'), "wayroute_body_routing_skipped_no_model_total"],
+    ["model with CR LF", chat('{"model":"a\\r\\nx-evil: 1"}'), "wayroute_body_routing_skipped_unsafe_model_total"],
     ["path not routed", { ...chat(BODY), headers: { ":method": "POST", ":path": "/v1/models", "content-type": "application/json" } }, null],
   ];
   for (const [name, req, metric] of cases) {
@@ -165,8 +170,9 @@ describe("body corpus through the plugin", () => {
       const want = expected[name]!;
       const r = await host.request({ headers: { ":method": "POST", ":path": "/v1/chat/completions", "content-type": "application/json" }, body: bytes });
       expect(r.trap, name).toBeUndefined();
-      // A catch-all rewrite applies to every string model (even one unsafe for a header).
-      const routable = !want.error && typeof want.model === "string";
+      // A catch-all rewrite applies to every header-safe string model; an unsafe one (control
+      // character, lone surrogate) passes unchanged.
+      const routable = !want.error && typeof want.model === "string" && headerSafeModel(want.model);
       if (!routable) {
         expect(Buffer.from(r.request!.body).equals(Buffer.from(bytes)), name).toBe(true);
         expect(r.response.headers.get("x-model"), name).toBe("<none>");
@@ -207,12 +213,12 @@ describe("properties through the plugin", () => {
         const out = r.request!.body;
         let doc: { model?: unknown } | null = null;
         try {
-          const parsed = JSON.parse(new TextDecoder("utf-8", { ignoreBOM: true }).decode(bytes));
+          const parsed = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes));
           if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) doc = parsed;
         } catch {
           doc = null;
         }
-        if (doc && typeof doc.model === "string") {
+        if (doc && typeof doc.model === "string" && headerSafeModel(doc.model)) {
           const after = JSON.parse(dec.decode(out));
           expect(after.model).toBe("Z");
           expect({ ...after, model: 0 }).toEqual({ ...doc, model: 0 });

@@ -47,6 +47,17 @@ export function modelStart(): i32 {
 export function modelEnd(): i32 {
   return scan.modelEnd;
 }
+/** Number of top-level model members, and the value span of the i-th (body order). */
+export function modelSpanCount(): i32 {
+  return scan.modelSpanCount;
+}
+export function modelSpanStart(i: i32): i32 {
+  return scan.modelSpanStart(i);
+}
+export function modelSpanEnd(i: i32): i32 {
+  return scan.modelSpanEnd(i);
+}
+
 /** -1 absent, 0 false, 1 true, 2 present but not a boolean. */
 export function streamState(): i32 {
   if (!scan.hasStream) return -1;

@@ -20,9 +20,12 @@
 //   body:    buffer until end of stream, scan, rewrite; set the model headers, set
 //            content-length to the new body length, run the body-phase rules, clear the route
 //            cache, return Continue, which releases headers and body together.
-// Anything that stops routing (too large, encoded, not JSON, invalid, no model) lets the
-// request through unchanged (in hold mode: releases the headers with Continue) and counts it
-// in `wayroute_body_routing_skipped_<reason>_total`.
+// Anything that stops routing (too large, encoded, not JSON, invalid, no model, a model that is
+// not header-safe) lets the request through unchanged (in hold mode: releases the headers with
+// Continue) and counts it in `wayroute_body_routing_skipped_<reason>_total`; with
+// `unsafeModel: "reject"` an unsafe model is answered with 400 instead.
+// Client-sent model headers are removed before any stage runs, unless the caller is trusted
+// (stages/steering.ts; this stage declares its header names there).
 
 import {
   BufferType,
@@ -40,6 +43,7 @@ import {
   lastHostStatus,
   removeHeader,
   replaceHeader,
+  sendLocalResponse,
   setBufferBytesFrom,
 } from "../../../proxy-wasm/index";
 import { ConfigNode, ConfigReader } from "../../config/reader";
@@ -50,8 +54,8 @@ import { BodyRoutingConfig, readBodyRoutingSection } from "../../body/routing-co
 import { BodyRoutingResult, SkipReason, checkRequest, routeBody, skipReasonName } from "../../body/routing";
 import { Rng } from "../../scheduling/rng";
 import { ConfigSection } from "../section";
-import { Stage, StageSlot, StreamState } from "../stage";
-import { rulesSlotOf, runBodyPhaseRules } from "./rules";
+import { ClientHeaders, Stage, StageSlot, StreamState } from "../stage";
+import { runBodyPhaseRules } from "./rules";
 
 /** What later stages can read about the body of this stream. */
 export class BodyRoutingSlot extends StageSlot {
@@ -112,6 +116,7 @@ const SKIP_REASONS: SkipReason[] = [
   SkipReason.TooLarge,
   SkipReason.InvalidJson,
   SkipReason.NoModel,
+  SkipReason.UnsafeModel,
 ];
 
 const result = new BodyRoutingResult();
@@ -138,12 +143,14 @@ export class BodyRoutingStage extends Stage {
   skippedMetrics: u32[] = [];
   metricsOk: bool = false;
 
-  /** The model headers a client may not send (built once, not per request). */
-  private steeringHeaders: string[];
-
   constructor(public cfg: BodyRoutingConfig) {
     super("bodyRouting");
-    this.steeringHeaders = [cfg.modelHeader, cfg.baseModelHeader, cfg.rewriteHeader];
+  }
+
+  declareClientHeaders(headers: ClientHeaders): void {
+    headers.addSteering(this.cfg.modelHeader);
+    headers.addSteering(this.cfg.baseModelHeader);
+    headers.addSteering(this.cfg.rewriteHeader);
   }
 
   onActivate(): void {
@@ -173,16 +180,6 @@ export class BodyRoutingStage extends Stage {
     if (i >= 0) incrementMetric(this.skippedMetrics[i], 1);
   }
 
-  private stripClientHeaders(stream: StreamState): void {
-    // A client must not steer with these; a rule that set one on purpose keeps it.
-    const rules = rulesSlotOf(stream);
-    const names = this.steeringHeaders;
-    for (let i = 0; i < names.length; i++) {
-      if (rules != null && rules.setNames.includes(names[i])) continue;
-      removeHeader(MapType.HttpRequestHeaders, names[i]);
-    }
-  }
-
   private finishSkipped(stream: StreamState, slot: BodyRoutingSlot, reason: SkipReason): void {
     slot.reading = false;
     slot.skip = reason;
@@ -193,7 +190,6 @@ export class BodyRoutingStage extends Stage {
   onRequestHeaders(stream: StreamState, endOfStream: bool): FilterHeadersStatus {
     const slot = new BodyRoutingSlot();
     stream.slots[this.index] = slot;
-    this.stripClientHeaders(stream);
     const path = getHeader(MapType.HttpRequestHeaders, ":path");
     const declaredLength = getHeader(MapType.HttpRequestHeaders, "content-length");
     const reason = checkRequest(
@@ -243,6 +239,13 @@ export class BodyRoutingStage extends Stage {
     }
     slot.body = body;
     routeBody(this.cfg, changetype<usize>(body), body.byteLength, rng, slot.scan, result);
+    if (result.refuse) {
+      this.countSkip(result.skip);
+      slot.skip = result.skip;
+      sendLocalResponse(400, "wayroute_unsafe_model", String.UTF8.encode("request body model is not a valid header value\n", false), []);
+      stream.replied = true;
+      return FilterDataStatus.StopIterationNoBuffer;
+    }
     if (result.skip != SkipReason.None) {
       this.finishSkipped(stream, slot, result.skip);
       return FilterDataStatus.Continue;

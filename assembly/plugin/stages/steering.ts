@@ -1,0 +1,169 @@
+// Stage for the `steering` section, present in every config (with or without the key): removes
+// client-sent steering headers from every request before any other stage runs, unless the
+// caller is trusted.
+//
+// Why on every request: behind an ORIGINAL_DST cluster with `use_http_header`, or an
+// override_host policy, `x-gateway-destination-endpoint` sends the proxy to any address the
+// client names (SSRF); a route-mode backend header picks any backend; a model or objective
+// header changes how the request is scheduled. None of that is the client's to choose, whatever
+// section (if any) matched the request.
+//
+// What is removed (ClientHeaders, filled by every stage's declareClientHeaders):
+//   steering: x-gateway-destination-endpoint, x-gateway-model-name, every pool's steering header
+//             (route mode: its backend header), bodyRouting's model headers;
+//   priority: x-gateway-inference-objective and its newer name x-llm-d-inference-objective,
+//             every pool's objective and priority header.
+// Who keeps them: a caller matching `steering.trustedCallers` (peer identity: property
+// conditions of a rule match) keeps both kinds; a caller matching a pool's own
+// `trustedCallers` keeps the priority kind (that pool then decides what it believes). The
+// default trusts no one. Stages that run later (rules, headers, the picker) may set these
+// headers themselves: they run after this one.
+//
+// Cost: one header read per name; caller identity (property reads) only when one of them is
+// present and trust is configured.
+
+import {
+  FilterHeadersStatus,
+  MapType,
+  MetricType,
+  Status,
+  defineMetric,
+  getHeader,
+  getPropertyString,
+  incrementMetric,
+  lastHostStatus,
+  removeHeader,
+} from "../../../proxy-wasm/index";
+import { ConfigNode, ConfigReader } from "../../config/reader";
+import { RuleMatch } from "../../rewrite/rule";
+import { propertySegments } from "../../rewrite/property-key";
+import { PropertySource, propertiesMatch } from "../../rewrite/engine";
+import { readPeerMatch } from "../../rewrite/rules-config";
+import { ENDPOINT_HEADER } from "../../pools/config";
+import { ClientHeaders, Stage, StreamState } from "../stage";
+
+/** The GIE model header (the picker reads it; bodyRouting's default modelHeader). */
+export const MODEL_NAME_HEADER = "x-gateway-model-name";
+/** GIE's objective header and the name llm-d's router uses for it now. */
+export const OBJECTIVE_HEADER = "x-gateway-inference-objective";
+export const LLMD_OBJECTIVE_HEADER = "x-llm-d-inference-objective";
+
+/** Trusted callers a config may list; matching is linear, so keep it bounded. */
+export const MAX_TRUSTED_CALLERS: i32 = 64;
+
+/** The parsed `steering` section. */
+export class SteeringConfig {
+  /** A caller is trusted when any entry's property conditions all hold. Empty: no one. */
+  trustedCallers: RuleMatch[] = [];
+}
+
+/**
+ * `$.steering`: `{ "trustedCallers"?: [ { "properties": [ <rule property condition> ] } ] }`.
+ * Schema: schemas/steering.schema.json. Null after reporting a problem through `r`.
+ */
+export function readSteeringSection(r: ConfigReader, node: ConfigNode): SteeringConfig | null {
+  if (!r.requireObject(node) || !r.rejectUnknownKeys(node, ["trustedCallers"])) return null;
+  const cfg = new SteeringConfig();
+  const callers = r.optArray(node, "trustedCallers");
+  if (callers != null) {
+    if (callers.length > MAX_TRUSTED_CALLERS) {
+      r.fail(callers, "at most " + MAX_TRUSTED_CALLERS.toString() + " trusted callers are allowed, got " + callers.length.toString());
+      return null;
+    }
+    for (let i = 0; i < callers.length && r.ok; i++) {
+      const m = readPeerMatch(r, callers.at(i)!);
+      if (m != null) cfg.trustedCallers.push(m);
+    }
+  }
+  return r.ok ? cfg : null;
+}
+
+/** Envoy properties by key (segments joined by NUL), read on demand. */
+class HostProperties extends PropertySource {
+  get(key: string): string | null {
+    return getPropertyString(propertySegments(key));
+  }
+}
+
+const hostProperties = new HostProperties();
+
+export class SteeringStage extends Stage {
+  private steering: string[] = [];
+  private priority: string[] = [];
+  private removedMetric: u32 = 0;
+  private metricsOk: bool = false;
+  private headers: ClientHeaders = new ClientHeaders();
+
+  constructor(public cfg: SteeringConfig) {
+    super("steering");
+  }
+
+  /** Collects the header names of every stage of the config (call once, after parsing). */
+  collect(stages: Stage[]): void {
+    const h = this.headers;
+    h.addSteering(ENDPOINT_HEADER);
+    h.addSteering(MODEL_NAME_HEADER);
+    h.addPriority(OBJECTIVE_HEADER);
+    h.addPriority(LLMD_OBJECTIVE_HEADER);
+    for (let i = 0; i < stages.length; i++) unchecked(stages[i]).declareClientHeaders(h);
+    this.steering = h.steering;
+    this.priority = h.priority;
+  }
+
+  onActivate(): void {
+    this.removedMetric = defineMetric(MetricType.Counter, "wayroute_steering_headers_removed_total");
+    this.metricsOk = lastHostStatus() == Status.Ok;
+  }
+
+  private trustedBySteering(): bool {
+    const callers = this.cfg.trustedCallers;
+    for (let i = 0, n = callers.length; i < n; i++) {
+      if (propertiesMatch(unchecked(callers[i]), hostProperties)) return true;
+    }
+    return false;
+  }
+
+  private trustedForPriority(): bool {
+    const rules = this.headers.priorityTrust;
+    for (let i = 0, n = rules.length; i < n; i++) {
+      const rule = unchecked(rules[i]);
+      if (rule.matches(getPropertyString(rule.segments()))) return true;
+    }
+    return false;
+  }
+
+  /** Removes the names present on the request; returns how many were. */
+  private strip(names: string[]): i32 {
+    let removed = 0;
+    for (let i = 0, n = names.length; i < n; i++) {
+      const name = unchecked(names[i]);
+      if (getHeader(MapType.HttpRequestHeaders, name) == null) continue;
+      removeHeader(MapType.HttpRequestHeaders, name);
+      removed++;
+    }
+    return removed;
+  }
+
+  private anyPresent(names: string[]): bool {
+    for (let i = 0, n = names.length; i < n; i++) {
+      if (getHeader(MapType.HttpRequestHeaders, unchecked(names[i])) != null) return true;
+    }
+    return false;
+  }
+
+  onRequestHeaders(stream: StreamState, endOfStream: bool): FilterHeadersStatus {
+    // Trust is read only when it can matter: configured, and a listed header was sent.
+    let trusted = false;
+    if (this.cfg.trustedCallers.length > 0 && (this.anyPresent(this.steering) || this.anyPresent(this.priority))) {
+      trusted = this.trustedBySteering();
+    }
+    stream.callerTrusted = trusted;
+    if (trusted) return FilterHeadersStatus.Continue;
+    let removed = this.strip(this.steering);
+    if (this.headers.priorityTrust.length == 0) removed += this.strip(this.priority);
+    else if (this.anyPresent(this.priority) && !this.trustedForPriority()) removed += this.strip(this.priority);
+    stream.steeringRemoved = removed;
+    if (removed > 0 && this.metricsOk) incrementMetric(this.removedMetric, <u64>removed);
+    return FilterHeadersStatus.Continue;
+  }
+}
