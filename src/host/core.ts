@@ -50,6 +50,20 @@ export interface ForeignCall {
   status: number;
 }
 
+/**
+ * One header write exactly as the plugin made it: the key and value BYTES it passed to
+ * `proxy_add_header_map_value`, `proxy_replace_header_map_value` or (one per pair)
+ * `proxy_set_header_map_pairs`, before any UTF-8 decoding. For tests that check what a plugin
+ * would put on the wire (a lossy decode would hide invalid UTF-8 or stray bytes).
+ */
+export interface RawHeaderWrite {
+  call: "add" | "replace" | "set_pairs";
+  mapType: number;
+  key: Uint8Array;
+  value: Uint8Array;
+  worker: number;
+}
+
 /** Envoy's failure policy for a VM that trapped (Istio `failStrategy`). */
 export type FailStrategy = "FAIL_CLOSE" | "FAIL_OPEN" | "FAIL_RELOAD";
 
@@ -118,6 +132,8 @@ export class HostCore {
   stdout = "";
   stderr = "";
   random?: (buf: Uint8Array) => void;
+  /** Called on every header write with its raw bytes (see RawHeaderWrite). */
+  onHeaderWrite?: (write: RawHeaderWrite) => void;
   private readonly pending = new Set<Promise<unknown>>();
 
   constructor(

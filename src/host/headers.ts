@@ -153,6 +153,11 @@ export function encodePairs(pairs: ReadonlyArray<readonly [string, string]>): Ui
  * short for its count or its strings) decodes as an empty list instead of failing.
  */
 export function decodePairs(bytes: Uint8Array): HeaderPairs {
+  return decodePairsRaw(bytes).map(([k, v]) => [fromUtf8(k), fromUtf8(v)]);
+}
+
+/** decodePairs without the UTF-8 decode: each key and value as the bytes sent. */
+export function decodePairsRaw(bytes: Uint8Array): Array<[Uint8Array, Uint8Array]> {
   if (bytes.length < 4) return [];
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const count = dv.getUint32(0, true);
@@ -160,12 +165,12 @@ export function decodePairs(bytes: Uint8Array): HeaderPairs {
   const sizes: Array<[number, number]> = [];
   for (let i = 0; i < count; i++) sizes.push([dv.getUint32(4 + i * 8, true), dv.getUint32(8 + i * 8, true)]);
   let off = 4 + count * 8;
-  const out: HeaderPairs = [];
+  const out: Array<[Uint8Array, Uint8Array]> = [];
   for (const [kl, vl] of sizes) {
     if (off + kl + 1 + vl + 1 > bytes.length) return [];
-    const k = fromUtf8(bytes.subarray(off, off + kl));
+    const k = bytes.subarray(off, off + kl);
     off += kl + 1;
-    const v = fromUtf8(bytes.subarray(off, off + vl));
+    const v = bytes.subarray(off, off + vl);
     off += vl + 1;
     out.push([k, v]);
   }
@@ -176,6 +181,14 @@ export function decodePairs(bytes: Uint8Array): HeaderPairs {
 export function headerImports(vm: PluginVm): Record<string, (...args: number[]) => number> {
   const mem = vm.mem;
   const badType = (t: number) => t >>> 0 > MAP_TYPE_MAX;
+  // Raw view for byte-level checks (RawHeaderWrite); only when a test asked for it.
+  const rawWrite = (call: "add" | "replace", type: number, kp: number, ks: number, vp: number, vs: number) => {
+    const hook = vm.core.onHeaderWrite;
+    if (!hook) return;
+    const key = mem.read(kp, ks);
+    const value = mem.read(vp, vs);
+    if (key && value) hook({ call, mapType: type, key, value, worker: vm.worker });
+  };
   // add / replace / remove / set-pairs: edit the active stream's mutable map, then note the mutation.
   const editMap = (type: number, edit: (map: HeaderMap) => void): number => {
     const map = vm.mutableMap(type);
@@ -190,6 +203,7 @@ export function headerImports(vm: PluginVm): Record<string, (...args: number[]) 
       const key = mem.readString(kp, ks);
       const value = mem.readString(vp, vs);
       if (key === null || value === null) return WasmResult.InvalidMemoryAccess;
+      rawWrite("add", type, kp, ks, vp, vs);
       return editMap(type, (map) => map.add(key, value));
     },
     proxy_get_header_map_value(type, kp, ks, rp, rs) {
@@ -211,6 +225,7 @@ export function headerImports(vm: PluginVm): Record<string, (...args: number[]) 
       const key = mem.readString(kp, ks);
       const value = mem.readString(vp, vs);
       if (key === null || value === null) return WasmResult.InvalidMemoryAccess;
+      rawWrite("replace", type, kp, ks, vp, vs);
       return editMap(type, (map) => map.set(key, value));
     },
     proxy_remove_header_map_value(type, kp, ks) {
@@ -231,6 +246,8 @@ export function headerImports(vm: PluginVm): Record<string, (...args: number[]) 
       if (badType(type)) return WasmResult.BadArgument;
       const data = mem.read(p, s);
       if (data === null) return WasmResult.InvalidMemoryAccess;
+      const hook = vm.core.onHeaderWrite;
+      if (hook) for (const [key, value] of decodePairsRaw(data)) hook({ call: "set_pairs", mapType: type, key, value, worker: vm.worker });
       return editMap(type, (map) => map.replaceAll(decodePairs(data)));
     },
     proxy_get_header_map_size(type, rp) {

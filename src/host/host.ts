@@ -11,6 +11,7 @@ import {
   type FailStrategy,
   type ForeignCall,
   type ForeignFunction,
+  type RawHeaderWrite,
   type TrapInfo,
 } from "./core.js";
 import { HarnessUsageError, ModuleLoadError } from "./errors.js";
@@ -73,6 +74,8 @@ export interface ProxyWasmHostOptions {
   random?: (buf: Uint8Array) => void;
   /** Print every captured log line to stderr. */
   echoLogs?: boolean;
+  /** Sees every header write's raw key/value bytes, before decoding (byte-level checks). */
+  onHeaderWrite?: (write: RawHeaderWrite) => void;
   /** Downstream address (`source.address`). Default 127.0.0.1:40000. */
   sourceAddress?: string;
   /** Listener address (`destination.address`). Default 127.0.0.1:10000. */
@@ -214,6 +217,7 @@ export class ProxyWasmHost {
     for (const [name, handler] of Object.entries(options.clusters ?? {})) core.clusters.set(name, handler);
     for (const [name, fn] of Object.entries(options.foreignFunctions ?? {})) core.foreign.set(name, fn);
     core.random = options.random;
+    core.onHeaderWrite = options.onHeaderWrite;
     if (options.echoLogs) core.logs.echo = (e) => process.stderr.write(`[w${e.worker} ctx${e.contextId}] ${e.level}: ${e.message}\n`);
     const host = new ProxyWasmHost(core, module, abi, options.upstream ?? { status: 200 });
     const n = options.workers ?? 1;

@@ -19,6 +19,7 @@ export {
   type ForeignCallContext,
   type ForeignCall,
   type TrapInfo,
+  type RawHeaderWrite,
 } from "./core.js";
 export { HeaderMap, encodePairs, decodePairs, type HeaderPairs, type HeaderInput } from "./headers.js";
 export {
