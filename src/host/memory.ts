@@ -5,7 +5,8 @@
  */
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
+// ignoreBOM: a value that starts with U+FEFF keeps it (Envoy passes header bytes as they are).
+const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 
 export function utf8(s: string): Uint8Array {
   return encoder.encode(s);

@@ -10,9 +10,12 @@
 //
 // What is removed (ClientHeaders, filled by every stage's declareClientHeaders):
 //   steering: x-gateway-destination-endpoint, x-gateway-model-name, every pool's steering header
-//             (route mode: its backend header), bodyRouting's model headers;
+//             (route mode: its backend header), bodyRouting's model headers, and the default
+//             names of those (x-wayroute-backend, x-gateway-base-model-name,
+//             x-gateway-model-name-rewrite) even when no section uses them: HTTPRoutes or
+//             another filter may still act on them;
 //   priority: x-gateway-inference-objective and its newer name x-llm-d-inference-objective,
-//             every pool's objective and priority header.
+//             x-wayroute-priority, every pool's objective and priority header.
 // Who keeps them: a caller matching `steering.trustedCallers` (peer identity: property
 // conditions of a rule match) keeps both kinds; a caller matching a pool's own
 // `trustedCallers` keeps the priority kind (that pool then decides what it believes). The
@@ -39,7 +42,7 @@ import { RuleMatch } from "../../rewrite/rule";
 import { propertySegments } from "../../rewrite/property-key";
 import { PropertySource, propertiesMatch } from "../../rewrite/engine";
 import { readPeerMatch } from "../../rewrite/rules-config";
-import { ENDPOINT_HEADER } from "../../pools/config";
+import { ENDPOINT_HEADER, ROUTE_HEADER } from "../../pools/config";
 import { ClientHeaders, Stage, StreamState } from "../stage";
 
 /** The GIE model header (the picker reads it; bodyRouting's default modelHeader). */
@@ -47,6 +50,10 @@ export const MODEL_NAME_HEADER = "x-gateway-model-name";
 /** GIE's objective header and the name llm-d's router uses for it now. */
 export const OBJECTIVE_HEADER = "x-gateway-inference-objective";
 export const LLMD_OBJECTIVE_HEADER = "x-llm-d-inference-objective";
+/** Defaults of bodyRouting's other model headers and of a pool's priority header. */
+const BASE_MODEL_HEADER = "x-gateway-base-model-name";
+const REWRITE_HEADER = "x-gateway-model-name-rewrite";
+const PRIORITY_HEADER = "x-wayroute-priority";
 
 /** Trusted callers a config may list; matching is linear, so keep it bounded. */
 export const MAX_TRUSTED_CALLERS: i32 = 64;
@@ -102,9 +109,13 @@ export class SteeringStage extends Stage {
   collect(stages: Stage[]): void {
     const h = this.headers;
     h.addSteering(ENDPOINT_HEADER);
+    h.addSteering(ROUTE_HEADER);
     h.addSteering(MODEL_NAME_HEADER);
+    h.addSteering(BASE_MODEL_HEADER);
+    h.addSteering(REWRITE_HEADER);
     h.addPriority(OBJECTIVE_HEADER);
     h.addPriority(LLMD_OBJECTIVE_HEADER);
+    h.addPriority(PRIORITY_HEADER);
     for (let i = 0; i < stages.length; i++) unchecked(stages[i]).declareClientHeaders(h);
     this.steering = h.steering;
     this.priority = h.priority;
