@@ -29,6 +29,7 @@ export interface SchemaProblem {
 export const PATTERN_WORDS: Record<string, string> = {
   "^[a-z0-9!#$%&'*+\\-.^_`|~]+$": "must be a lower-case header name (letters, digits and !#$%&'*+-.^_`|~)",
   "^[^\\r\\n\\u0000]*$": "must not contain CR, LF or NUL characters",
+  "^[^\\u0000-\\u001f\\u007f]*$": "must not contain control characters (U+0000-U+001F, U+007F)",
   "^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9]):([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$|^\\[[0-9A-Fa-f:.]+\\]:([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$":
     "must be ip:port (IPv4 such as 10.0.0.1:8000 or bracketed IPv6 such as [::1]:8000; port 1-65535)",
   "^/[^?\\r\\n\\u0000]*$": "must be a path starting with / (no query string, CR, LF or NUL)",

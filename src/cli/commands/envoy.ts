@@ -9,6 +9,7 @@ import { ENDPOINT_CLUSTERS, type EndpointCluster, FALLBACK_POLICIES, type Fallba
 import { checkedConfig, renderYaml, type SteeringMode } from "../../manifest/generate.js";
 import { readConfigFile } from "../../manifest/plugin-config.js";
 import { findSchemasDir } from "../../manifest/schemas-dir.js";
+import { originalDstWarnings } from "../../manifest/steering-warnings.js";
 import { FAIL_STRATEGIES } from "../../manifest/wasmplugin.js";
 import { SimCluster } from "../../sim/index.js";
 import { asCliError } from "./pack.js";
@@ -86,13 +87,18 @@ Exit codes: 0 ok, 1 failure (no Envoy, config refused, Envoy exited), 2 usage er
         sims = await SimCluster.start({ servers: simCount });
         config = pointConfigAt(config, sims.addresses);
       }
+      const endpointCluster = oneOf(args, "endpoint-cluster", ENDPOINT_CLUSTERS) as EndpointCluster | undefined;
+      const failStrategy = oneOf(args, "fail-strategy", FAIL_STRATEGIES);
+      if (endpointCluster === "original_dst" && mode !== "route") {
+        for (const w of originalDstWarnings(config, failStrategy)) process.stderr.write(`warning: ${w}\n`);
+      }
       const bootstrap = standaloneBootstrap({
         pluginConfig: config,
         wasmPath: wasm,
         mode,
-        endpointCluster: oneOf(args, "endpoint-cluster", ENDPOINT_CLUSTERS) as EndpointCluster | undefined,
+        endpointCluster,
         fallback: oneOf(args, "fallback", FALLBACK_POLICIES) as FallbackPolicy | undefined,
-        failStrategy: oneOf(args, "fail-strategy", FAIL_STRATEGIES),
+        failStrategy,
         listenAddress: stringOption(args, "listen-address") ?? "127.0.0.1",
         listenPort: intOption(args, "port", 10000, 0, 65535),
         adminPort: intOption(args, "admin-port", 9901, 0, 65535),

@@ -7,7 +7,7 @@ import { digestHex, isDigest, sha256Digest } from "../../oci/digest.js";
 import { openLayout, selectManifest } from "../../oci/layout.js";
 import { formatReference, parseReference } from "../../oci/reference.js";
 import { inspectImage } from "../../oci/transfer.js";
-import { FALLBACK_POLICIES, type FallbackPolicy } from "../../manifest/envoy.js";
+import { ENDPOINT_CLUSTERS, type EndpointCluster, FALLBACK_POLICIES, type FallbackPolicy } from "../../manifest/envoy.js";
 import { ManifestError } from "../../manifest/errors.js";
 import {
   checkedConfig,
@@ -25,6 +25,7 @@ import { pluginConfigValidator, readConfigFile } from "../../manifest/plugin-con
 import { parseRouteBackends, replicaBackends } from "../../manifest/route-mode.js";
 import { withWaypointScrapeClusters } from "../../manifest/waypoint-clusters.js";
 import { findSchemasDir } from "../../manifest/schemas-dir.js";
+import { originalDstWarnings } from "../../manifest/steering-warnings.js";
 import { FAIL_STRATEGIES, PHASES, type PluginSource, PULL_POLICIES } from "../../manifest/wasmplugin.js";
 import { asCliError } from "./pack.js";
 
@@ -139,6 +140,9 @@ endpoint mode (Envoy):
   --listen-port <n>           listener port (default 10000); --admin-port <n> (default 9901)
   --cluster <name>            upstream cluster name with --endpoints (default model_servers)
   --fallback <policy>         least_request (default), round_robin or random
+  --endpoint-cluster <kind>   override_host (default) or original_dst (ORIGINAL_DST + use_http_header:
+                              Envoy connects where the header says; warns when a client's value can
+                              still reach it)
 
 Exit codes: 0 ok, 1 failure (invalid config, name or option), 2 usage error.`,
   options: {
@@ -179,6 +183,7 @@ Exit codes: 0 ok, 1 failure (invalid config, name or option), 2 usage error.`,
     "admin-port": { type: "string" },
     cluster: { type: "string" },
     fallback: { type: "string" },
+    "endpoint-cluster": { type: "string" },
   },
   async run(args) {
     if (args.positionals.length) throw new UsageError(`unexpected argument '${args.positionals[0]}'`);
@@ -200,6 +205,7 @@ Exit codes: 0 ok, 1 failure (invalid config, name or option), 2 usage error.`,
         // Explicit --endpoints make one pool; otherwise every endpoint-mode pool of the config.
         const pools = endpoints.length ? [{ name: cluster ?? "model_servers", cluster: cluster ?? "model_servers", endpoints }] : configEnvoyPools(config);
         if (cluster && !endpoints.length && pools.length === 1) pools[0].cluster = cluster;
+        const endpointCluster = oneOf(args, "endpoint-cluster", ENDPOINT_CLUSTERS) as EndpointCluster | undefined;
         docs = endpointModeDocuments({
           pluginName: pluginName(stringOption(args, "plugin-name")) ?? stringOption(args, "name", true),
           wasmPath: stringOption(args, "wasm-path", true),
@@ -209,7 +215,11 @@ Exit codes: 0 ok, 1 failure (invalid config, name or option), 2 usage error.`,
           adminPort: intOption(args, "admin-port", 9901, 1, 65535),
           fallback: oneOf(args, "fallback", FALLBACK_POLICIES) ?? ("least_request" as FallbackPolicy),
           failStrategy,
+          endpointCluster,
         });
+        if (endpointCluster === "original_dst") {
+          for (const w of originalDstWarnings(config ?? {}, failStrategy)) process.stderr.write(`warning: ${w}\n`);
+        }
       } else {
         const namespace = stringOption(args, "namespace", true);
         const services = list(args, "target-service");
