@@ -51,6 +51,8 @@ async function picksFor(all: ServerLoad[][]): Promise<string[][]> {
   const pool = new FakePool(ADDRS);
   const host = await pickerHost(
     {
+      // The model header comes from a trusted gateway in front (the harness's default peer).
+      steering: { trustedCallers: [{ properties: [{ path: "source.address", cidr: ["127.0.0.0/8"] }] }] },
       pools: [{
         name: "llm",
         endpoints: ADDRS.map((address) => ({ address })),
