@@ -70,8 +70,8 @@ describe("rewriteModel", () => {
   it("replaces only the model value bytes", () => {
     expect(rewrite('{ "model" :  "a" , "x":[1,2] }', "llama-3.1-8b")).toBe('{ "model" :  "llama-3.1-8b" , "x":[1,2] }');
   });
-  it("replaces the last duplicate only", () => {
-    expect(rewrite('{"model":"a","model":"b"}', "c")).toBe('{"model":"a","model":"c"}');
+  it("replaces every top-level duplicate (no member keeps the old model)", () => {
+    expect(rewrite('{"model":"a","model":"b"}', "c")).toBe('{"model":"c","model":"c"}');
   });
   it("escapes the new value", () => {
     expect(rewrite('{"model":"a"}', 'q"\\\n\u0001é😀')).toBe('{"model":"q\\"\\\\\\u000a\\u0001é😀"}');
