@@ -121,9 +121,14 @@ export class SteeringStage extends Stage {
     this.priority = h.priority;
   }
 
-  onActivate(): void {
-    this.removedMetric = defineMetric(MetricType.Counter, "wayroute_steering_headers_removed_total");
-    this.metricsOk = lastHostStatus() == Status.Ok;
+  /** Counts removals; the counter is defined on the first one (no removal, no metric). */
+  private countRemoved(n: i32): void {
+    if (!this.metricsOk) {
+      this.removedMetric = defineMetric(MetricType.Counter, "wayroute_steering_headers_removed_total");
+      this.metricsOk = lastHostStatus() == Status.Ok;
+      if (!this.metricsOk) return;
+    }
+    incrementMetric(this.removedMetric, <u64>n);
   }
 
   private trustedBySteering(): bool {
@@ -174,7 +179,7 @@ export class SteeringStage extends Stage {
     if (this.headers.priorityTrust.length == 0) removed += this.strip(this.priority);
     else if (this.anyPresent(this.priority) && !this.trustedForPriority()) removed += this.strip(this.priority);
     stream.steeringRemoved = removed;
-    if (removed > 0 && this.metricsOk) incrementMetric(this.removedMetric, <u64>removed);
+    if (removed > 0) this.countRemoved(removed);
     return FilterHeadersStatus.Continue;
   }
 }
