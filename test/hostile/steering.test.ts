@@ -40,6 +40,7 @@ const STEERING = [
   "x-gateway-inference-objective",
   "x-llm-d-inference-objective",
   "x-wayroute-priority",
+  "x-gateway-destination-endpoint-subset",
 ];
 
 const GATEWAY = "spiffe://cluster.local/ns/llm-gateway/sa/gateway";
@@ -49,7 +50,7 @@ function identity(id: string | null): Record<string, unknown> {
   return id === null ? {} : { filter_state: { "io.istio.peer_principal": id }, source: { principal: id } };
 }
 
-const PRIORITY = new Set(["x-gateway-inference-objective", "x-llm-d-inference-objective", "x-wayroute-priority"]);
+const PRIORITY = new Set(["x-gateway-inference-objective", "x-llm-d-inference-objective", "x-wayroute-priority", "x-gateway-destination-endpoint-subset"]);
 
 /** A pool of `config` names `who` in its own trustedCallers (it may then send priority headers). */
 function poolTrusts(config: Record<string, unknown>, who: string | null): boolean {

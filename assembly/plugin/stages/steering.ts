@@ -14,8 +14,9 @@
 //             names of those (x-wayroute-backend, x-gateway-base-model-name,
 //             x-gateway-model-name-rewrite) even when no section uses them: HTTPRoutes or
 //             another filter may still act on them;
-//   priority: x-gateway-inference-objective and its newer name x-llm-d-inference-objective,
-//             x-wayroute-priority, every pool's objective and priority header.
+//   priority: x-llm-d-inference-objective and its older name x-gateway-inference-objective,
+//             x-wayroute-priority, the candidate subset hint x-gateway-destination-endpoint-subset,
+//             every pool's objective and priority header.
 // Who keeps them: a caller matching `steering.trustedCallers` (peer identity: property
 // conditions of a rule match) keeps both kinds; a caller matching a pool's own
 // `trustedCallers` keeps the priority kind (that pool then decides what it believes). The
@@ -42,14 +43,11 @@ import { RuleMatch } from "../../rewrite/rule";
 import { propertySegments } from "../../rewrite/property-key";
 import { PropertySource, propertiesMatch } from "../../rewrite/engine";
 import { readPeerMatch } from "../../rewrite/rules-config";
-import { ENDPOINT_HEADER, ROUTE_HEADER } from "../../pools/config";
+import { ENDPOINT_HEADER, OBJECTIVE_HEADER, OLD_OBJECTIVE_HEADER, ROUTE_HEADER, SUBSET_HEADER } from "../../pools/config";
 import { ClientHeaders, Stage, StreamState } from "../stage";
 
 /** The GIE model header (the picker reads it; bodyRouting's default modelHeader). */
 export const MODEL_NAME_HEADER = "x-gateway-model-name";
-/** GIE's objective header and the name llm-d's router uses for it now. */
-export const OBJECTIVE_HEADER = "x-gateway-inference-objective";
-export const LLMD_OBJECTIVE_HEADER = "x-llm-d-inference-objective";
 /** Defaults of bodyRouting's other model headers and of a pool's priority header. */
 const BASE_MODEL_HEADER = "x-gateway-base-model-name";
 const REWRITE_HEADER = "x-gateway-model-name-rewrite";
@@ -114,8 +112,9 @@ export class SteeringStage extends Stage {
     h.addSteering(BASE_MODEL_HEADER);
     h.addSteering(REWRITE_HEADER);
     h.addPriority(OBJECTIVE_HEADER);
-    h.addPriority(LLMD_OBJECTIVE_HEADER);
+    h.addPriority(OLD_OBJECTIVE_HEADER);
     h.addPriority(PRIORITY_HEADER);
+    h.addPriority(SUBSET_HEADER);
     for (let i = 0; i < stages.length; i++) unchecked(stages[i]).declareClientHeaders(h);
     this.steering = h.steering;
     this.priority = h.priority;
