@@ -23,8 +23,9 @@
 // default trusts no one. Stages that run later (rules, headers, the picker) may set these
 // headers themselves: they run after this one.
 //
-// Cost: one header read per name; caller identity (property reads) only when one of them is
-// present and trust is configured.
+// Cost: one header read per name, names UTF-8 encoded once per config (no allocation per
+// request unless a header is present); caller identity (property reads) only when one of them
+// is present and trust is configured.
 
 import {
   FilterHeadersStatus,
@@ -32,11 +33,11 @@ import {
   MetricType,
   Status,
   defineMetric,
-  getHeader,
+  getHeaderBytes,
   getPropertyString,
   incrementMetric,
   lastHostStatus,
-  removeHeader,
+  removeHeaderBytes,
 } from "../../../proxy-wasm/index";
 import { ConfigNode, ConfigReader } from "../../config/reader";
 import { RuleMatch } from "../../rewrite/rule";
@@ -93,8 +94,9 @@ class HostProperties extends PropertySource {
 const hostProperties = new HostProperties();
 
 export class SteeringStage extends Stage {
-  private steering: string[] = [];
-  private priority: string[] = [];
+  /** The names, UTF-8 encoded once for the host calls. */
+  private steering: ArrayBuffer[] = [];
+  private priority: ArrayBuffer[] = [];
   private removedMetric: u32 = 0;
   private metricsOk: bool = false;
   private headers: ClientHeaders = new ClientHeaders();
@@ -116,8 +118,8 @@ export class SteeringStage extends Stage {
     h.addPriority(PRIORITY_HEADER);
     h.addPriority(SUBSET_HEADER);
     for (let i = 0; i < stages.length; i++) unchecked(stages[i]).declareClientHeaders(h);
-    this.steering = h.steering;
-    this.priority = h.priority;
+    for (let i = 0; i < h.steering.length; i++) this.steering.push(String.UTF8.encode(unchecked(h.steering[i])));
+    for (let i = 0; i < h.priority.length; i++) this.priority.push(String.UTF8.encode(unchecked(h.priority[i])));
   }
 
   /** Counts removals; the counter is defined on the first one (no removal, no metric). */
@@ -148,20 +150,20 @@ export class SteeringStage extends Stage {
   }
 
   /** Removes the names present on the request; returns how many were. */
-  private strip(names: string[]): i32 {
+  private strip(names: ArrayBuffer[]): i32 {
     let removed = 0;
     for (let i = 0, n = names.length; i < n; i++) {
       const name = unchecked(names[i]);
-      if (getHeader(MapType.HttpRequestHeaders, name) == null) continue;
-      removeHeader(MapType.HttpRequestHeaders, name);
+      if (getHeaderBytes(MapType.HttpRequestHeaders, name) == null) continue;
+      removeHeaderBytes(MapType.HttpRequestHeaders, name);
       removed++;
     }
     return removed;
   }
 
-  private anyPresent(names: string[]): bool {
+  private anyPresent(names: ArrayBuffer[]): bool {
     for (let i = 0, n = names.length; i < n; i++) {
-      if (getHeader(MapType.HttpRequestHeaders, unchecked(names[i])) != null) return true;
+      if (getHeaderBytes(MapType.HttpRequestHeaders, unchecked(names[i])) != null) return true;
     }
     return false;
   }
