@@ -10,6 +10,7 @@ import { HealthPolicy } from "../endpoints/health";
 import { SaturationThresholds } from "../scheduling/saturation";
 import { Profile, parseProfile } from "../scheduling/profile";
 import { DEFAULT_CAPACITY, DEFAULT_PER_ENDPOINT, capacityForBudget } from "../prefix/index";
+import { FlowControlConfig, parseFlowControl } from "../flow/config";
 
 export const ENDPOINT_HEADER = "x-gateway-destination-endpoint";
 export const ROUTE_HEADER = "x-wayroute-backend";
@@ -185,11 +186,14 @@ export class PoolConfig {
   localZone: string = "";
   localCluster: string = "";
   debug: DebugConfig = new DebugConfig();
+  /** Queue instead of shedding while the pool is full (assembly/flow); null: off. */
+  flowControl: FlowControlConfig | null = null;
 }
 
 const POOL_KEYS: string[] = [
   "name", "match", "endpoints", "endpointFeed", "steering", "failureMode", "profile", "scrape",
   "saturation", "prefixCache", "priority", "trustedCallers", "sessionAffinity", "health", "locality", "debug",
+  "flowControl",
 ];
 
 const ENDPOINT_KEYS: string[] = ["address", "zone", "cluster", "network", "engine", "weight", "backend", "metricsCluster"];
@@ -456,6 +460,8 @@ function parsePool(r: ConfigReader, node: ConfigNode, names: string[]): PoolConf
     p.debug.explainDigits = <i32>r.optInt(d, "explainDigits", 3, 1, 9);
     p.debug.header = headerName(r, d, "header", p.debug.header);
   }
+  let fc = node.child("flowControl");
+  if (fc != null && r.ok) p.flowControl = parseFlowControl(r, fc);
   if (r.ok) {
     // The saturation filter/detector only has something to go on when load is observed.
     p.saturation.metricsRequired = p.scrape.enabled;

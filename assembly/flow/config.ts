@@ -1,0 +1,141 @@
+// The `flowControl` block of a pool: instead of shedding while the pool is full, a request waits
+// at its headers in a per-worker queue and is dispatched when capacity frees up.
+//
+// Bands are priority ranges (the request's priority comes from the pool's `priority` config:
+// objective, header, model); strict priority across bands, round-robin across flows (the value
+// of `flowHeader`, e.g. a tenant) within a band, FIFO within a flow. A request is refused only
+// when its band is full (requests or bytes) or it waited `maxWaitMs`.
+// Every refusal names the JSON path. Mirrors schemas/pools.schema.json.
+import { ConfigNode, ConfigReader, quote } from "../config/reader";
+
+/** When a waiting request may go. */
+export enum DispatchWhen {
+  /** The pool's saturation detector says it is not saturated (mean utilization < 1). */
+  NotSaturated = 0,
+  /** Fewer than maxInFlightPerEndpoint x endpoints requests of the pool are in flight. */
+  InFlightBelow = 1,
+}
+
+export const DISPATCH_NAMES: string[] = ["not-saturated", "in-flight-below"];
+
+export class FlowBand {
+  name: string = "";
+  minPriority: i32 = 0;
+  maxPriority: i32 = 0;
+  /** Most requests waiting in this band (per worker). */
+  maxRequests: i32 = DEFAULT_MAX_REQUESTS;
+  /** Most request bytes (content-length) waiting in this band (per worker). */
+  maxBytes: i64 = DEFAULT_MAX_BYTES;
+  /** Status of a request that waited too long: 429 (retry later) or 503 (do not retry). */
+  expireStatus: i32 = 429;
+
+  contains(priority: i32): bool {
+    return priority >= this.minPriority && priority <= this.maxPriority;
+  }
+}
+
+export const DEFAULT_MAX_REQUESTS: i32 = 256;
+export const DEFAULT_MAX_BYTES: i64 = 64 << 20;
+export const DEFAULT_MAX_WAIT_MS: i64 = 30_000;
+/** Header whose value is the flow (fairness key); "" puts every request of a band in one flow. */
+export const DEFAULT_FLOW_HEADER = "";
+
+export class FlowControlConfig {
+  /** Highest priorities first (sorted at parse time). */
+  bands: FlowBand[] = [];
+  flowHeader: string = DEFAULT_FLOW_HEADER;
+  maxWaitMs: i64 = DEFAULT_MAX_WAIT_MS;
+  dispatch: DispatchWhen = DispatchWhen.NotSaturated;
+  /** In-flight limit per endpoint; 0: none (only with not-saturated). */
+  maxInFlightPerEndpoint: i32 = 0;
+  /** Priority < 0 is still shed at once (429) while the pool is saturated, never queued. */
+  shedSheddable: bool = false;
+  /** How often waiting requests are checked for expiry and room (the root tick). */
+  tickMs: i64 = 20;
+
+  /** Index of the band holding `priority`, or -1 (such a request is not flow-controlled). */
+  bandFor(priority: i32): i32 {
+    for (let i = 0; i < this.bands.length; i++) if (unchecked(this.bands[i]).contains(priority)) return i;
+    return -1;
+  }
+}
+
+const KEYS: string[] = ["bands", "flowHeader", "maxWaitMs", "dispatch", "maxInFlightPerEndpoint", "shedSheddable", "tickMs"];
+const BAND_KEYS: string[] = ["name", "minPriority", "maxPriority", "maxRequests", "maxBytes", "expireStatus"];
+
+/** Parses a `flowControl` object at `node`. Returns null with `r` holding the first problem. */
+export function parseFlowControl(r: ConfigReader, node: ConfigNode): FlowControlConfig | null {
+  if (!r.requireObject(node)) return null;
+  r.rejectUnknownKeys(node, KEYS);
+  let c = new FlowControlConfig();
+  let bands = r.requireArrayField(node, "bands");
+  if (bands == null || !r.ok) return null;
+  if (bands.length == 0) {
+    r.fail(bands, "needs at least one band");
+    return null;
+  }
+  let paths: string[] = [];
+  for (let i = 0; i < bands.length && r.ok; i++) {
+    let bn = bands.at(i)!;
+    if (!r.requireObject(bn)) return null;
+    r.rejectUnknownKeys(bn, BAND_KEYS);
+    let b = new FlowBand();
+    b.name = r.requireString(bn, "name");
+    if (r.ok && b.name.length == 0) r.fail(bn.child("name")!, "must not be empty");
+    b.minPriority = <i32>r.optInt(bn, "minPriority", -1000, -1000, 1000);
+    b.maxPriority = <i32>r.optInt(bn, "maxPriority", 1000, -1000, 1000);
+    b.maxRequests = <i32>r.optInt(bn, "maxRequests", DEFAULT_MAX_REQUESTS, 1, 1_000_000);
+    b.maxBytes = r.optInt(bn, "maxBytes", DEFAULT_MAX_BYTES, 1, 1 << 40);
+    let status = r.optInt(bn, "expireStatus", 429, 100, 599);
+    if (r.ok && status != 429 && status != 503) {
+      r.fail(bn.child("expireStatus")!, "must be 429 (retry later) or 503 (do not retry), got " + status.toString());
+    }
+    b.expireStatus = <i32>status;
+    if (!r.ok) return null;
+    if (b.minPriority > b.maxPriority) {
+      r.fail(bn.child("minPriority") != null ? bn.child("minPriority")! : bn,
+        "must be <= maxPriority (" + b.minPriority.toString() + " > " + b.maxPriority.toString() + ")");
+      return null;
+    }
+    for (let j = 0; j < c.bands.length; j++) {
+      let o = c.bands[j];
+      if (o.name == b.name) {
+        r.fail(bn.child("name")!, "duplicate band name " + quote(b.name));
+        return null;
+      }
+      if (b.minPriority <= o.maxPriority && o.minPriority <= b.maxPriority) {
+        r.fail(bn, "priorities " + b.minPriority.toString() + ".." + b.maxPriority.toString() +
+          " overlap band " + quote(o.name) + " (" + paths[j] + ": " + o.minPriority.toString() + ".." + o.maxPriority.toString() + ")");
+        return null;
+      }
+    }
+    c.bands.push(b);
+    paths.push(bn.path);
+  }
+  // Highest priorities first: the dispatch order.
+  c.bands.sort((a: FlowBand, b: FlowBand): i32 => b.maxPriority - a.maxPriority);
+  let fh = node.child("flowHeader");
+  if (fh != null) {
+    let s = r.stringOf(fh);
+    if (r.ok && (s.length == 0 || s != s.toLowerCase() || s.includes(" ") || s.includes(":"))) {
+      r.fail(fh, "a lower-case header name (got " + quote(s) + ")");
+    }
+    c.flowHeader = s;
+  }
+  c.maxWaitMs = r.optInt(node, "maxWaitMs", DEFAULT_MAX_WAIT_MS, 0, 3_600_000);
+  if (r.ok && c.maxWaitMs == 0) {
+    r.fail(node.child("maxWaitMs")!, "must be > 0: with a queue, a wait of 0 would expire every request it holds");
+  }
+  c.dispatch = r.optEnum(node, "dispatch", DISPATCH_NAMES, "not-saturated") == "in-flight-below"
+    ? DispatchWhen.InFlightBelow : DispatchWhen.NotSaturated;
+  c.maxInFlightPerEndpoint = <i32>r.optInt(node, "maxInFlightPerEndpoint", 0, 1, 1_000_000);
+  if (r.ok && c.dispatch == DispatchWhen.InFlightBelow && c.maxInFlightPerEndpoint == 0) {
+    r.failAt(node.path + ".maxInFlightPerEndpoint", "required when dispatch is \"in-flight-below\"");
+  }
+  c.shedSheddable = r.optBool(node, "shedSheddable", false);
+  c.tickMs = r.optInt(node, "tickMs", 20, 1, 10_000);
+  if (r.ok && c.tickMs > c.maxWaitMs) {
+    r.fail(node.child("tickMs")!, "must be <= maxWaitMs (" + c.maxWaitMs.toString() + "): expiry is checked on the tick");
+  }
+  return r.ok ? c : null;
+}
