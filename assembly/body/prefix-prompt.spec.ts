@@ -70,11 +70,22 @@ describe("prefixPrompt", () => {
     expect(parts.salt.toString()).toBe("tenant-1");
   });
 
-  it("sizes a PNG data URL's placeholder from its header (w*h/1024)", () => {
-    // 64x32 PNG header: 2048 / 1024 = 2 tokens.
-    const png = "iVBORw0KGgoAAAANSUhEUgAAAEAAAAAgCAYAAAA=";
+  it("sizes a data URL image's placeholder from its header (w*h/1024) as Go's decoders read it", () => {
+    // 64x32 PNG with a checksummed IHDR: 2048 / 1024 = 2 tokens.
+    const png = "iVBORw0KGgoAAAANSUhEUgAAAEAAAAAgCAYAAACinX6E";
     bytes('{"messages":[{"role":"u","content":[{"type":"image_url","image_url":{"url":"data:image/png;base64,' + png + '"}}]}]}', PromptApi.Chat);
     expect(out.length).toBe(4 + 2 * 4);
+    // The same header without its checksum: Go's decoder fails, so the default 225.
+    const noCrc = "iVBORw0KGgoAAAANSUhEUgAAAEAAAAAgCAYAAAA=";
+    bytes('{"messages":[{"role":"u","content":[{"type":"image_url","image_url":{"url":"data:image/png;base64,' + noCrc + '"}}]}]}', PromptApi.Chat);
+    expect(out.length).toBe(4 + 225 * 4);
+    // 128x48 baseline JPEG (SOF0 after an APP0 segment): 6144 / 1024 = 6 tokens.
+    const jpeg = "/9j/4AAQSkZJRgABAQAAAQABAAD/wAARCAAwAIADASIAAhEBAxEB";
+    bytes('{"messages":[{"role":"u","content":[{"type":"image_url","image_url":{"url":"data:image/jpeg;base64,' + jpeg + '"}}]}]}', PromptApi.Chat);
+    expect(out.length).toBe(4 + 6 * 4);
+    // Invalid base64 anywhere in the payload: the default 640x360 (225 tokens), as Go's decoder fails.
+    bytes('{"messages":[{"role":"u","content":[{"type":"image_url","image_url":{"url":"data:image/jpeg;base64,' + jpeg + '!"}}]}]}', PromptApi.Chat);
+    expect(out.length).toBe(4 + 225 * 4);
   });
 
   it("maps paths as the EPP's parsers claim them", () => {

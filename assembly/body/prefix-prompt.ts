@@ -26,8 +26,9 @@
  * JSON values are re-encoded as the EPP's json.Marshal writes them: compact, object keys sorted,
  * Go's string escaping (<, >, & as \u003c …), numbers as float64.
  * An image's placeholder count is width*height/1024 from the PNG/GIF/JPEG header of a base64
- * data URL, else 640*360/1024 = 225, as the EPP's dynamic estimator; the token is a hash of
- * the URL or data.
+ * data URL (read as strictly as Go's image decoders read a config: PNG checksums, colour types),
+ * else 640*360/1024 = 225, as the EPP's dynamic estimator; the token is a hash of the URL or
+ * data. (A JPEG's tables before its frame header are not validated as Go's decoder does.)
  *
  * Cost: one pass over the top-level members plus one over the prompt source. Re-encoded JSON
  * (tools, responses, embeddings) allocates one small record per object member (to sort keys). Values were validated by scanBody (cursors do not recheck).
@@ -309,37 +310,107 @@ function decodeHead(p: usize, len: i32): void {
 let imgW: i32 = 0;
 let imgH: i32 = 0;
 
+/** CRC-32 (IEEE) of `[p, p+len)`, bitwise: PNG chunks here are a few bytes. */
+function crc32(p: usize, len: i32): u32 {
+  let c: u32 = 0xffffffff;
+  for (let i = 0; i < len; i++) {
+    c ^= <u32>load<u8>(p + <usize>i);
+    for (let k = 0; k < 8; k++) c = (c >> 1) ^ (0xedb88320 & (0 - (c & 1)));
+  }
+  return ~c;
+}
+
+// @ts-ignore: decorator
+@inline
+function be32(p: usize): u32 {
+  return bswap<u32>(load<u32>(p));
+}
+
+/**
+ * PNG dimensions as Go's png.DecodeConfig accepts them: signature, a valid IHDR (checksum,
+ * bit depth for the colour type), and for a paletted image a PLTE chunk before the end of
+ * what was decoded (other chunks in between skipped, their checksums checked).
+ */
+function pngDims(b: usize, n: i32): bool {
+  if (n < 33 || load<u64>(b) != 0x0a1a0a0d474e5089) return false;
+  if (be32(b + 8) != 13 || load<u32>(b + 12) != 0x52444849) return false; // "IHDR"
+  if (crc32(b + 12, 17) != be32(b + 29)) return false;
+  let w = be32(b + 16);
+  let h = be32(b + 20);
+  let depth = <u32>load<u8>(b + 24);
+  let ct = <u32>load<u8>(b + 25);
+  if (load<u8>(b + 26) != 0 || load<u8>(b + 27) != 0 || load<u8>(b + 28) > 1) return false;
+  if (w == 0 || h == 0 || w > 0x7fffffff || h > 0x7fffffff) return false;
+  let ok = false;
+  if (ct == 0) ok = depth == 1 || depth == 2 || depth == 4 || depth == 8 || depth == 16;
+  else if (ct == 3) ok = depth == 1 || depth == 2 || depth == 4 || depth == 8;
+  else if (ct == 2 || ct == 4 || ct == 6) ok = depth == 8 || depth == 16;
+  if (!ok) return false;
+  if (ct == 3) {
+    let p = 33;
+    let seen = false;
+    while (p + 12 <= n) {
+      let len = <i32>be32(b + <usize>p);
+      if (len < 0 || p + 12 + len > n) return false;
+      let type = load<u32>(b + <usize>(p + 4));
+      if (crc32(b + <usize>(p + 4), 4 + len) != be32(b + <usize>(p + 8 + len))) return false;
+      if (type == 0x45544c50) { // "PLTE"
+        seen = len > 0 && len % 3 == 0 && len <= 256 * 3;
+        break;
+      }
+      if (type == 0x54414449 || type == 0x444e4549) return false; // IDAT / IEND before PLTE
+      p += 12 + len;
+    }
+    if (!seen) return false;
+  }
+  imgW = <i32>w;
+  imgH = <i32>h;
+  return true;
+}
+
+/** GIF dimensions as Go's gif.DecodeConfig reads them (header, screen, global colour table). */
+function gifDims(b: usize, n: i32): bool {
+  if (n < 13) return false;
+  // "GIF87a" / "GIF89a"
+  if (load<u32>(b) != 0x38464947 || (load<u8>(b + 4) != 0x37 && load<u8>(b + 4) != 0x39) || load<u8>(b + 5) != 0x61) return false;
+  let flags = <i32>load<u8>(b + 10);
+  if ((flags & 0x80) != 0 && n < 13 + 3 * (1 << ((flags & 7) + 1))) return false;
+  imgW = <i32>load<u16>(b + 6);
+  imgH = <i32>load<u16>(b + 8);
+  return true;
+}
+
+/** JPEG dimensions: the first SOFn frame header after SOI (segments before it skipped). */
+function jpegDims(b: usize, n: i32): bool {
+  if (n < 4 || load<u8>(b) != 0xff || load<u8>(b + 1) != 0xd8) return false;
+  let i = 2;
+  while (i + 4 <= n) {
+    if (load<u8>(b + <usize>i) != 0xff) return false;
+    let m = <u32>load<u8>(b + <usize>(i + 1));
+    if (m == 0xff) { i++; continue; }
+    if (m == 0xd8 || (m >= 0xd0 && m <= 0xd7) || m == 0x01) { i += 2; continue; }
+    let segLen = (<i32>load<u8>(b + <usize>(i + 2)) << 8) | <i32>load<u8>(b + <usize>(i + 3));
+    if (segLen < 2) return false;
+    if (m >= 0xc0 && m <= 0xcf && m != 0xc4 && m != 0xc8 && m != 0xcc) {
+      if (i + 2 + segLen > n || segLen < 8) return false;
+      let comps = <i32>load<u8>(b + <usize>(i + 9));
+      if ((comps != 1 && comps != 3 && comps != 4) || segLen != 8 + 3 * comps) return false;
+      imgH = (<i32>load<u8>(b + <usize>(i + 5)) << 8) | <i32>load<u8>(b + <usize>(i + 6));
+      imgW = (<i32>load<u8>(b + <usize>(i + 7)) << 8) | <i32>load<u8>(b + <usize>(i + 8));
+      return imgW > 0 && imgH > 0;
+    }
+    i += 2 + segLen;
+  }
+  return false;
+}
+
 /** PNG, GIF or JPEG dimensions from imgHead; false when none is recognised. */
 function headerDims(): bool {
   let b = imgHead.dataStart;
   let n = imgHead.length;
-  if (n >= 24 && load<u32>(b) == 0x474e5089 && load<u32>(b + 12) == 0x52444849) { // \x89PNG, IHDR
-    imgW = <i32>bswap<u32>(load<u32>(b + 16));
-    imgH = <i32>bswap<u32>(load<u32>(b + 20));
-    return imgW > 0 && imgH > 0;
-  }
-  if (n >= 10 && load<u8>(b) == 0x47 && load<u8>(b + 1) == 0x49 && load<u8>(b + 2) == 0x46) { // GIF
-    imgW = <i32>load<u16>(b + 6);
-    imgH = <i32>load<u16>(b + 8);
-    return imgW > 0 && imgH > 0;
-  }
-  if (n >= 4 && load<u8>(b) == 0xff && load<u8>(b + 1) == 0xd8) { // JPEG: first SOFn marker
-    let i = 2;
-    while (i + 4 <= n) {
-      if (load<u8>(b + <usize>i) != 0xff) return false;
-      let m = <u32>load<u8>(b + <usize>(i + 1));
-      if (m == 0xff) { i++; continue; }
-      if (m == 0xd8 || (m >= 0xd0 && m <= 0xd7) || m == 0x01) { i += 2; continue; }
-      let segLen = (<i32>load<u8>(b + <usize>(i + 2)) << 8) | <i32>load<u8>(b + <usize>(i + 3));
-      if (m >= 0xc0 && m <= 0xcf && m != 0xc4 && m != 0xc8 && m != 0xcc) {
-        if (i + 9 > n) return false;
-        imgH = (<i32>load<u8>(b + <usize>(i + 5)) << 8) | <i32>load<u8>(b + <usize>(i + 6));
-        imgW = (<i32>load<u8>(b + <usize>(i + 7)) << 8) | <i32>load<u8>(b + <usize>(i + 8));
-        return imgW > 0 && imgH > 0;
-      }
-      i += 2 + segLen;
-    }
-  }
+  if (n >= 8 && load<u32>(b) == 0x474e5089) return pngDims(b, n);
+  if (n >= 3 && load<u8>(b) == 0x47 && load<u8>(b + 1) == 0x49 && load<u8>(b + 2) == 0x46) return gifDims(b, n);
+  if (n >= 2 && load<u8>(b) == 0xff && load<u8>(b + 1) == 0xd8) return jpegDims(b, n);
   return false;
 }
 

@@ -1,11 +1,13 @@
 /**
- * Prompt text for the prefix-cache picker, read from a body that `scanBody` validated.
+ * Readable prompt text (role markers + text parts), read from a body that `scanBody` validated.
+ * The endpoint picker hashes other bytes: the EPP's estimate form, `prefix-prompt.ts`, which
+ * reuses the JSON cursors below.
  *
  * API summary
  * - `promptText(base, scan, out, maxBytes = i32.MAX_VALUE): bool`: resets `out` and appends
  *   the prompt as UTF-8; returns false when the body has no prompt source (out stays empty).
- *   Stops after `maxBytes` bytes (the prefix cache matches at most 256 blocks of 64
- *   characters, so callers pass a bound and skip the rest of a long conversation).
+ *   Stops after `maxBytes` bytes (callers pass a bound and skip the rest of a long
+ *   conversation).
  *
  * Which source: the top-level `messages` (chat completions) if present, else `prompt`
  * (legacy completions), else `input` (responses, embeddings). Duplicate keys: the last wins

@@ -66,6 +66,16 @@ function text(r: () => number, bytes: number): string {
 const TOOLS = [{ type: "function", function: { name: "get_weather", description: "Weather <now> & later", parameters: { type: "object", properties: { city: { type: "string" } } } } }];
 const TOOLS_REORDERED = [{ function: { description: "Weather <now> & later", name: "get_weather", parameters: { properties: { city: { type: "string" } }, type: "object" } }, type: "function" }];
 
+/** Image URLs: a plain URL (default size) and data URLs whose header gives the size (PNG 64x32, JPEG 128x48, GIF 300x200), a PNG without its IHDR checksum and a broken one. */
+const IMAGES = [
+  "https://img.example/cat.png",
+  "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAEAAAAAgCAYAAACinX6E",
+  "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAEAAAAAgCAYAAAA=",
+  "data:image/jpeg;base64,/9j/4AAQSkZJRgABAQAAAQABAAD/wAARCAAwAIADASIAAhEBAxEB",
+  "data:image/gif;base64,R0lGODlhLAHIAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==",
+  "data:image/png;base64,iVBORw0KGgo!",
+];
+
 type Shape = "chat" | "chat-tools" | "chat-parts" | "completions" | "completions-multi" | "messages" | "responses" | "conversations";
 const SHAPES: Shape[] = ["chat", "chat", "chat-tools", "chat-parts", "completions", "completions-multi", "messages", "responses", "conversations"];
 
@@ -86,7 +96,7 @@ function body(shape: Shape, model: string, turns: string[], salt: string | undef
           model,
           messages: turns.map((t, i) => ({
             role: "user",
-            content: i === 1 ? [{ type: "text", text: t }, { type: "image_url", image_url: { url: `https://img.example/${t.length}.png` } }] : [{ type: "text", text: t }],
+            content: i === 1 ? [{ type: "text", text: t }, { type: "image_url", image_url: { url: IMAGES[t.length % IMAGES.length] } }] : [{ type: "text", text: t }],
           })),
           ...extra,
         }),
