@@ -51,7 +51,7 @@ interface Disagreement { id: string; what: string; epp: unknown; ours: unknown }
 function runEpp(cases: ParityCase[]): EppResult[] {
   const bin = join(root, ".tmp", "parity-epp");
   mkdirSync(dirname(bin), { recursive: true });
-  const env = { ...process.env, GOFLAGS: "-mod=mod", GOTOOLCHAIN: "local" };
+  const env = { ...process.env, GOFLAGS: "-mod=mod" };
   const build = spawnSync("go", ["build", "-o", bin, "."], { cwd: here, env, encoding: "utf8" });
   if (build.status !== 0) throw new Error(`go build failed:\n${build.stderr}`);
   const run = spawnSync(bin, [], { input: JSON.stringify(cases), encoding: "utf8", maxBuffer: 512 << 20 });
