@@ -3,7 +3,7 @@
  * `proxy_get_buffer_bytes` / `proxy_set_buffer_bytes` / `proxy_get_buffer_status` host functions.
  */
 import { BUFFER_TYPE_MAX, WasmResult, type WasmResultCode } from "./abi.js";
-import type { PluginVm } from "./vm.js";
+import type { GuestMemory } from "./memory.js";
 
 /**
  * A growable byte buffer with Envoy's `Buffer::copyFrom` write conventions. Appends grow the
@@ -86,7 +86,15 @@ export function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
 }
 
 /** The buffer host functions. */
-export function bufferImports(vm: PluginVm): Record<string, (...args: number[]) => number> {
+/** What the buffer imports need from the VM that links them. */
+export interface BufferVm {
+  readonly mem: GuestMemory;
+  /** The buffer of this type in the current context, null when there is none. */
+  buffer(type: number): BodyBuffer | null;
+  noteBodyMutation(type: number): void;
+}
+
+export function bufferImports(vm: BufferVm): Record<string, (...args: number[]) => number> {
   const mem = vm.mem;
   return {
     proxy_get_buffer_bytes(type, start, length, rp, rs) {

@@ -5,6 +5,7 @@
  */
 import { deflateSync, inflateSync } from "node:zlib";
 import { WasmResult, type LogLevelName } from "./abi.js";
+import type { RawHeaderWrite } from "./headers.js";
 import type { ClusterHandler, HttpCallRecord } from "./http-calls.js";
 import { LogSink } from "./logs.js";
 import { MetricsStore } from "./metrics.js";
@@ -50,20 +51,6 @@ export interface ForeignCall {
   status: number;
 }
 
-/**
- * One header write exactly as the plugin made it: the key and value BYTES it passed to
- * `proxy_add_header_map_value`, `proxy_replace_header_map_value` or (one per pair)
- * `proxy_set_header_map_pairs`, before any UTF-8 decoding. For tests that check what a plugin
- * would put on the wire (a lossy decode would hide invalid UTF-8 or stray bytes).
- */
-export interface RawHeaderWrite {
-  call: "add" | "replace" | "set_pairs";
-  mapType: number;
-  key: Uint8Array;
-  value: Uint8Array;
-  worker: number;
-}
-
 /** Envoy's failure policy for a VM that trapped (Istio `failStrategy`). */
 export type FailStrategy = "FAIL_CLOSE" | "FAIL_OPEN" | "FAIL_RELOAD";
 
@@ -80,6 +67,8 @@ export interface TrapInfo {
   stack: string;
   timeMs: number;
 }
+
+export type { RawHeaderWrite } from "./headers.js";
 
 /** Built-in foreign functions Envoy registers, as far as they make sense here. */
 export function builtinForeignFunctions(): Record<string, ForeignFunction> {

@@ -6,8 +6,7 @@
  * `key \0 value \0` for each entry.
  */
 import { MAP_TYPE_MAX, MapType, WasmResult } from "./abi.js";
-import { fromUtf8, utf8 } from "./memory.js";
-import type { PluginVm } from "./vm.js";
+import { fromUtf8, utf8, type GuestMemory } from "./memory.js";
 
 /** A list of header entries in order. */
 export type HeaderPairs = Array<[string, string]>;
@@ -177,8 +176,36 @@ export function decodePairsRaw(bytes: Uint8Array): Array<[Uint8Array, Uint8Array
   return out;
 }
 
+/**
+ * One header write exactly as the plugin made it: the key and value BYTES it passed to
+ * `proxy_add_header_map_value`, `proxy_replace_header_map_value` or (one per pair)
+ * `proxy_set_header_map_pairs`, before any UTF-8 decoding. For tests that check what a plugin
+ * would put on the wire (a lossy decode would hide invalid UTF-8 or stray bytes).
+ */
+export interface RawHeaderWrite {
+  call: "add" | "replace" | "set_pairs";
+  mapType: number;
+  key: Uint8Array;
+  value: Uint8Array;
+  worker: number;
+}
+
+/** What the header-map imports need from the VM that links them. */
+export interface HeaderVm {
+  readonly mem: GuestMemory;
+  readonly abi: string;
+  readonly worker: number;
+  readonly core: { readonly onHeaderWrite?: (write: RawHeaderWrite) => void };
+  /** The map of this type the current context may change, null when there is none. */
+  mutableMap(type: number): HeaderMap | null;
+  /** The map of this type the current context may read, null when there is none. */
+  constMap(type: number): HeaderMap | null;
+  noteHeaderMutation(type: number): void;
+  activeStream(): { readonly inAccessLog: boolean } | undefined;
+}
+
 /** The header-map host functions (`env.proxy_*_header_map_*`). */
-export function headerImports(vm: PluginVm): Record<string, (...args: number[]) => number> {
+export function headerImports(vm: HeaderVm): Record<string, (...args: number[]) => number> {
   const mem = vm.mem;
   const badType = (t: number) => t >>> 0 > MAP_TYPE_MAX;
   // Raw view for byte-level checks (RawHeaderWrite); only when a test asked for it.

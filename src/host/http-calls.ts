@@ -18,8 +18,7 @@ import http from "node:http";
 import { WasmResult } from "./abi.js";
 import { concatBytes } from "./buffers.js";
 import { HeaderMap, decodePairs, type HeaderInput } from "./headers.js";
-import { fromUtf8, utf8 } from "./memory.js";
-import type { PluginVm } from "./vm.js";
+import { fromUtf8, utf8, type GuestMemory } from "./memory.js";
 
 /** A call as the cluster (upstream) receives it. */
 export interface HttpCallRequest {
@@ -169,7 +168,16 @@ function pairsOf(raw: string[]): Array<[string, string]> {
 }
 
 /** `proxy_http_call` and the gRPC calls (which answer Unimplemented: no gRPC clusters here). */
-export function httpCallImports(vm: PluginVm): Record<string, (...args: number[]) => number> {
+/** What the http-call imports need from the VM that links them. */
+export interface HttpCallVm {
+  readonly mem: GuestMemory;
+  readonly worker: number;
+  readonly core: { hasCluster(name: string): boolean };
+  nextHttpCallToken(): number;
+  startHttpCall(request: HttpCallRequest): void;
+}
+
+export function httpCallImports(vm: HttpCallVm): Record<string, (...args: number[]) => number> {
   const mem = vm.mem;
   return {
     proxy_http_call(up, us, hp, hs, bp, bs, tp, ts, timeout, tokenPtr) {
@@ -229,7 +237,7 @@ export function httpCallImports(vm: PluginVm): Record<string, (...args: number[]
   };
 }
 
-function grpcUnimplemented(vm: PluginVm, ptrSizes: number[]): number {
+function grpcUnimplemented(vm: HttpCallVm, ptrSizes: number[]): number {
   for (let i = 0; i + 1 < ptrSizes.length; i += 2) {
     if (vm.mem.read(ptrSizes[i]!, ptrSizes[i + 1]!) === null) return WasmResult.InvalidMemoryAccess;
   }

@@ -3,7 +3,7 @@
  * error, trailing newline removed) and the host's own reports (traps, refused configuration).
  */
 import { LOG_LEVELS, WasmResult, type LogLevelName } from "./abi.js";
-import type { PluginVm } from "./vm.js";
+import type { GuestMemory } from "./memory.js";
 
 /** Where a log line came from. */
 export type LogSource = "plugin" | "stdout" | "stderr" | "host";
@@ -86,7 +86,14 @@ export class LogSink {
 }
 
 /** `proxy_log` and `proxy_get_log_level`. */
-export function logImports(vm: PluginVm): Record<string, (...args: number[]) => number> {
+/** What the log imports need from the VM that links them. */
+export interface LogVm {
+  readonly mem: GuestMemory;
+  readonly core: { readonly logs: LogSink };
+  log(level: LogLevelName, message: string, source: LogSource): void;
+}
+
+export function logImports(vm: LogVm): Record<string, (...args: number[]) => number> {
   return {
     proxy_log(level, ptr, size) {
       if (level >>> 0 >= LOG_LEVELS.length) return WasmResult.BadArgument;

@@ -12,7 +12,7 @@
  * reports the Envoy stat name in `statName`.
  */
 import { METRIC_TYPE_NAMES, MetricType, WasmResult, type MetricTypeName } from "./abi.js";
-import type { PluginVm } from "./vm.js";
+import type { GuestMemory } from "./memory.js";
 
 export interface Metric {
   name: string;
@@ -74,7 +74,14 @@ export class MetricIds {
   }
 }
 
-export function metricImports(vm: PluginVm): Record<string, (...args: never[]) => number> {
+/** What the metric imports need from the VM that links them. */
+export interface MetricVm {
+  readonly mem: GuestMemory;
+  readonly metricIds: MetricIds;
+  readonly core: { readonly metrics: MetricsStore };
+}
+
+export function metricImports(vm: MetricVm): Record<string, (...args: never[]) => number> {
   const mem = vm.mem;
   const lookup = (id: number) => vm.metricIds.byId.get(id >>> 0);
   return {

@@ -10,8 +10,7 @@
  */
 import { WasmResult } from "./abi.js";
 import { encodePairs, type HeaderMap } from "./headers.js";
-import { utf8 } from "./memory.js";
-import type { PluginVm } from "./vm.js";
+import { utf8, type GuestMemory } from "./memory.js";
 
 /** A property with an explicit Envoy encoding. */
 export interface TypedProperty {
@@ -192,7 +191,14 @@ export function headersTree(map: HeaderMap | null | undefined): PropertyTree | u
   return out;
 }
 
-export function propertyImports(vm: PluginVm): Record<string, (...args: number[]) => number> {
+/** What the property imports need from the VM that links them. */
+export interface PropertyVm {
+  readonly mem: GuestMemory;
+  getProperty(path: string): Uint8Array | undefined;
+  setProperty(path: string, value: Uint8Array): number;
+}
+
+export function propertyImports(vm: PropertyVm): Record<string, (...args: number[]) => number> {
   const mem = vm.mem;
   return {
     proxy_get_property(pp, ps, rp, rs) {

@@ -5,8 +5,7 @@
  * that differs from the stored one is CasMismatch (8); a write to an absent key always succeeds.
  */
 import { WasmResult, type WasmResultCode } from "./abi.js";
-import { utf8 } from "./memory.js";
-import type { PluginVm } from "./vm.js";
+import { utf8, type GuestMemory } from "./memory.js";
 
 export interface SharedValue {
   value: Uint8Array;
@@ -57,7 +56,14 @@ export class SharedDataStore {
   }
 }
 
-export function sharedDataImports(vm: PluginVm): Record<string, (...args: number[]) => number> {
+/** What the shared-data imports need from the VM that links them. */
+export interface SharedDataVm {
+  readonly mem: GuestMemory;
+  readonly vmId: string;
+  readonly core: { readonly shared: { readonly data: SharedDataStore } };
+}
+
+export function sharedDataImports(vm: SharedDataVm): Record<string, (...args: number[]) => number> {
   const mem = vm.mem;
   return {
     proxy_get_shared_data(kp, ks, rp, rs, casPtr) {

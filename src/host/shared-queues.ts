@@ -6,7 +6,7 @@
  * posts it to the registrant's worker).
  */
 import { WasmResult, type WasmResultCode } from "./abi.js";
-import type { PluginVm } from "./vm.js";
+import type { GuestMemory } from "./memory.js";
 
 /** Who receives queue-ready notifications. */
 export interface QueueOwner {
@@ -70,7 +70,16 @@ export class SharedQueueRegistry {
   }
 }
 
-export function sharedQueueImports(vm: PluginVm): Record<string, (...args: number[]) => number> {
+/** What the shared-queue imports need from the VM that links them. */
+export interface SharedQueueVm {
+  readonly mem: GuestMemory;
+  readonly vmId: string;
+  readonly core: { readonly shared: { readonly queues: SharedQueueRegistry } };
+  activeRoot(): { readonly id: number };
+  scheduleQueueReady(rootId: number, token: number): void;
+}
+
+export function sharedQueueImports(vm: SharedQueueVm): Record<string, (...args: number[]) => number> {
   const mem = vm.mem;
   const queues = () => vm.core.shared.queues;
   return {

@@ -4,11 +4,39 @@
  * request.*, response.*, source.*, destination.*, connection.*, upstream.*, xds.*,
  * cluster_name, route_name. Values are functions so they reflect the stream at lookup time.
  */
+import type { HeaderMap } from "./headers.js";
 import { addressTree, headersTree, prop, type PropertyTree } from "./properties.js";
-import type { HttpStream } from "./streams.js";
-import type { PluginVm } from "./vm.js";
 
-export function defaultProperties(vm: PluginVm, stream: HttpStream | undefined): PropertyTree {
+/** The plugin options the default attributes show. */
+export interface PropertyOptions {
+  readonly pluginName: string;
+  readonly rootId: string;
+  readonly vmId: string;
+  readonly clusterName: string;
+  readonly routeName: string;
+}
+
+/** What the default attributes read of an HTTP stream (the harness's HttpStream is one). */
+export interface PropertyStream {
+  readonly startMs: number;
+  readonly endMs?: number;
+  readonly connectionId: number;
+  readonly sourceAddress: string;
+  readonly destinationAddress: string;
+  readonly upstreamAddress: string;
+  readonly upstreamCalled: boolean;
+  readonly requestComplete: boolean;
+  readonly localReply?: { readonly details?: string };
+  readonly forwardedRequest?: { readonly headers: HeaderMap };
+  requestHeadersForProperties(): HeaderMap | null;
+  responseHeadersForProperties(): HeaderMap | null;
+  responseTrailersForProperties(): HeaderMap | null;
+  responseCode(): number | undefined;
+  requestBodySize(): number;
+  responseBodySize(): number;
+}
+
+export function defaultProperties(vm: { readonly core: { readonly options: PropertyOptions } }, stream: PropertyStream | undefined): PropertyTree {
   const o = vm.core.options;
   const tree: PropertyTree = {
     plugin_name: o.pluginName,

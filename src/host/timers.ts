@@ -4,7 +4,7 @@
  * test calls `advance(ms)`. Events due at the same instant fire in the order they were scheduled.
  */
 import { WasmResult } from "./abi.js";
-import type { PluginVm } from "./vm.js";
+import type { GuestMemory } from "./memory.js";
 
 export interface ClockEvent {
   readonly dueMs: number;
@@ -80,7 +80,15 @@ export class VirtualClock {
 }
 
 /** `proxy_set_tick_period_milliseconds` and `proxy_get_current_time_nanoseconds`. */
-export function timerImports(vm: PluginVm): Record<string, (...args: number[]) => number> {
+/** What the timer imports need from the VM that links them. */
+export interface TimerVm {
+  readonly mem: GuestMemory;
+  readonly core: { readonly clock: VirtualClock };
+  activeRoot(): { readonly id: number };
+  setTickPeriod(rootId: number, periodMs: number): void;
+}
+
+export function timerImports(vm: TimerVm): Record<string, (...args: number[]) => number> {
   return {
     proxy_set_tick_period_milliseconds(ms) {
       vm.setTickPeriod(vm.activeRoot().id, ms >>> 0);

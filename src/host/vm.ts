@@ -8,7 +8,7 @@ import { BufferType, MapType, STREAM_TYPE_MAX, StreamType, WasmResult, type AbiV
 import { BodyBuffer, bufferImports } from "./buffers.js";
 import type { HostCore, TrapInfo, ForeignCall } from "./core.js";
 import { LinkError, VmStartError } from "./errors.js";
-import { HeaderMap, decodePairs, headerImports } from "./headers.js";
+import { HeaderMap, decodePairs, headerImports, type HeaderPairs } from "./headers.js";
 import {
   envoyLocalReply,
   httpCallImports,
@@ -22,20 +22,39 @@ import {
 import { logImports, type LogEntry, type LogSource } from "./logs.js";
 import { GuestMemory, utf8 } from "./memory.js";
 import { MetricIds, metricImports } from "./metrics.js";
-import { encodeProperty, lookupProperty, mergeProperties, splitPath, propertyImports } from "./properties.js";
+import { encodeProperty, lookupProperty, mergeProperties, splitPath, propertyImports, type PropertyTree } from "./properties.js";
 import { sharedDataImports } from "./shared-data.js";
 import { sharedQueueImports } from "./shared-queues.js";
-import type { HttpStream } from "./streams.js";
-import { defaultProperties } from "./stream-properties.js";
+import { defaultProperties, type PropertyStream } from "./stream-properties.js";
 import { timerImports, type ClockEvent } from "./timers.js";
 import { ProcExit, WASI_MODULES, wasiImports } from "./wasi.js";
+
+/**
+ * What the VM needs of an HTTP stream it runs callbacks for (streams.ts's HttpStream is one). An
+ * interface, so that the VM depends on no stream driver and the driver depends on the VM.
+ */
+export interface VmStream extends PropertyStream {
+  readonly id: number;
+  readonly properties?: PropertyTree;
+  readonly filterState: Map<string, Uint8Array>;
+  readonly logs: LogEntry[];
+  readonly foreignCalls: ForeignCall[];
+  clearRouteCacheCount: number;
+  readonly inAccessLog: boolean;
+  mutableMap(type: number): HeaderMap | null;
+  constMap(type: number): HeaderMap | null;
+  bodyBuffer(type: number): BodyBuffer | null;
+  requestContinue(type: number): void;
+  requestLocalReply(reply: { status: number; body: Uint8Array; headers: HeaderPairs; grpcStatus: number; details: string }): void;
+  reset(reason: string): void;
+}
 
 /** A context inside the VM: the root context or an HTTP stream context. */
 export interface ContextRecord {
   id: number;
   kind: "vm" | "root" | "stream";
   rootId: number;
-  stream?: HttpStream;
+  stream?: VmStream;
   /** Root only: the http-call response being delivered (null on the failure path). */
   httpCallResponse?: DeliveredHttpResponse | null;
   /** `proxy_get_status` of this context. */
@@ -72,7 +91,7 @@ export class PluginVm {
   private nextHttpCall = 0;
   private configuring = false;
   /** The stream whose callback is running (for log attribution). */
-  private runningStream?: HttpStream;
+  private runningStream?: VmStream;
 
   private constructor(
     readonly core: HostCore,
@@ -238,7 +257,7 @@ export class PluginVm {
   }
 
   /** Runs a stream callback with log attribution to that stream. */
-  callForStream(stream: HttpStream, name: string, ...args: number[]): number | undefined {
+  callForStream(stream: VmStream, name: string, ...args: number[]): number | undefined {
     const saved = this.runningStream;
     this.runningStream = stream;
     try {
@@ -298,12 +317,12 @@ export class PluginVm {
     return this.contexts.get(a.rootId) ?? a;
   }
 
-  activeStream(): HttpStream | undefined {
+  activeStream(): VmStream | undefined {
     return this.active().stream;
   }
 
   /** Allocates the id of a new stream context and registers it. */
-  registerStream(stream: HttpStream): number {
+  registerStream(stream: VmStream): number {
     const id = this.nextContextId++;
     this.contexts.set(id, { id, kind: "stream", rootId: this.rootContextId, stream, status: { code: 0, message: "" } });
     return id;

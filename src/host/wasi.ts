@@ -8,8 +8,8 @@
  * proc_exit, sched_yield and poll_oneoff. Anything else is a link error, as in Envoy.
  */
 import { randomFillSync } from "node:crypto";
-import { fromUtf8 } from "./memory.js";
-import type { PluginVm } from "./vm.js";
+import { fromUtf8, type GuestMemory } from "./memory.js";
+import type { VirtualClock } from "./timers.js";
 
 export const WASI_MODULES = ["wasi_snapshot_preview1", "wasi_unstable"] as const;
 
@@ -26,7 +26,14 @@ export class ProcExit extends Error {
   }
 }
 
-export function wasiImports(vm: PluginVm): Record<string, (...args: never[]) => number | void> {
+/** What the WASI imports need from the VM that links them. */
+export interface WasiVm {
+  readonly mem: GuestMemory;
+  readonly core: { readonly clock: VirtualClock; readonly random?: (buf: Uint8Array) => void };
+  writeStdio(which: "stdout" | "stderr", raw: string): void;
+}
+
+export function wasiImports(vm: WasiVm): Record<string, (...args: never[]) => number | void> {
   const mem = vm.mem;
   return {
     fd_write(fd: number, iovs: number, iovsLen: number, nwrittenPtr: number): number {
