@@ -24,6 +24,7 @@ import {
 import { ConfigNode, ConfigReader } from "../config/reader";
 import { ByteBuffer } from "../json/byte-buffer";
 import { BodyScan, scanBodyBuffer, modelString } from "../body/scanner";
+import { isHeaderSafeModel } from "../rewrite/header-name";
 import { PromptParts, prefixPrompt, promptApiForPath } from "../body/prefix-prompt";
 import { isFailureStatus } from "../endpoints/health";
 import { parseOrcaHeader } from "../orca/orca";
@@ -476,7 +477,11 @@ export class PickerStage extends Stage {
     }
     if (body == null) return;
     let base = changetype<usize>(body);
-    if (req.model.length == 0 && scan.hasStringModel) req.model = modelString(base, scan);
+    if (req.model.length == 0 && scan.hasStringModel) {
+      // A model no header may carry (control character, lone surrogate) is not routed on.
+      let m = modelString(base, scan);
+      if (isHeaderSafeModel(m)) req.model = m;
+    }
     if (h.rt.index != null) {
       let c = h.rt.config.prefix;
       // The request shape comes from the path, as the EPP picks its parser.
