@@ -50,9 +50,13 @@ async function startServer(mode: "plain" | "multiprocess"): Promise<{ proc: Chil
   return { proc, base: `http://127.0.0.1:${port}` };
 }
 
-function stop(proc: ChildProcessWithoutNullStreams): void {
+/** Stops the server and waits for it to exit, so that its temporary files are gone. */
+async function stop(proc: ChildProcessWithoutNullStreams): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
   proc.stdin.end();
-  if (proc.exitCode === null) proc.kill();
+  proc.kill();
+  await exited;
 }
 
 async function scrapeFrom(base: string): Promise<ProxyWasmHost> {
@@ -105,7 +109,7 @@ describe.skipIf(!version)(`scrape name filters against prometheus_client ${versi
       expect(h.traps).toEqual([]);
     } finally {
       host?.close();
-      stop(proc);
+      await stop(proc);
     }
   }, 30_000);
 
@@ -125,7 +129,7 @@ describe.skipIf(!version)(`scrape name filters against prometheus_client ${versi
       expect(h.traps).toEqual([]);
     } finally {
       host?.close();
-      stop(proc);
+      await stop(proc);
     }
   }, 30_000);
 });
