@@ -33,6 +33,43 @@ const GOOD = `{"pools":[{
   "debug":{"explain":true}
 }]}`;
 
+class PrefixCase {
+  constructor(public json: string, public blockSize: i32, public maxBlocks: i32, public leadingRun: bool) {}
+}
+
+// prefixCache defaults follow the EPP: 64 tokens of 4 bytes, 131,072 tokens / block tokens blocks.
+const PREFIX_CASES: PrefixCase[] = [
+  new PrefixCase(`{}`, 256, 2048, false),
+  new PrefixCase(`{"blockSizeTokens":128}`, 512, 1024, false),
+  new PrefixCase(`{"blockSizeTokens":16}`, 64, 2048, false),
+  new PrefixCase(`{"blockSize":64,"maxBlocks":256,"matching":"leading-run"}`, 64, 256, true),
+];
+
+describe("prefixCache settings", () => {
+  it("derive the EPP's block size and block cap", () => {
+    for (let i = 0; i < PREFIX_CASES.length; i++) {
+      let c = PREFIX_CASES[i];
+      let r = new ConfigReader();
+      let ps = pools(`{"pools":[{"name":"a","endpoints":[{"address":"10.0.0.1:80"}],"prefixCache":` + c.json + `}]}`, r);
+      expect(r.ok).toBe(true, r.error);
+      expect(ps[0].prefix.blockSize).toBe(c.blockSize, c.json);
+      expect(ps[0].prefix.maxBlocks).toBe(c.maxBlocks, c.json);
+      expect(ps[0].prefix.matching == 1).toBe(c.leadingRun, c.json);
+    }
+  });
+
+  it("refuses conflicting size settings, naming the field", () => {
+    let r = new ConfigReader();
+    pools(`{"pools":[{"name":"a","endpoints":[{"address":"10.0.0.1:80"}],"prefixCache":{"blockSize":64,"blockSizeTokens":16}}]}`, r);
+    expect(r.ok).toBe(false);
+    expect(r.error.startsWith("$.pools[0].prefixCache.blockSize:")).toBe(true, r.error);
+    let r2 = new ConfigReader();
+    pools(`{"pools":[{"name":"a","endpoints":[{"address":"10.0.0.1:80"}],"prefixCache":{"maxTotalBlocks":10,"memoryBudgetBytes":1000000}}]}`, r2);
+    expect(r2.ok).toBe(false);
+    expect(r2.error.startsWith("$.pools[0].prefixCache.memoryBudgetBytes:")).toBe(true, r2.error);
+  });
+});
+
 describe("pools config", () => {
   it("parses a full pool", () => {
     let r = new ConfigReader();

@@ -413,7 +413,10 @@ function parsePool(r: ConfigReader, node: ConfigNode, names: string[]): PoolConf
     }
     p.prefix.blockSize = <i32>r.optInt(pc, "blockSizeTokens", 64, 1, 16384) * 4;
     if (pc.child("blockSize") != null) p.prefix.blockSize = <i32>r.optInt(pc, "blockSize", 256, 1, 65536);
-    p.prefix.maxBlocks = <i32>r.optInt(pc, "maxBlocks", MAX_PREFIX_BLOCKS, 1, MAX_PREFIX_BLOCKS);
+    // The EPP matches at most 131,072 tokens: maxBlocks = 131072 / blockSizeTokens (capped here).
+    let tokensPerBlock = max(1, p.prefix.blockSize >> 2);
+    let derived = <i32>min(<i64>MAX_PREFIX_BLOCKS, max(<i64>1, <i64>131_072 / <i64>tokensPerBlock));
+    p.prefix.maxBlocks = <i32>r.optInt(pc, "maxBlocks", derived, 1, MAX_PREFIX_BLOCKS);
     p.prefix.matching = r.optEnum(pc, "matching", ["any-holder", "leading-run"], "any-holder") == "leading-run"
       ? PrefixMatching.LeadingRun : PrefixMatching.AnyHolder;
     p.prefix.lruCapacityPerEndpoint = <i32>r.optInt(pc, "lruCapacityPerEndpoint", DEFAULT_PER_ENDPOINT, 1, 1_000_000);
