@@ -42,6 +42,10 @@ export async function runRealBench(o: RealBenchOptions): Promise<{ results: Benc
       bar.done();
       process.stderr.write(line + "\n");
     },
+    onPartial: (partial) => {
+      mkdirSync(o.outDir, { recursive: true });
+      writeFileSync(join(o.outDir, "real.partial.json"), JSON.stringify(partial, null, 2) + "\n");
+    },
   });
   bar.done();
   const results: BenchResults = {

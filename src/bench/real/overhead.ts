@@ -37,6 +37,8 @@ export interface OverheadOptions {
   warmup: number;
   model: string;
   onProgress?(label: string): void;
+  /** One line per finished case (the progress bar shows only the current one). */
+  log?(line: string): void;
   onSkip?(policy: RealPolicy, reason: string): void;
 }
 
@@ -61,6 +63,15 @@ function bodyFor(size: BodySize, rng: Rng, model: string): Record<string, unknow
   return { model, max_tokens: 1, messages: [{ role: "user", content: `${rng.int(1e9)} ${text}` }] };
 }
 
+/**
+ * `p`, or `fallback` after `ms`: a request whose connection stalls in a way that emits no event
+ * (seen once under heavy machine load) must not stall the whole measurement.
+ */
+function settleWithin<T>(p: Promise<T>, ms: number, fallback: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([p, new Promise<T>((resolve) => (timer = setTimeout(() => resolve(fallback), ms)))]).finally(() => clearTimeout(timer));
+}
+
 /** Sends `n` requests at `rate` per second; resolves with each one's latency (NaN when it failed). */
 async function fixedRate(target: string, n: number, rate: number, size: BodySize, model: string, seed: number): Promise<number[]> {
   const rng = new Rng(seed);
@@ -71,8 +82,9 @@ async function fixedRate(target: string, n: number, rate: number, size: BodySize
   for (let i = 0; i < n; i++) {
     const wait = t0 + (i * 1000) / rate - performance.now();
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-    pending.push(chatCall({ target, path: "/v1/chat/completions", body: bodies[i]!, headers: {}, timeoutMs: 30_000, agent })
-      .then((r) => (r.status === 200 && !r.error ? r.e2eMs : NaN)));
+    const call = chatCall({ target, path: "/v1/chat/completions", body: bodies[i]!, headers: {}, timeoutMs: 30_000, agent })
+      .then((r) => (r.status === 200 && !r.error ? r.e2eMs : NaN));
+    pending.push(settleWithin(call, 35_000, NaN));
   }
   const out = await Promise.all(pending);
   agent.destroy();
@@ -118,6 +130,7 @@ export async function runOverhead(o: OverheadOptions): Promise<{ rows: OverheadR
             const p50 = quantile(ok, 0.5);
             const p99 = quantile(ok, 0.99);
             if (pi === 0) baseline = { p50, p99 };
+            o.log?.(`${label}: ${ok.length}/${lat.length} ok, p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms`);
             rows.push({
               body: body.name, endpoints: count, policy: p.name, rate: o.rate, requests: lat.length, ok: ok.length, errors: lat.length - ok.length,
               p50Ms: p50, p99Ms: p99,

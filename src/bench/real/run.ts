@@ -30,6 +30,8 @@ export interface RealStackOptions {
   command: string;
   onProgress?(done: number, total: number, label: string): void;
   log(line: string): void;
+  /** Called with the results so far after the routing part (the overhead part takes longer). */
+  onPartial?(results: RealStackResults): void;
 }
 
 /** Policies of the overhead measurement: plain Envoy (the baseline), Envoy + EPP, wayroute headers only and hold. */
@@ -64,6 +66,7 @@ export async function runRealStack(o: RealStackOptions): Promise<RealStackResult
     });
     results.macro = run.cells;
     results.skipped.push(...run.skipped);
+    o.onPartial?.(results);
   }
   if (o.overhead) {
     const wanted = o.policies ? OVERHEAD_POLICIES.filter((n) => n === OVERHEAD_POLICIES[0] || o.policies!.some((p) => p.name === n)) : OVERHEAD_POLICIES;
@@ -76,6 +79,7 @@ export async function runRealStack(o: RealStackOptions): Promise<RealStackResult
       requests: o.overheadShape?.requests ?? (o.quick ? 40 : 400),
       warmup: o.overheadShape?.warmup ?? (o.quick ? 10 : 40),
       onProgress: (label) => o.onProgress?.(0, 1, label),
+      log: (line) => o.log(line),
       onSkip: (p, reason) => o.log(`bench: overhead policy ${p.name} skipped: ${reason}`),
     });
     results.overhead = run.rows;
