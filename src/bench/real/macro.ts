@@ -136,6 +136,9 @@ export async function runRealMacro(o: RealMacroOptions): Promise<RealMacroRun> {
           const after = await sims.counters();
           const steerAfter = await stack.counters();
           const { queries, hits, served } = delta(after, before);
+          // llm-d-inference-sim answers 200 and then reports some failures (e.g. its KV cache cannot
+          // hold the prompt) inside the stream: a 200 that carried no token is an error here.
+          for (const r of run.records) if (r.status === 200 && !r.error && r.ttftMs === undefined) r.error = "200 without any token";
           const summary = summarize(run.records, run.durationMs);
           // Name each server by its order, as the report's per-server column expects.
           summary.perServer = Object.fromEntries(sims.addresses.map((a, i) => [`sim-${i}`, served[a] ?? 0]));

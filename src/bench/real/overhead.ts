@@ -4,7 +4,10 @@
  * p50 and p99, plus the CPU time Envoy and the EPP spend per 1,000 requests (from /proc). Run for
  * a minimal body, a 4 KB chat body and a 220 KB chat body, at several endpoint counts.
  */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { Agent } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chatCall, fillerText, quantile, Rng } from "../../load/index.js";
 import { cpuMs } from "./cpu.js";
@@ -47,15 +50,19 @@ async function startStub(count: number): Promise<{ proc: PeerProcess; addresses:
   const self = fileURLToPath(import.meta.url);
   const ts = self.endsWith(".ts");
   const script = self.replace(/overhead\.(ts|js)$/, `stub-server.${ts ? "ts" : "js"}`);
-  const proc = new PeerProcess({ name: `zero-latency stub (${count} endpoints)`, command: process.execPath, args: [...(ts ? ["--import", "tsx"] : []), script, String(count)] });
+  const dir = mkdtempSync(join(tmpdir(), "wayroute-stub-"));
+  const file = join(dir, "addresses.json");
+  const proc = new PeerProcess({ name: `zero-latency stub (${count} endpoints)`, command: process.execPath, args: [...(ts ? ["--import", "tsx"] : []), script, String(count), file] });
   proc.start();
-  let addresses: string[] = [];
-  await proc.waitReady(async () => {
-    const line = proc.tail(5).find((l) => l.startsWith("["));
-    if (line) addresses = JSON.parse(line) as string[];
-    return addresses.length === count;
-  }, 60_000);
-  return { proc, addresses };
+  try {
+    await proc.waitReady(async () => existsSync(file), 60_000);
+    return { proc, addresses: JSON.parse(readFileSync(file, "utf8")) as string[] };
+  } catch (err) {
+    await proc.stop();
+    throw err;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 function bodyFor(size: BodySize, rng: Rng, model: string): Record<string, unknown> {

@@ -131,6 +131,11 @@ export class PeerProcess {
   }
 }
 
+/** Stops every peer still running (the end of a run, whatever happened in it). */
+export async function stopAllPeers(): Promise<void> {
+  await stopAll([...running]);
+}
+
 /** Stops peers in parallel; never rejects. */
 export async function stopAll(peers: Iterable<PeerProcess | undefined>): Promise<void> {
   await Promise.all([...peers].map((p) => p?.stop().catch(() => undefined)));

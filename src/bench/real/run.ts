@@ -11,6 +11,7 @@ import { findEpp, findInferenceSim } from "./peers.js";
 import { findRealPolicy, REAL_POLICIES, type RealPolicy } from "./policies.js";
 import { REAL_SIM_DEFAULTS, type SimPool, startLlmdSims, startOwnSims } from "./sims.js";
 import { freePorts } from "./ports.js";
+import { stopAllPeers } from "./process.js";
 import type { RealStackResults } from "./types.js";
 import { kvBlocksFor, realWorkloads } from "./workloads.js";
 
@@ -38,6 +39,15 @@ export interface RealStackOptions {
 const OVERHEAD_POLICIES = ["envoy-round-robin", "envoy-epp", "wayroute-headers", "wayroute-hold"];
 
 export async function runRealStack(o: RealStackOptions): Promise<RealStackResults> {
+  try {
+    return await runStack(o);
+  } finally {
+    // Whatever failed half way, no simulator, EPP or stub outlives the run.
+    await stopAllPeers();
+  }
+}
+
+async function runStack(o: RealStackOptions): Promise<RealStackResults> {
   const envoy = findEnvoy();
   const epp = findEpp(o.repoRoot);
   const sim = findInferenceSim(o.repoRoot);

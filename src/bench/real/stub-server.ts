@@ -1,11 +1,12 @@
 /**
  * A near-zero-latency model server for the routing-overhead measurement, run as its own process:
- * `node stub-server.js <count>` listens on `count` free ports of 127.0.0.1 and prints their
- * addresses as one JSON line. Each port answers POST /v1/* with a one-token SSE stream as soon as
+ * `node stub-server.js <count> <file>` listens on `count` free ports of 127.0.0.1 and writes their
+ * addresses to `file` as a JSON array (renamed into place, so a reader never sees half of it). Each port answers POST /v1/* with a one-token SSE stream as soon as
  * the request body has arrived, and GET /metrics with an idle vLLM metrics page (so the EPP's and
  * the plugin's scrapes succeed). One process serves every endpoint, so 1,024 endpoints cost one
  * process, not 1,024.
  */
+import { renameSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 
 const METRICS = [
@@ -32,8 +33,9 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
 }
 
 const count = Number(process.argv[2] ?? "8");
-if (!Number.isInteger(count) || count < 1 || count > 4096) {
-  process.stderr.write(`stub-server: endpoint count must be 1..4096, got ${process.argv[2]}\n`);
+const out = process.argv[3];
+if (!Number.isInteger(count) || count < 1 || count > 4096 || !out) {
+  process.stderr.write(`usage: stub-server <count 1..4096> <addresses file>\n`);
   process.exit(2);
 }
 const addresses: string[] = [];
@@ -46,4 +48,5 @@ for (let i = 0; i < count; i++) {
   const a = server.address();
   if (a && typeof a === "object") addresses.push(`127.0.0.1:${a.port}`);
 }
-process.stdout.write(JSON.stringify(addresses) + "\n");
+writeFileSync(`${out}.tmp`, JSON.stringify(addresses));
+renameSync(`${out}.tmp`, out);
