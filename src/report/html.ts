@@ -99,12 +99,12 @@ td:first-child,td:nth-child(2),th{text-align:left}thead th{background:#f4f4f4}
 .chart .grid{stroke:#eee}.chart .none{font-size:15px;fill:#555}.note{color:#555}
 </style></head><body>
 <h1>wayroute benchmark report</h1>
-<p class="note">Run started ${esc(r.startedAt)}. Latencies are wall-clock milliseconds through the local proxy against simulated servers running faster than real time (see the simulator speed-up below), so compare policies with each other, not with production numbers.</p>
+<p class="note">Run started ${esc(r.startedAt)}. ${r.real ? "Latencies are wall-clock milliseconds through real Envoy against simulated servers running faster than real time (see the Real stack section)" : "Latencies are wall-clock milliseconds through the local proxy against simulated servers running faster than real time (see the simulator speed-up below)"}, so compare policies with each other, not with production numbers.</p>
 ${r.notes.map((x) => `<p class="note">${esc(x)}</p>`).join("\n")}
 <h2>Environment</h2><table>${env}</table>
-<h2>Routing (macro)</h2>
+${r.macro.length || !r.real ? `<h2>Routing (macro)</h2>
 ${r.macro.length ? macroTable(r.macro) + classTable(r.macro) : "<p>No macro results in this run.</p>"}
-<div class="charts">${charts.join("\n")}</div>
+<div class="charts">${charts.join("\n")}</div>` : ""}
 ${realStackSection(r.real)}
 <h2>Micro benchmarks</h2>
 ${r.micro.length ? `<table><thead><tr><th>suite</th><th>case</th><th>baseline</th><th>ops/s</th><th>baseline ops/s</th><th>ratio</th><th>µs/op</th><th>notes</th></tr></thead><tbody>${microRows}</tbody></table><div class="charts">${microChart}</div>` : "<p>No micro results in this run.</p>"}

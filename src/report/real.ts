@@ -4,6 +4,7 @@
  * table and charts, and what was skipped and why.
  */
 import type { RealStackResults } from "../bench/real/types.js";
+import { PROMPT_220KB_NAME } from "../bench/real/workloads.js";
 import { escapeXml as esc, groupedBarChart, lineChart } from "./svg.js";
 
 function n(v: number | undefined, digits = 1): string {
@@ -30,14 +31,21 @@ function macroSection(r: RealStackResults): string {
     return `<tr><td>${esc(c.workload)}</td><td>${esc(c.policy)}</td><td>${s.requests}</td><td>${n(s.ttftP50Ms)}</td><td>${n(s.ttftP90Ms)}</td><td>${n(s.e2eP90Ms)}</td><td>${n(s.throughputRps, 2)}</td><td>${n(c.prefixHitRate * 100)}%</td><td>${s.sheds}</td><td>${s.errors}</td><td>${esc(Object.values(s.perServer).join(" / "))}</td></tr>`;
   }).join("\n");
   const workloads = uniq(r.macro.map((c) => c.workload));
+  // The 220 KB prompt's seconds of prefill would flatten every other workload's latency bars.
+  const big = workloads.filter((w) => w === PROMPT_220KB_NAME);
+  const usual = workloads.filter((w) => w !== PROMPT_220KB_NAME);
   const policies = uniq(r.macro.map((c) => c.policy));
   const cell = (w: string, p: string) => r.macro.find((c) => c.workload === w && c.policy === p);
-  const bars = (title: string, unit: string, f: (c: RealStackResults["macro"][number]) => number) =>
-    groupedBarChart({ title, unit, categories: workloads, series: policies.map((p) => ({ name: p, values: workloads.map((w) => { const c = cell(w, p); return c ? f(c) : NaN; }) })) });
+  const bars = (title: string, unit: string, f: (c: RealStackResults["macro"][number]) => number, categories = workloads) =>
+    categories.length ? groupedBarChart({ title, unit, categories, series: policies.map((p) => ({ name: p, values: categories.map((w) => { const c = cell(w, p); return c ? f(c) : NaN; }) })) }) : "";
   const charts = [
-    bars("Real stack: TTFT p50", "ms", (c) => c.summary.ttftP50Ms),
-    bars("Real stack: TTFT p90", "ms", (c) => c.summary.ttftP90Ms),
-    bars("Real stack: end-to-end p90", "ms", (c) => c.summary.e2eP90Ms),
+    bars("Real stack: TTFT p50", "ms", (c) => c.summary.ttftP50Ms, usual),
+    bars("Real stack: TTFT p90", "ms", (c) => c.summary.ttftP90Ms, usual),
+    bars("Real stack: end-to-end p90", "ms", (c) => c.summary.e2eP90Ms, usual),
+    ...big.map((w) => groupedBarChart({
+      title: `Real stack: ${w}, latency`, unit: "ms", categories: ["TTFT p50", "TTFT p90", "e2e p90"],
+      series: policies.map((p) => { const c = cell(w, p); return { name: p, values: c ? [c.summary.ttftP50Ms, c.summary.ttftP90Ms, c.summary.e2eP90Ms] : [NaN, NaN, NaN] }; }),
+    })),
     bars("Real stack: throughput", "req/s", (c) => c.summary.throughputRps),
     bars("Real stack: prefix-cache hit rate (simulator counters)", "%", (c) => c.prefixHitRate * 100),
     bars("Real stack: shed and failed requests", "requests", (c) => c.summary.sheds + c.summary.errors),

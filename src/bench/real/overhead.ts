@@ -7,13 +7,14 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { Agent } from "node:http";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chatCall, fillerText, quantile, Rng } from "../../load/index.js";
 import { cpuMs } from "./cpu.js";
 import type { RealPolicy } from "./policies.js";
 import { PeerProcess, PeerStartError } from "./process.js";
 import { PolicyUnavailable, type StackContext, startStack } from "./stack.js";
+import { listenStub } from "./stub.js";
 import type { OverheadRow } from "./types.js";
 
 /** A request body size: the user message gets `bytes` characters of filler. */
@@ -45,18 +46,32 @@ export interface OverheadOptions {
   onSkip?(policy: RealPolicy, reason: string): void;
 }
 
-/** Starts the stub with `count` endpoints in its own process; resolves with its addresses. */
-async function startStub(count: number): Promise<{ proc: PeerProcess; addresses: string[] }> {
+/** The running stub: its addresses, and how to stop it. */
+interface Stub {
+  addresses: string[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the stub with `count` endpoints in its own process (stub-server.ts beside this file);
+ * in a bundled build, where that file is not beside it, in this process instead.
+ */
+async function startStub(count: number, log?: (line: string) => void): Promise<Stub> {
   const self = fileURLToPath(import.meta.url);
   const ts = self.endsWith(".ts");
-  const script = self.replace(/overhead\.(ts|js)$/, `stub-server.${ts ? "ts" : "js"}`);
+  const script = join(dirname(self), `stub-server.${ts ? "ts" : "js"}`);
+  if (!/overhead\.(ts|js)$/.test(self) || !existsSync(script)) {
+    log?.(`overhead: the stub runs in the benchmark's own process (${script} not found)`);
+    const inProcess = await listenStub(count);
+    return { addresses: inProcess.addresses, stop: inProcess.close };
+  }
   const dir = mkdtempSync(join(tmpdir(), "wayroute-stub-"));
   const file = join(dir, "addresses.json");
   const proc = new PeerProcess({ name: `zero-latency stub (${count} endpoints)`, command: process.execPath, args: [...(ts ? ["--import", "tsx"] : []), script, String(count), file] });
   proc.start();
   try {
     await proc.waitReady(async () => existsSync(file), 60_000);
-    return { proc, addresses: JSON.parse(readFileSync(file, "utf8")) as string[] };
+    return { addresses: JSON.parse(readFileSync(file, "utf8")) as string[], stop: () => proc.stop() };
   } catch (err) {
     await proc.stop();
     throw err;
@@ -103,7 +118,7 @@ export async function runOverhead(o: OverheadOptions): Promise<{ rows: OverheadR
   const skipped: { policy: string; workload: string; reason: string }[] = [];
   const dead = new Map<string, string>();
   for (const count of o.endpointCounts) {
-    const stub = await startStub(count);
+    const stub = await startStub(count, o.log);
     try {
       for (const body of o.bodies) {
         let baseline: { p50: number; p99: number } | undefined;
@@ -152,7 +167,7 @@ export async function runOverhead(o: OverheadOptions): Promise<{ rows: OverheadR
         }
       }
     } finally {
-      await stub.proc.stop();
+      await stub.stop();
     }
   }
   return { rows, skipped };
