@@ -9,7 +9,7 @@ import { Endpoint, Engine, engineFromName } from "../endpoints/endpoint";
 import { HealthPolicy } from "../endpoints/health";
 import { SaturationThresholds } from "../scheduling/saturation";
 import { Profile, parseProfile } from "../scheduling/profile";
-import { DEFAULT_CAPACITY, DEFAULT_PER_ENDPOINT, capacityForBudget } from "../prefix/index";
+import { DEFAULT_CAPACITY, DEFAULT_PER_ENDPOINT, capacityForBudget, indexBytes } from "../prefix/index";
 import { FlowControlConfig, parseFlowControl } from "../flow/config";
 
 export const ENDPOINT_HEADER = "x-gateway-destination-endpoint";
@@ -476,15 +476,47 @@ function parsePool(r: ConfigReader, node: ConfigNode, names: string[]): PoolConf
 }
 
 /** Parses `$.pools`. Returns the pools, or an empty list with `r` holding the first error. */
+/**
+ * Bytes all pools' prefix indexes may take together. Envoy caps a VM's linear memory at 1 GiB
+ * (proxy-wasm-cpp-host's PROXY_WASM_HOST_MAX_WASM_MEMORY_SIZE_BYTES) and the allocator grows memory
+ * by doubling it, so indexes past a quarter of that would trap the VM at configure or soon after.
+ */
+export const PREFIX_INDEXES_MAX_BYTES: i64 = 268_435_456;
+
 export function parsePools(r: ConfigReader, node: ConfigNode): PoolConfig[] {
   let out: PoolConfig[] = [];
   if (!r.requireArray(node)) return out;
   let names: string[] = [];
+  let indexTotal: i64 = 0;
   for (let i = 0; i < node.length && r.ok; i++) {
     let p = parsePool(r, node.at(i)!, names);
     if (p == null) break;
+    if (p.profile.needsPrefix) {
+      let bytes = indexBytes(p.prefix.maxTotalBlocks);
+      if (indexTotal + bytes > PREFIX_INDEXES_MAX_BYTES) {
+        refuseIndexBudget(r, node.at(i)!, PREFIX_INDEXES_MAX_BYTES - indexTotal);
+        break;
+      }
+      indexTotal += bytes;
+    }
     names.push(p.name);
     out.push(p);
   }
   return out;
+}
+
+/** Refuses a pool whose prefix index does not fit in `room` bytes, naming the largest value that does. */
+function refuseIndexBudget(r: ConfigReader, pool: ConfigNode, room: i64): void {
+  let pc = pool.child("prefixCache");
+  let budget = pc != null ? pc.child("memoryBudgetBytes") : null;
+  let blocks = pc != null ? pc.child("maxTotalBlocks") : null;
+  let why = "the prefix indexes of all pools must fit in " + PREFIX_INDEXES_MAX_BYTES.toString() +
+    " bytes (Envoy caps a VM at 1 GiB and memory grows by doubling)";
+  if (room < 65_536) {
+    r.fail(budget != null ? budget : blocks != null ? blocks : pool, why + "; the pools before this one use it all");
+  } else if (budget != null) {
+    r.fail(budget, why + "; at most " + room.toString() + " fits here");
+  } else {
+    r.fail(blocks != null ? blocks : pool, why + "; at most maxTotalBlocks " + capacityForBudget(room).toString() + " (or memoryBudgetBytes " + room.toString() + ") fits here");
+  }
 }
