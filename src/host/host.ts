@@ -34,6 +34,14 @@ export interface ProxyWasmHostOptions {
   module: Uint8Array | ArrayBuffer | string | WebAssembly.Module;
   /** Number of Envoy workers (one VM each). Default 1. */
   workers?: number;
+  /**
+   * Model Envoy's main thread, as Envoy 1.40 does it: a base VM that only runs the start
+   * functions, a configuration canary VM (started, configured, then dropped), and the main
+   * thread's own VM, whose root context ticks and makes http calls but never sees a stream.
+   * Its logs and http calls carry `worker` {@link MAIN_THREAD}. Default false (worker VMs only):
+   * many existing tests count logs, contexts and http calls per worker VM.
+   */
+  mainThread?: boolean;
   /** PLUGIN_CONFIGURATION buffer (Istio `pluginConfig`). Default empty. */
   pluginConfig?: ConfigInput;
   /** VM_CONFIGURATION buffer. Default empty. */
@@ -109,6 +117,29 @@ export interface RequestOptions {
   sourceAddress?: string;
 }
 
+/** The `worker` index of everything Envoy's main thread does (its VMs' logs, http calls, traps). */
+export const MAIN_THREAD = -1;
+
+/**
+ * Envoy's main thread (proxy-wasm-cpp-host `createWasm` and Envoy's thread-local slot, which also
+ * runs on the main thread): the base VM, the configuration canary, and the main thread's own VM.
+ */
+export class MainThread {
+  constructor(
+    /** Loaded and initialized (start functions only): no root context, never configured. */
+    readonly baseVm: PluginVm,
+    /** Started and configured once to check the config, then dropped (no `proxy_on_done`). */
+    readonly canary: PluginVm,
+    /** The main thread's own VM (absent when the canary refused the config). */
+    readonly vm: PluginVm | undefined,
+  ) {}
+
+  /** The canary started and configured: Envoy accepts the plugin. */
+  get canaryConfigured(): boolean {
+    return this.canary.started && this.canary.configured;
+  }
+}
+
 /** One Envoy worker: its current VM (replaced on FAIL_RELOAD) and stream factory. */
 export class Worker {
   /** How many VMs this worker has had (1 + reloads). */
@@ -173,6 +204,10 @@ async function compile(input: ProxyWasmHostOptions["module"]): Promise<WebAssemb
 
 export class ProxyWasmHost {
   readonly workers: Worker[] = [];
+  /** Envoy's main-thread VMs; undefined with `mainThread: false`. */
+  mainThread?: MainThread;
+  /** VMs ever created, like Envoy's `wasm.envoy.wasm.runtime.v8.created` (canary and reloads included). */
+  vmsCreated = 0;
   private nextWorker = 0;
 
   private constructor(
@@ -222,13 +257,35 @@ export class ProxyWasmHost {
     const host = new ProxyWasmHost(core, module, abi, options.upstream ?? { status: 200 });
     const n = options.workers ?? 1;
     if (!Number.isInteger(n) || n < 1) throw new HarnessUsageError(`workers must be a positive integer, got ${n}`);
+    if (options.mainThread ?? false) {
+      // createWasm: base VM (initialize only), then the canary (start, configure, kill); then the
+      // thread-local slot runs on the main thread before the workers get theirs.
+      const baseVm = host.createVm(MAIN_THREAD, false);
+      const canary = host.createVm(MAIN_THREAD);
+      canary.discard();
+      const ok = canary.started && canary.configured;
+      host.mainThread = new MainThread(baseVm, canary, ok ? host.createVm(MAIN_THREAD) : undefined);
+    }
     for (let i = 0; i < n; i++) host.workers.push(new Worker(i, host, host.createVm(i)));
     return host;
   }
 
-  /** @internal Creates and starts one VM for worker `index`. */
-  createVm(index: number): PluginVm {
-    return PluginVm.create(this.core, this.module, this.abi, index);
+  /** @internal Creates one VM for worker `index` (MAIN_THREAD for the main thread); `plugin` false: start functions only. */
+  createVm(index: number, plugin = true): PluginVm {
+    this.vmsCreated++;
+    return PluginVm.create(this.core, this.module, this.abi, index, { plugin });
+  }
+
+  /** Live VMs, like Envoy's `wasm.envoy.wasm.runtime.v8.active` (the dropped canary and replaced VMs not counted). */
+  get vmsActive(): number {
+    const m = this.mainThread;
+    return this.workers.length + (m ? 1 + (m.vm ? 1 : 0) : 0);
+  }
+
+  /** Every root context configured with the plugin: the canary and the main thread's VM (when modelled), then the workers'. */
+  get rootVms(): PluginVm[] {
+    const m = this.mainThread;
+    return [...(m ? [m.canary, ...(m.vm ? [m.vm] : [])] : []), ...this.workers.map((w) => w.vm)];
   }
 
   get failStrategy(): FailStrategy {
@@ -237,6 +294,8 @@ export class ProxyWasmHost {
 
   /** True when every worker's VM started (`proxy_on_vm_start` != 0) and configured (`proxy_on_configure` != 0). */
   get configured(): boolean {
+    const m = this.mainThread;
+    if (m && !(m.canaryConfigured && m.vm?.started && m.vm.configured)) return false;
     return this.workers.every((w) => w.configured);
   }
 
@@ -345,6 +404,7 @@ export class ProxyWasmHost {
 
   /** Shuts the root contexts down (`proxy_on_done`, `proxy_on_delete`) and stops timers. */
   close(): void {
+    this.mainThread?.vm?.shutdown();
     for (const w of this.workers) w.vm.shutdown();
   }
 }

@@ -1,5 +1,5 @@
 /** The proxy-wasm host harness: public API. See docs/harness.md. */
-export { ProxyWasmHost, Worker, type ProxyWasmHostOptions, type RequestOptions, type ConfigInput } from "./host.js";
+export { ProxyWasmHost, Worker, MainThread, MAIN_THREAD, type ProxyWasmHostOptions, type RequestOptions, type ConfigInput } from "./host.js";
 export {
   HttpStream,
   type StepResult,

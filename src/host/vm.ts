@@ -78,8 +78,10 @@ export class PluginVm {
   started = false;
   /** `proxy_on_configure` returned non-zero. */
   configured = false;
-  /** The VM trapped: Envoy never calls into it again. */
+  /** The VM trapped (or was discarded): Envoy never calls into it again. */
   failed = false;
+  /** Dropped on purpose (the configuration canary), not trapped. */
+  discarded = false;
   trap?: TrapInfo;
   private exports: Record<string, unknown> = {};
   private memory?: WebAssembly.Memory;
@@ -113,10 +115,10 @@ export class PluginVm {
    * Instantiates, starts and configures one VM. Link errors throw {@link LinkError}; a plugin that
    * traps or refuses to start/configure does not throw: see `started`, `configured`, `trap`.
    */
-  static create(core: HostCore, module: WebAssembly.Module, abi: AbiVersion, worker: number): PluginVm {
+  static create(core: HostCore, module: WebAssembly.Module, abi: AbiVersion, worker: number, options: { plugin?: boolean } = {}): PluginVm {
     const vm = new PluginVm(core, module, abi, worker);
     vm.instantiate();
-    vm.start();
+    vm.start(options.plugin ?? true);
     return vm;
   }
 
@@ -185,7 +187,11 @@ export class PluginVm {
     this.allocatorFn = (size: number) => Number((malloc as (n: number) => number | bigint)(size));
   }
 
-  private start(): void {
+  /**
+   * Start functions, then (with `plugin`) the root context, `proxy_on_vm_start` and
+   * `proxy_on_configure`. Without `plugin` this is Envoy's base VM: loaded and initialized only.
+   */
+  private start(plugin: boolean): void {
     // Start functions run with the VM context (id 0) current.
     const vmContext: ContextRecord = { id: 0, kind: "vm", rootId: 0, status: { code: 0, message: "" } };
     this.contexts.set(0, vmContext);
@@ -199,7 +205,7 @@ export class PluginVm {
     } else if (typeof this.exports["_start"] === "function") {
       this.call("_start", 0);
     }
-    if (this.failed) return;
+    if (this.failed || !plugin) return;
     const rootId = this.nextContextId++;
     this.rootContextId = rootId;
     this.contexts.set(rootId, { id: rootId, kind: "root", rootId, status: { code: 0, message: "" } });
@@ -618,6 +624,16 @@ export class PluginVm {
   }
 
   /** Envoy shutdown of the root context: on_done then on_delete. */
+  /**
+   * Drops the VM without `proxy_on_done` (what proxy-wasm-cpp-host's `kill()` does to the
+   * configuration canary): its timers stop and nothing calls into it again.
+   */
+  discard(): void {
+    for (const ctx of this.contexts.values()) this.core.clock.cancel(ctx.tickEvent);
+    this.discarded = true;
+    this.failed = true;
+  }
+
   shutdown(): void {
     for (const ctx of this.contexts.values()) this.core.clock.cancel(ctx.tickEvent);
     if (this.failed || !this.rootContextId) return;
