@@ -19,7 +19,7 @@ import {
   BufferType, FilterDataStatus, FilterHeadersStatus, MapType, clearRouteCache, getBufferBytes,
   getCurrentTimeNanoseconds, getHeader, getProperty, getPropertyString, removeHeader, replaceHeader,
   sendLocalResponse, setTickPeriodMilliseconds, getSharedData, setSharedData, Status, decodePropertyU64,
-  HeaderPair,
+  HeaderPair, continueStream, StreamType,
 } from "../../proxy-wasm/index";
 import { ConfigNode, ConfigReader } from "../config/reader";
 import { ByteBuffer } from "../json/byte-buffer";
@@ -45,6 +45,10 @@ import { bodyRoutingSlotOf, headersHeldForBody } from "./stages/body-routing";
 import { logWarn, logInfo } from "./log";
 import { LORA_AFFINITY_SCORER } from "../scheduling/scorers/lora-affinity";
 import { LORA_AFFINITY_FILTER } from "../scheduling/filters/lora-affinity";
+import { poolSaturated } from "../scheduling/saturation";
+import { DispatchWhen } from "../flow/config";
+import { FlowEntry, Offer } from "../flow/queue";
+import { FLOW_HEADER, FlowOwner, PoolFlow, listFlow, newestFlow } from "./picker-flow";
 
 /** Bodies larger than this are routed without reading them (no prefix/model). */
 const MAX_PICKER_BODY: usize = 8 << 20;
@@ -77,6 +81,42 @@ class PickerSlot extends StageSlot {
   priorityOverride: i32 = i32.MIN_VALUE;
   /** The request's candidate subset hint (null: none), kept for the body-time pass. */
   subset: string | null = null;
+  /** Flow control: paused at its headers, waiting in the pool's queue. */
+  queued: bool = false;
+  /** Flow control let it go: the saturation shed no longer applies to it. */
+  flowAdmitted: bool = false;
+  /** Holds one of the pool's shared dispatch slots (given back at stream end). */
+  flowToken: bool = false;
+  /** Band index while queued / after the wait; -1: not flow-controlled. */
+  flowBand: i32 = -1;
+  /** How long it waited before dispatch; -1: it did not wait. */
+  waitedMs: i64 = -1;
+  /** The request headers came with end of stream (no body will follow). */
+  headersEnd: bool = false;
+}
+
+/** Flow-control gate outcomes at request headers. */
+const GATE_PASS: i32 = 0;
+const GATE_WAIT: i32 = 1;
+const GATE_REPLIED: i32 = 2;
+
+/** Lets a pool's flow hand streams back to the picker (AssemblyScript has no interfaces). */
+class PickerFlowOwner extends FlowOwner {
+  constructor(private stage: PickerStage) {
+    super();
+  }
+  resumeFlow(flow: PoolFlow, stream: StreamState, entry: FlowEntry, nowMs: i64): void {
+    this.stage.resumeFlow(flow, stream, entry, nowMs);
+  }
+  expireFlow(flow: PoolFlow, stream: StreamState, entry: FlowEntry, nowMs: i64): void {
+    this.stage.expireFlow(flow, stream, entry, nowMs);
+  }
+  flowHasRoom(flow: PoolFlow, nowMs: i64): bool {
+    return this.stage.flowHasRoom(flow, nowMs);
+  }
+  flowDrainBudget(flow: PoolFlow): i32 {
+    return this.stage.flowDrainBudget(flow);
+  }
 }
 
 class PoolHandle {
@@ -88,6 +128,8 @@ class PoolHandle {
    * model use the model without a prompt (a header read is a host call; most pools skip it).
    */
   modelAtHeaders: bool;
+  /** Flow control (flowControl config); null: requests are never queued. */
+  flow: PoolFlow | null = null;
   constructor(public rt: PoolRuntime, rootId: string, vmToken: u32) {
     let metrics = new PickerMetrics(rt.config.name);
     let shared = new PoolShared(rootId, rt);
@@ -171,6 +213,13 @@ export class PickerStage extends Stage {
         if (zone != null) h.rt.ctx.localZone = zone;
       }
       this.pools.push(h);
+      let fc = c.flowControl;
+      if (fc != null) {
+        let flow = new PoolFlow(fc, c.name, rootId != null ? rootId : "", new PickerFlowOwner(this), i);
+        flow.define();
+        h.flow = flow;
+        period = period == 0 ? fc.tickMs : min(period, fc.tickMs);
+      }
       // Every worker (not just the scraper) stretches staleness to the effective interval.
       if (c.scrape.enabled) h.scraper.effectiveIntervalMs();
       if (c.scrape.enabled) period = period == 0 ? c.scrape.intervalMs : min(period, c.scrape.intervalMs);
@@ -284,6 +333,12 @@ export class PickerStage extends Stage {
     slot.pool = p;
     stream.slots[this.index] = slot;
     let h = this.pools[p];
+    let flow = h.flow;
+    if (flow != null) {
+      slot.headersEnd = endOfStream;
+      let g = this.flowGate(stream, slot, h, flow);
+      if (g != GATE_PASS) return FilterHeadersStatus.StopIteration;
+    }
     // Hold mode (host keeps StopIteration, see StreamState.holdHeadersForBody): the headers wait,
     // still writable, while the body comes, so the one pick is made after the body with the
     // prompt and the model. Never with end of stream: there is no body to release the headers.
@@ -315,6 +370,9 @@ export class PickerStage extends Stage {
     let s = stream.slots[this.index];
     if (!(s instanceof PickerSlot)) return FilterDataStatus.Continue;
     let slot = <PickerSlot>s;
+    // Waiting in the flow queue (hold mode delivers the body meanwhile): keep it, as Envoy's
+    // buffer limit allows, until the stream is dispatched.
+    if (slot.queued) return FilterDataStatus.StopIterationAndBuffer;
     if (!slot.waitingBody) return FilterDataStatus.Continue;
     if (slot.deferred) return this.decideHeld(stream, slot, bodySize, endOfStream);
     if (!endOfStream && bodySize <= MAX_PICKER_BODY) return FilterDataStatus.StopIterationAndBuffer;
@@ -450,7 +508,9 @@ export class PickerStage extends Stage {
   }
 
   private priority(c: PoolConfig, model: string, slot: PickerSlot): i32 {
-    return slot.priorityOverride != i32.MIN_VALUE ? slot.priorityOverride : c.priority.forModel(model);
+    let p = slot.priorityOverride != i32.MIN_VALUE ? slot.priorityOverride : c.priority.forModel(model);
+    // Flow control admitted it (the pool had room, or it waited for room): not shed after all.
+    return slot.flowAdmitted && p < 0 ? 0 : p;
   }
 
   /** Fills req.model and req.prompt* from the body (bodyRouting's scan when present). */
@@ -570,6 +630,130 @@ export class PickerStage extends Stage {
     return false;
   }
 
+  // ---- flow control (picker-flow.ts, assembly/flow) -------------------------------------
+
+  /**
+   * At request headers: lets the request go (PASS: the pool has room and nobody of its band or
+   * a higher one waits), queues it (WAIT: the stream pauses at its headers), or refuses it when
+   * its band is full (REPLIED: 429). Requests whose priority no band holds are not
+   * flow-controlled; with shedSheddable, priority < 0 bypasses the queue (shed while the pool
+   * is saturated, routed otherwise).
+   */
+  private flowGate(stream: StreamState, slot: PickerSlot, h: PoolHandle, flow: PoolFlow): i32 {
+    let c = h.rt.config;
+    let fc = flow.config;
+    let model = h.modelAtHeaders ? getHeader(MapType.HttpRequestHeaders, MODEL_HEADER) : null;
+    slot.priorityOverride = this.headerPriority(stream, c);
+    let prio = slot.priorityOverride != i32.MIN_VALUE ? slot.priorityOverride : c.priority.forModel(model != null ? model : "");
+    let band = fc.bandFor(prio);
+    if (band < 0 || (fc.shedSheddable && prio < 0)) return GATE_PASS;
+    let now = nowMs();
+    // Room while others wait (capacity came back between drains): they go first.
+    if (flow.queue.waitingAtOrAbove(band)) flow.drain(now, stream.contextId);
+    if (!flow.queue.waitingAtOrAbove(band) && this.flowHasRoom(flow, now)) {
+      slot.flowAdmitted = true;
+      slot.flowToken = flow.tokenTaken;
+      return GATE_PASS;
+    }
+    let key = "";
+    if (fc.flowHeader.length > 0) {
+      let v = getHeader(MapType.HttpRequestHeaders, fc.flowHeader);
+      if (v != null) key = v;
+    }
+    let bytes: i64 = 0;
+    let cl = getHeader(MapType.HttpRequestHeaders, "content-length");
+    if (cl != null) bytes = contentLength(cl);
+    let offered = flow.queue.offer(stream.contextId, band, key, bytes, now);
+    let b = fc.bands[band];
+    if (offered != Offer.Queued) {
+      flow.inc(flow.rejectedTotal);
+      let why = offered == Offer.FullRequests
+        ? "full; band=" + b.name + "; maxRequests=" + b.maxRequests.toString()
+        : "full; band=" + b.name + "; maxBytes=" + b.maxBytes.toString();
+      this.flowReply(stream, slot, 429, "wayroute_flow_queue_full", why,
+        "request refused: pool " + c.name + " is full and its queue for band " + b.name + " too\n");
+      return GATE_REPLIED;
+    }
+    slot.queued = true;
+    slot.flowBand = band;
+    flow.waiting.set(stream.contextId, stream);
+    flow.lengthMoved(band, 1);
+    flow.inc(flow.queuedTotal);
+    listFlow(flow);
+    return GATE_WAIT;
+  }
+
+  /** Whether `flow`'s pool takes one more request now; takes a shared slot when limited. */
+  flowHasRoom(flow: PoolFlow, now: i64): bool {
+    let h = this.pools[flow.handle];
+    let fc = flow.config;
+    flow.tokenTaken = false;
+    if (fc.dispatch == DispatchWhen.NotSaturated) {
+      h.shared.syncLoad();
+      let all = flow.candidates(h.rt.endpoints.length);
+      if (poolSaturated(h.rt.endpoints, all, h.rt.config.saturation, now)) return false;
+    }
+    if (fc.maxInFlightPerEndpoint > 0) {
+      let limit = <i64>fc.maxInFlightPerEndpoint * <i64>h.rt.endpoints.length;
+      if (!flow.tryAcquire(limit)) return false;
+      flow.tokenTaken = true;
+    }
+    return true;
+  }
+
+  /**
+   * Dispatches per drain: unlimited under an in-flight limit (each takes a shared slot); one
+   * per endpoint under the saturation detector alone, whose metrics move once per scrape.
+   */
+  flowDrainBudget(flow: PoolFlow): i32 {
+    if (flow.config.maxInFlightPerEndpoint > 0) return i32.MAX_VALUE;
+    return max(1, this.pools[flow.handle].rt.endpoints.length);
+  }
+
+  /** A waiting stream's turn (its context is effective): pick, steer, continue it. */
+  resumeFlow(flow: PoolFlow, stream: StreamState, entry: FlowEntry, now: i64): void {
+    let s = stream.slots[this.index];
+    if (!(s instanceof PickerSlot)) return;
+    let slot = <PickerSlot>s;
+    slot.queued = false;
+    slot.flowAdmitted = true;
+    slot.flowToken = flow.tokenTaken;
+    slot.waitedMs = now - entry.enqueuedMs;
+    let h = this.pools[slot.pool];
+    this.req.promptLen = 0;
+    let model = h.modelAtHeaders ? getHeader(MapType.HttpRequestHeaders, MODEL_HEADER) : null;
+    this.req.model = model != null ? model : "";
+    if (!this.decide(stream, slot, h)) return; // answered (503): the reply ends the stream
+    if (!slot.headersEnd && this.needsBody(h)) slot.waitingBody = true;
+    continueStream(StreamType.HttpRequest);
+  }
+
+  /** A waiting stream waited maxWaitMs (its context is effective): 429, or 503 by its band. */
+  expireFlow(flow: PoolFlow, stream: StreamState, entry: FlowEntry, now: i64): void {
+    let s = stream.slots[this.index];
+    if (!(s instanceof PickerSlot)) return;
+    let slot = <PickerSlot>s;
+    slot.queued = false;
+    let b = flow.config.bands[entry.band];
+    let waited = now - entry.enqueuedMs;
+    this.flowReply(stream, slot, <u32>b.expireStatus, "wayroute_flow_expired",
+      "expired; band=" + b.name + "; waited=" + waited.toString() + "ms",
+      "request expired: waited " + waited.toString() + " ms for room in pool " + this.pools[slot.pool].rt.config.name + "\n");
+  }
+
+  private flowWaitNote(h: PoolHandle, slot: PickerSlot): string {
+    let fc = h.flow;
+    let band = fc != null && slot.flowBand >= 0 ? fc.config.bands[slot.flowBand].name : "";
+    return "queued; band=" + band + "; waited=" + slot.waitedMs.toString() + "ms";
+  }
+
+  private flowReply(stream: StreamState, slot: PickerSlot, code: u32, details: string, why: string, body: string): void {
+    slot.localReply = true;
+    let hdrs = [new HeaderPair(FLOW_HEADER, why)];
+    sendLocalResponse(code, details, String.UTF8.encode(body, false), hdrs);
+    stream.replied = true;
+  }
+
   // ---- response path ---------------------------------------------------------------------
 
   /** Index of the endpoint that served the stream: upstream.address if known, else the pick. */
@@ -588,6 +772,7 @@ export class PickerStage extends Stage {
     let slot = <PickerSlot>s;
     if (slot.pool < 0 || slot.localReply) return FilterHeadersStatus.Continue;
     let h = this.pools[slot.pool];
+    if (slot.waitedMs >= 0) replaceHeader(MapType.HttpResponseHeaders, FLOW_HEADER, this.flowWaitNote(h, slot));
     if (slot.explanation.length > 0) replaceHeader(MapType.HttpResponseHeaders, h.rt.config.debug.header, slot.explanation);
     if (!slot.routed) return FilterHeadersStatus.Continue;
     let orca = getHeader(MapType.HttpResponseHeaders, ORCA_HEADER);
@@ -607,7 +792,29 @@ export class PickerStage extends Stage {
     let s = stream.slots[this.index];
     if (!(s instanceof PickerSlot)) return;
     let slot = <PickerSlot>s;
-    if (slot.pool < 0 || !slot.routed) return;
+    if (slot.pool < 0) return;
+    let flow = this.pools[slot.pool].flow;
+    if (flow != null && slot.queued) {
+      // The client left while it waited: its place goes to the next one.
+      slot.queued = false;
+      flow.abandon(stream);
+    }
+    if (flow != null && slot.flowToken) {
+      slot.flowToken = false;
+      flow.release();
+    }
+    this.streamEnded(slot);
+    // Capacity freed (this stream's slot, its in-flight count): dispatch who waits.
+    if (flow != null) {
+      if (flow.queue.length > 0) flow.drain(nowMs(), stream.contextId);
+      // A stream of a replaced config frees a slot the current config's queue can use.
+      let newest = newestFlow(flow);
+      if (newest != flow && newest.queue.length > 0) newest.drain(nowMs(), stream.contextId);
+    }
+  }
+
+  private streamEnded(slot: PickerSlot): void {
+    if (!slot.routed) return;
     let h = this.pools[slot.pool];
     if (slot.counted) {
       slot.counted = false;
@@ -635,6 +842,19 @@ export class PickerStage extends Stage {
       if (h.rt.config.prefix.shareAcrossWorkers) h.shared.publishDecision(ep.key, hashes, slot.hashCount);
     }
   }
+}
+
+/** A content-length value as bytes; 0 when it is not a plain decimal number. */
+function contentLength(v: string): i64 {
+  let s = v.trim();
+  if (s.length == 0 || s.length > 15) return 0;
+  let n: i64 = 0;
+  for (let i = 0; i < s.length; i++) {
+    let c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return 0;
+    n = n * 10 + <i64>(c - 48);
+  }
+  return n;
 }
 
 /** `application/json` or any `+json` media type, parameters ignored. */

@@ -10,11 +10,13 @@ import {
   Status,
   defineMetric,
   getBufferBytes,
+  getCurrentTimeNanoseconds,
   lastHostStatus,
 } from "../../proxy-wasm/index";
 import { PluginConfig, parsePluginConfig } from "./config";
 import { logError, logInfo, logWarn, setLogThreshold } from "./log";
 import { PluginStream } from "./stream";
+import { drainListedFlows } from "./picker-flow";
 
 /** Counter of HTTP requests seen by the plugin (all streams, all outcomes). */
 export const REQUESTS_METRIC = "wayroute_requests_total";
@@ -72,9 +74,12 @@ export class PluginRoot extends RootContext {
 
   onTick(): void {
     const config = this.config;
-    if (config == null) return;
-    const stages = config.stages;
-    for (let i = 0, n = stages.length; i < n; i++) unchecked(stages[i]).onTick();
+    if (config != null) {
+      const stages = config.stages;
+      for (let i = 0, n = stages.length; i < n; i++) unchecked(stages[i]).onTick();
+    }
+    // Streams waiting for pool capacity, also those of a config replaced since they paused.
+    drainListedFlows(<i64>(getCurrentTimeNanoseconds() / 1_000_000), this.contextId);
   }
 
   onQueueReady(queueId: u32): void {

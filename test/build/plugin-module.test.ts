@@ -18,6 +18,7 @@ import { ensureWasmBuilt, repoRoot, wasmBytes } from "./wasm-files.js";
 const PLUGIN_IMPORTS = [
   "env.proxy_add_header_map_value",
   "env.proxy_call_foreign_function",
+  "env.proxy_continue_stream",
   "env.proxy_define_metric",
   "env.proxy_get_buffer_bytes",
   "env.proxy_get_current_time_nanoseconds",
@@ -33,6 +34,7 @@ const PLUGIN_IMPORTS = [
   "env.proxy_replace_header_map_value",
   "env.proxy_send_local_response",
   "env.proxy_set_buffer_bytes",
+  "env.proxy_set_effective_context",
   "env.proxy_set_shared_data",
   "env.proxy_set_tick_period_milliseconds",
 ];

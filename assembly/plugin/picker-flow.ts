@@ -1,0 +1,252 @@
+// Flow control of one pool on one worker: the queue of streams paused at their request headers
+// (assembly/flow), the pool's dispatch capacity shared by every worker, and the flow stats.
+//
+// Envoy facts this relies on (Envoy context.cc, proxy-wasm-cpp-host exports.cc):
+// - a header StopIteration holds the stream (StopAllIterationAndWatermark under ABI 0.2.x):
+//   Envoy keeps the request headers (still writable) and buffers the body up to its watermarks;
+// - proxy_continue_stream / proxy_send_local_response act on the effective context, so another
+//   stream's callback or the root tick can resume or answer a paused stream after
+//   proxy_set_effective_context(its id); both take effect when the running VM call returns;
+// - the effective context lasts until the callback returns, so a drain sets it back itself;
+// - on_log runs for every stream end, a client that left while paused included.
+//
+// Capacity across workers: with an in-flight limit, one shared-data counter per pool holds the
+// requests dispatched and not yet ended, changed only by compare-and-swap, so two workers never
+// both take the last slot. The saturation detector alone reads metrics that move once per
+// scrape, so a drain then dispatches at most one request per endpoint (see docs/picker.md).
+import {
+  MetricType, Status, defineMetric, getSharedData, incrementMetric, lastHostStatus, recordMetric,
+  setEffectiveContext, setSharedData,
+} from "../../proxy-wasm/index";
+import { FlowControlConfig } from "../flow/config";
+import { FlowEntry, FlowQueue } from "../flow/queue";
+import { StreamState } from "./stage";
+
+/** Response header saying what flow control did with the request (and how long it waited). */
+export const FLOW_HEADER = "x-wayroute-flow";
+
+function metricName(s: string): string {
+  let out = "";
+  for (let i = 0; i < s.length; i++) {
+    let c = s.charCodeAt(i);
+    let ok = (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c == 95 || c == 45;
+    out += ok ? String.fromCharCode(c) : "_";
+  }
+  return out;
+}
+
+/** What the stage that owns a flow does with the streams the flow lets go. */
+export abstract class FlowOwner {
+  /** Dispatch `stream` (its context is effective): pick, steer, continue. */
+  abstract resumeFlow(flow: PoolFlow, stream: StreamState, entry: FlowEntry, nowMs: i64): void;
+  /** Answer `stream` that waited too long (its context is effective). */
+  abstract expireFlow(flow: PoolFlow, stream: StreamState, entry: FlowEntry, nowMs: i64): void;
+  /** Whether the pool has room for one more request now (may take a shared slot). */
+  abstract flowHasRoom(flow: PoolFlow, nowMs: i64): bool;
+  /** Most dispatches one drain may make (the saturation detector's metrics move per scrape). */
+  abstract flowDrainBudget(flow: PoolFlow): i32;
+}
+
+export class PoolFlow {
+  queue: FlowQueue;
+  /** Paused streams by context id. */
+  waiting: Map<u32, StreamState> = new Map<u32, StreamState>();
+  readonly key: string;
+  private lengthGauges: u32[] = [];
+  private waitHistograms: u32[] = [];
+  queuedTotal: u32 = 0;
+  dispatchedTotal: u32 = 0;
+  expiredTotal: u32 = 0;
+  rejectedTotal: u32 = 0;
+  abandonedTotal: u32 = 0;
+  private metricsOk: bool = true;
+  /** On the list of flows with waiting streams (drained on every tick, whichever config is active). */
+  listed: bool = false;
+  private expired: FlowEntry[] = [];
+  /** Set by FlowOwner.flowHasRoom: the room found came with a shared slot taken. */
+  tokenTaken: bool = false;
+  private all: i32[] = [];
+
+  constructor(public config: FlowControlConfig, public pool: string, rootId: string, public owner: FlowOwner, public handle: i32) {
+    this.queue = new FlowQueue(config);
+    this.key = "wayroute.flow/" + rootId + "/" + pool + "/dispatched";
+  }
+
+  define(): void {
+    this.createCounter();
+    LATEST.set(this.key, this);
+    let base = "wayroute_flow_" + metricName(this.pool) + "_";
+    for (let i = 0; i < this.config.bands.length; i++) {
+      let b = base + metricName(this.config.bands[i].name) + "_";
+      this.lengthGauges.push(this.def(MetricType.Gauge, b + "queue_length"));
+      this.waitHistograms.push(this.def(MetricType.Histogram, b + "wait_ms"));
+    }
+    this.queuedTotal = this.def(MetricType.Counter, base + "queued_total");
+    this.dispatchedTotal = this.def(MetricType.Counter, base + "dispatched_after_wait_total");
+    this.expiredTotal = this.def(MetricType.Counter, base + "expired_total");
+    this.rejectedTotal = this.def(MetricType.Counter, base + "rejected_full_total");
+    this.abandonedTotal = this.def(MetricType.Counter, base + "abandoned_total");
+  }
+
+  private def(type: MetricType, name: string): u32 {
+    let id = defineMetric(type, name);
+    if (lastHostStatus() != Status.Ok) this.metricsOk = false;
+    return id;
+  }
+
+  inc(id: u32): void {
+    if (this.metricsOk) incrementMetric(id, 1);
+  }
+
+  /** Queue length gauge of `band` moves by `delta` (a gauge every worker adds to). */
+  lengthMoved(band: i32, delta: i64): void {
+    if (this.metricsOk) incrementMetric(this.lengthGauges[band], delta);
+  }
+
+  waited(band: i32, ms: i64): void {
+    if (this.metricsOk) recordMetric(this.waitHistograms[band], <u64>max<i64>(ms, 0));
+  }
+
+  /** Indices 0..n-1: every endpoint of the pool, for the saturation detector. */
+  candidates(n: i32): i32[] {
+    let out = this.all;
+    if (out.length != n) {
+      out.length = n;
+      for (let i = 0; i < n; i++) out[i] = i;
+    }
+    return out;
+  }
+
+  // ---- capacity shared by every worker ---------------------------------------------------
+
+  /** Requests of this pool dispatched (by any worker) and not yet ended. */
+  dispatched(): i64 {
+    let v = getSharedData(this.key);
+    return v != null && v.value.byteLength == 8 ? load<i64>(changetype<usize>(v.value)) : 0;
+  }
+
+  /** Takes one dispatch slot if fewer than `limit` are taken; compare-and-swap on shared data. */
+  tryAcquire(limit: i64): bool {
+    for (let attempt = 0; attempt < 64; attempt++) {
+      let cur = getSharedData(this.key);
+      let n: i64 = cur != null && cur.value.byteLength == 8 ? load<i64>(changetype<usize>(cur.value)) : 0;
+      if (n >= limit) return false;
+      if (this.store(n + 1, cur != null ? cur.cas : 0)) return true;
+    }
+    return false;
+  }
+
+  /** Gives a slot back (the stream ended). */
+  release(): void {
+    for (let attempt = 0; attempt < 64; attempt++) {
+      let cur = getSharedData(this.key);
+      if (cur == null || cur.value.byteLength != 8) return;
+      let n = load<i64>(changetype<usize>(cur.value));
+      if (this.store(n > 0 ? n - 1 : 0, cur.cas)) return;
+    }
+  }
+
+  private store(n: i64, cas: u32): bool {
+    let b = new ArrayBuffer(8);
+    store<i64>(changetype<usize>(b), n);
+    return setSharedData(this.key, b, cas) == Status.Ok;
+  }
+
+  /**
+   * Creates the counter at activation, before this worker serves: shared data has no atomic
+   * create (a missing key ignores the cas), so the one unconditional write happens here, while
+   * the count can only be 0. A reconfigure finds the key and keeps the count.
+   */
+  private createCounter(): void {
+    if (getSharedData(this.key) == null) this.store(0, 0);
+  }
+
+  private hasRoom(rule: PoolFlow, nowMs: i64): bool {
+    let ok = rule.owner.flowHasRoom(rule, nowMs);
+    this.tokenTaken = rule.tokenTaken;
+    return ok;
+  }
+
+  // ---- waiting streams ---------------------------------------------------------------------
+
+  /** Drops a waiting stream whose client left. True when it was waiting. */
+  abandon(stream: StreamState): bool {
+    let e = this.queue.remove(stream.contextId);
+    if (e == null) return false;
+    this.waiting.delete(stream.contextId);
+    this.lengthMoved(e.band, -1);
+    this.inc(this.abandonedTotal);
+    return true;
+  }
+
+  /**
+   * Answers the expired, then dispatches while there is room, in queue order. `restoreId` is
+   * the context the caller runs in: set back as the effective context afterwards.
+   */
+  drain(nowMs: i64, restoreId: u32): void {
+    if (this.queue.length == 0) return;
+    let expired = this.expired;
+    let n = this.queue.expire(nowMs, expired);
+    for (let i = 0; i < n; i++) {
+      let e = expired[i];
+      if (!this.waiting.has(e.id)) continue;
+      let stream = this.waiting.get(e.id);
+      this.waiting.delete(e.id);
+      this.lengthMoved(e.band, -1);
+      this.waited(e.band, nowMs - e.enqueuedMs);
+      this.inc(this.expiredTotal);
+      setEffectiveContext(e.id);
+      this.owner.expireFlow(this, stream, e, nowMs);
+    }
+    // Room is judged by the pool's newest rules (a reconfigure may have changed the limit);
+    // the slots are the same shared ones.
+    let rule = newestFlow(this);
+    let budget = rule.owner.flowDrainBudget(rule);
+    while (this.queue.length > 0 && budget > 0 && this.hasRoom(rule, nowMs)) {
+      let e = this.queue.pop()!;
+      budget--;
+      this.lengthMoved(e.band, -1);
+      this.waited(e.band, nowMs - e.enqueuedMs);
+      if (!this.waiting.has(e.id)) continue;
+      let stream = this.waiting.get(e.id);
+      this.waiting.delete(e.id);
+      this.inc(this.dispatchedTotal);
+      setEffectiveContext(e.id);
+      this.owner.resumeFlow(this, stream, e, nowMs);
+    }
+    setEffectiveContext(restoreId);
+  }
+}
+
+/** The newest flow of each pool (by shared key): its config's dispatch rule is the one in force. */
+const LATEST = new Map<string, PoolFlow>();
+
+/** The newest flow of `flow`'s pool (itself unless a reconfigure made a newer one). */
+export function newestFlow(flow: PoolFlow): PoolFlow {
+  return LATEST.has(flow.key) ? LATEST.get(flow.key) : flow;
+}
+
+/**
+ * Flows that hold waiting streams, whichever config they belong to: a reconfigure leaves the
+ * old config's streams on the old stage, and the root tick keeps draining them (served or
+ * expired, never forgotten).
+ */
+const LISTED: PoolFlow[] = [];
+
+export function listFlow(flow: PoolFlow): void {
+  if (flow.listed) return;
+  flow.listed = true;
+  LISTED.push(flow);
+}
+
+/** Root tick: drains every listed flow; drops the ones left empty. */
+export function drainListedFlows(nowMs: i64, rootContextId: u32): void {
+  for (let i = LISTED.length - 1; i >= 0; i--) {
+    let f = LISTED[i];
+    f.drain(nowMs, rootContextId);
+    if (f.queue.length == 0) {
+      f.listed = false;
+      LISTED.splice(i, 1);
+    }
+  }
+}

@@ -1,0 +1,390 @@
+/**
+ * Flow control through the real plugin.wasm in the Envoy-faithful harness: requests pause at
+ * their headers while the pool is full and are resumed (proxy_continue_stream on the effective
+ * stream) from another stream's end or from the root tick; ordering, expiry, disconnects, two
+ * workers and one shared slot, reconfiguration, and the queue's cap. Streams are driven step by
+ * step, so a request is "in flight" upstream until the test ends it.
+ */
+import { describe, expect, it } from "vitest";
+import { ProxyWasmHost, type HttpStream } from "../../src/host/index.js";
+import { pluginModule } from "../picker/helpers.js";
+
+const ADDR = "10.0.0.1:8000";
+const H = "x-gateway-destination-endpoint";
+const FLOW = "x-wayroute-flow";
+
+const BANDS = [
+  { name: "critical", minPriority: 1, maxPriority: 1000, expireStatus: 503 },
+  { name: "standard", minPriority: 0, maxPriority: 0 },
+  { name: "sheddable", minPriority: -1000, maxPriority: -1 },
+];
+
+function flowConfig(flow: Record<string, unknown> = {}, pool: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    pools: [{
+      name: "llm",
+      endpoints: [{ address: ADDR }],
+      steering: { maxEndpoints: 1 },
+      priority: { objectives: { hi: 5, batch: -1 } },
+      trustedCallers: [{ property: "request.path", prefix: "/" }],
+      flowControl: {
+        bands: BANDS,
+        flowHeader: "x-tenant",
+        maxWaitMs: 1000,
+        dispatch: "in-flight-below",
+        maxInFlightPerEndpoint: 1,
+        tickMs: 10,
+        ...flow,
+      },
+      ...pool,
+    }],
+  };
+}
+
+/** Requests by name, and the order in which they reached the upstream. */
+class Clients {
+  readonly streams = new Map<string, HttpStream>();
+  readonly arrived: string[] = [];
+
+  constructor(private readonly host: ProxyWasmHost) {}
+
+  /** Sends request headers (no body) on a worker; returns the step result. */
+  send(name: string, opts: { objective?: string; tenant?: string; worker?: number; bytes?: number } = {}): string {
+    const headers: Record<string, string> = { ":method": "GET", ":path": "/v1/chat/completions", ":authority": "llm", ":scheme": "http", "x-name": name };
+    if (opts.objective) headers["x-llm-d-inference-objective"] = opts.objective;
+    if (opts.tenant) headers["x-tenant"] = opts.tenant;
+    if (opts.bytes !== undefined) {
+      headers[":method"] = "POST";
+      headers["content-length"] = String(opts.bytes);
+    }
+    const s = this.host.worker(opts.worker ?? 0).newStream();
+    this.streams.set(name, s);
+    const r = s.requestHeaders(headers, opts.bytes === undefined);
+    this.poll();
+    return r;
+  }
+
+  /** Records streams whose request went upstream since the last look. */
+  poll(): void {
+    for (const [name, s] of this.streams) {
+      if (s.forwardedRequest && !this.arrived.includes(name)) this.arrived.push(name);
+    }
+  }
+
+  get(name: string): HttpStream {
+    return this.streams.get(name)!;
+  }
+
+  /** The upstream answers `name` and the stream ends (on_log, on_done, on_delete). */
+  end(name: string): void {
+    const s = this.get(name);
+    s.responseHeaders({ ":status": "200" }, true);
+    s.finish();
+    this.poll();
+  }
+
+  status(name: string): number {
+    return this.get(name).result().response.status;
+  }
+
+  flowHeader(name: string): string | undefined {
+    return this.get(name).result().response.headers.get(FLOW);
+  }
+
+  inFlight(): number {
+    let n = 0;
+    for (const s of this.streams.values()) if (s.forwardedRequest && s.result().response.status === 0 && !s.result().reset) n++;
+    return n;
+  }
+}
+
+async function flowHost(config: Record<string, unknown>, workers = 1): Promise<ProxyWasmHost> {
+  const host = await ProxyWasmHost.create({ module: await pluginModule(), pluginConfig: config, workers, rootId: "wayroute" });
+  expect(host.configured).toBe(true);
+  return host;
+}
+
+function metric(host: ProxyWasmHost, name: string): number {
+  return Number(host.metrics.get(name)?.value ?? 0);
+}
+
+function samples(host: ProxyWasmHost, name: string): number[] {
+  return [...(host.metrics.get(name)?.samples ?? [])];
+}
+
+function dispatchedSlots(host: ProxyWasmHost): bigint {
+  return Buffer.from(host.sharedData.get("", "wayroute.flow/wayroute/llm/dispatched")!.value).readBigInt64LE(0);
+}
+
+describe("flow control: ordering", () => {
+  it("dispatches by priority, then round-robin across tenants, then FIFO, as capacity frees", async () => {
+    const host = await flowHost(flowConfig());
+    const c = new Clients(host);
+    expect(c.send("A")).toBe("complete");
+    expect(c.send("B", { objective: "batch", tenant: "t1" })).toBe("pause");
+    expect(c.send("C", { tenant: "t1" })).toBe("pause");
+    expect(c.send("D", { tenant: "t1" })).toBe("pause");
+    expect(c.send("E", { tenant: "t2" })).toBe("pause");
+    expect(c.send("F", { objective: "hi", tenant: "t1" })).toBe("pause");
+    expect(c.arrived).toEqual(["A"]);
+    expect(metric(host, "wayroute_flow_llm_standard_queue_length")).toBe(3);
+    expect(metric(host, "wayroute_flow_llm_critical_queue_length")).toBe(1);
+    expect(metric(host, "wayroute_flow_llm_sheddable_queue_length")).toBe(1);
+    // Each end of stream frees the one slot: the next in order goes, resumed from that
+    // stream's on_log (no tick in between).
+    for (let i = 0; i < 6; i++) {
+      await host.advance(5);
+      c.end(c.arrived[i]);
+      expect(c.inFlight()).toBeLessThanOrEqual(1);
+    }
+    expect(c.arrived).toEqual(["A", "F", "C", "E", "D", "B"]);
+    for (const n of c.arrived) expect(c.status(n)).toBe(200);
+    for (const n of c.arrived) expect(c.get(n).forwardedRequest?.headers.get(H)).toBe(ADDR);
+    // The queued ones say how long they waited; A did not wait.
+    expect(c.flowHeader("A")).toBeUndefined();
+    expect(c.flowHeader("F")).toMatch(/^queued; band=critical; waited=[45]ms$/);
+    expect(c.flowHeader("B")).toMatch(/^queued; band=sheddable; waited=2[45]ms$/);
+    for (const band of ["critical", "standard", "sheddable"]) expect(metric(host, `wayroute_flow_llm_${band}_queue_length`)).toBe(0);
+    const waits = samples(host, "wayroute_flow_llm_standard_wait_ms");
+    expect(waits.length).toBe(3);
+    [10, 15, 20].forEach((ms, i) => expect(Math.abs(waits[i] - ms)).toBeLessThanOrEqual(1));
+    expect(metric(host, "wayroute_flow_llm_queued_total")).toBe(5);
+    expect(metric(host, "wayroute_flow_llm_dispatched_after_wait_total")).toBe(5);
+    expect(dispatchedSlots(host)).toBe(0n);
+    expect(host.traps).toEqual([]);
+  });
+
+  it("does not hold a request while the pool has room and nobody waits", async () => {
+    const host = await flowHost(flowConfig({ maxInFlightPerEndpoint: 2 }));
+    const c = new Clients(host);
+    expect(c.send("A")).toBe("complete");
+    expect(c.send("B")).toBe("complete");
+    expect(c.send("C")).toBe("pause");
+    c.end("A");
+    expect(c.arrived).toEqual(["A", "B", "C"]);
+    expect(c.flowHeader("A")).toBeUndefined();
+    expect(metric(host, "wayroute_flow_llm_queued_total")).toBe(1);
+  });
+
+  it("requests whose priority no band holds are not flow-controlled", async () => {
+    const host = await flowHost(flowConfig({ bands: [BANDS[1]] }));
+    const c = new Clients(host);
+    expect(c.send("A")).toBe("complete");
+    expect(c.send("B", { objective: "batch" })).toBe("complete");
+    expect(c.send("C")).toBe("pause");
+  });
+});
+
+describe("flow control: expiry, disconnects, caps", () => {
+  it("a request that waits maxWaitMs gets 429 (503 in a band that must not be retried) with the reason, from the tick", async () => {
+    const host = await flowHost(flowConfig({ maxWaitMs: 100 }));
+    const c = new Clients(host);
+    c.send("A");
+    expect(c.send("B")).toBe("pause");
+    expect(c.send("C", { objective: "hi" })).toBe("pause");
+    await host.advance(90);
+    expect(c.get("B").paused("request")).toBe(true);
+    await host.advance(20);
+    expect(c.status("B")).toBe(429);
+    expect(c.flowHeader("B")).toMatch(/^expired; band=standard; waited=1[01]0ms$/);
+    expect(c.status("C")).toBe(503);
+    expect(c.flowHeader("C")).toMatch(/^expired; band=critical; waited=1[01]0ms$/);
+    expect(c.get("B").forwardedRequest).toBeUndefined();
+    expect(metric(host, "wayroute_flow_llm_expired_total")).toBe(2);
+    expect(metric(host, "wayroute_flow_llm_standard_queue_length")).toBe(0);
+    expect(samples(host, "wayroute_flow_llm_standard_wait_ms")[0]).toBeGreaterThanOrEqual(100);
+    c.end("A");
+    expect(c.arrived).toEqual(["A"]);
+    expect(dispatchedSlots(host)).toBe(0n);
+  });
+
+  it("a client that leaves while waiting frees its place; the next one is served", async () => {
+    const host = await flowHost(flowConfig());
+    const c = new Clients(host);
+    c.send("A");
+    expect(c.send("B")).toBe("pause");
+    expect(c.send("C")).toBe("pause");
+    expect(metric(host, "wayroute_flow_llm_standard_queue_length")).toBe(2);
+    c.get("B").reset("downstream_remote_disconnect"); // Envoy: on_log, on_done, on_delete
+    expect(metric(host, "wayroute_flow_llm_standard_queue_length")).toBe(1);
+    expect(metric(host, "wayroute_flow_llm_abandoned_total")).toBe(1);
+    c.end("A");
+    expect(c.arrived).toEqual(["A", "C"]);
+    c.end("C");
+    expect(c.get("B").forwardedRequest).toBeUndefined();
+    expect(dispatchedSlots(host)).toBe(0n);
+    expect(host.traps).toEqual([]);
+  });
+
+  it("never pauses more streams than a band's cap: the next gets 429 at once (requests and bytes)", async () => {
+    const host = await flowHost(flowConfig({ bands: [{ name: "standard", minPriority: 0, maxPriority: 0, maxRequests: 3, maxBytes: 1000 }] }));
+    const c = new Clients(host);
+    c.send("A");
+    const names = Array.from({ length: 10 }, (_, i) => `Q${i}`);
+    for (const n of names) c.send(n);
+    expect(names.filter((n) => c.get(n).paused("request")).length).toBe(3);
+    const refused = names.filter((n) => c.status(n) === 429);
+    expect(refused.length).toBe(7);
+    expect(c.flowHeader(refused[0])).toBe("full; band=standard; maxRequests=3");
+    expect(metric(host, "wayroute_flow_llm_rejected_full_total")).toBe(7);
+    for (const n of names) c.get(n).reset("downstream_remote_disconnect");
+    // Bytes: 600 + 400 fit, 1 more does not.
+    expect(c.send("big", { bytes: 600 })).toBe("pause");
+    expect(c.send("fits", { bytes: 400 })).toBe("pause");
+    c.send("over", { bytes: 1 });
+    expect(c.status("over")).toBe(429);
+    expect(c.flowHeader("over")).toBe("full; band=standard; maxBytes=1000");
+    // While it waits, the body is held by Envoy (StopAllIterationAndWatermark): no body callback.
+    c.get("big").requestBody("x".repeat(600), true);
+    expect(c.get("big").paused("request")).toBe(true);
+    c.end("A");
+    expect(c.arrived).toEqual(["A", "big"]);
+    expect(c.get("big").forwardedRequest?.bodyText).toBe("x".repeat(600));
+  });
+});
+
+describe("flow control: workers and reconfiguration", () => {
+  it("two workers competing for the last slot: the pool is never over-dispatched; the other is resumed on its tick", async () => {
+    const host = await flowHost(flowConfig(), 2);
+    const c = new Clients(host);
+    c.send("A", { worker: 0 });
+    expect(c.send("B", { worker: 0 })).toBe("pause");
+    expect(c.send("C", { worker: 1 })).toBe("pause");
+    // Both workers tick while the slot is taken: nobody goes.
+    await host.advance(30);
+    expect(c.arrived).toEqual(["A"]);
+    // A ends on worker 0: its on_log resumes B on worker 0, which takes the slot first.
+    c.end("A");
+    expect(c.arrived).toEqual(["A", "B"]);
+    await host.advance(30);
+    c.poll();
+    expect(c.arrived).toEqual(["A", "B"]);
+    // B ends: worker 0 has nobody waiting; worker 1 resumes C from its root tick.
+    c.end("B");
+    expect(c.arrived).toEqual(["A", "B"]);
+    await host.advance(10);
+    c.poll();
+    expect(c.arrived).toEqual(["A", "B", "C"]);
+    expect(c.get("C").worker).toBe(1);
+    c.end("C");
+    expect(c.flowHeader("C")).toMatch(/^queued; band=standard; waited=\d+ms$/);
+    expect(dispatchedSlots(host)).toBe(0n);
+    expect(host.traps).toEqual([]);
+  });
+
+  it("many streams on two workers never take more slots than there are", async () => {
+    const host = await flowHost(flowConfig({ maxInFlightPerEndpoint: 2, bands: [{ name: "standard", minPriority: 0, maxPriority: 0, maxRequests: 100 }] }), 2);
+    const c = new Clients(host);
+    for (let i = 0; i < 20; i++) c.send(`R${i}`, { worker: i % 2, tenant: `t${i % 3}` });
+    expect(c.arrived.length).toBe(2);
+    for (let round = 0; round < 60 && c.arrived.length < 20; round++) {
+      const open = c.arrived.filter((n) => c.status(n) === 0);
+      if (open.length > 0 && round % 2 == 0) c.end(open[0]);
+      await host.advance(5);
+      c.poll();
+      expect(c.inFlight()).toBeLessThanOrEqual(2);
+    }
+    expect(c.arrived.length).toBe(20);
+    for (const n of c.arrived) if (c.status(n) === 0) c.end(n);
+    expect(c.arrived.every((n) => c.status(n) === 200)).toBe(true);
+    expect(dispatchedSlots(host)).toBe(0n);
+  });
+
+  it("reconfiguration while requests wait: every waiting request is served or expires, none is lost", async () => {
+    const host = await flowHost(flowConfig({ maxWaitMs: 200 }));
+    const c = new Clients(host);
+    c.send("A");
+    expect(c.send("B")).toBe("pause");
+    expect(c.send("C")).toBe("pause");
+    // Envoy calls proxy_on_configure again on the same root context: a new config without
+    // pools, while B and C wait on the old one.
+    const vm = host.worker(0).vm as unknown as { call(name: string, ...args: number[]): unknown; rootContextId: number; configuring: boolean };
+    const next = JSON.stringify({ logLevel: "info" });
+    (host as unknown as { core: { options: { pluginConfig: Uint8Array } } }).core.options.pluginConfig = new TextEncoder().encode(next);
+    vm.configuring = true;
+    expect(vm.call("proxy_on_configure", vm.rootContextId, vm.rootContextId, Buffer.byteLength(next))).toBe(1);
+    vm.configuring = false;
+    // A's end (a stream of the old config) resumes B.
+    c.end("A");
+    expect(c.arrived).toEqual(["A", "B"]);
+    // C waits on the old stage; the root tick still drains it: it expires.
+    await host.advance(250);
+    expect(c.status("C")).toBe(429);
+    expect(c.flowHeader("C")).toMatch(/^expired; band=standard/);
+    c.end("B");
+    // New requests follow the new config: no flow control.
+    expect(c.send("D")).toBe("complete");
+    expect(c.send("E")).toBe("complete");
+  });
+
+  it("reconfiguration that raises the limit: the waiting are served by the tick", async () => {
+    const host = await flowHost(flowConfig());
+    const c = new Clients(host);
+    c.send("A");
+    expect(c.send("B")).toBe("pause");
+    const next = JSON.stringify(flowConfig({ maxInFlightPerEndpoint: 3 }));
+    (host as unknown as { core: { options: { pluginConfig: Uint8Array } } }).core.options.pluginConfig = new TextEncoder().encode(next);
+    const vm = host.worker(0).vm as unknown as { call(name: string, ...args: number[]): unknown; rootContextId: number; configuring: boolean };
+    vm.configuring = true;
+    expect(vm.call("proxy_on_configure", vm.rootContextId, vm.rootContextId, Buffer.byteLength(next))).toBe(1);
+    vm.configuring = false;
+    // The old config's waiting stream is judged by the pool's new limit on the next tick.
+    await host.advance(10);
+    c.poll();
+    expect(c.arrived).toEqual(["A", "B"]);
+    // The new stage counts in the same shared slots: C goes at once (3 slots), D waits.
+    expect(c.send("C")).toBe("complete");
+    expect(c.send("D")).toBe("pause");
+    c.end("A");
+    expect(c.arrived).toEqual(["A", "B", "C", "D"]);
+    for (const n of ["B", "C", "D"]) c.end(n);
+    expect(dispatchedSlots(host)).toBe(0n);
+  });
+});
+
+describe("flow control: the saturation detector as dispatch rule", () => {
+  it("queues while the pool is saturated and dispatches when a scrape shows room; shedSheddable still sheds at once", async () => {
+    let waiting = 10;
+    const host = await ProxyWasmHost.create({
+      module: await pluginModule(),
+      rootId: "wayroute",
+      clusters: {
+        pool: () => ({ status: 200, body: `vllm:num_requests_waiting{model_name="m"} ${waiting}.0\nvllm:kv_cache_usage_perc{model_name="m"} 0.1\n` }),
+      },
+      pluginConfig: flowConfig(
+        { dispatch: "not-saturated", maxInFlightPerEndpoint: undefined, shedSheddable: true, maxWaitMs: 5000 },
+        { scrape: { engine: "vllm", cluster: "pool", intervalMs: 50 }, saturation: { metricsStalenessMs: 5000 } },
+      ),
+    });
+    expect(host.configured).toBe(true);
+    const c = new Clients(host);
+    await host.advance(60);
+    await host.advance(60);
+    expect(c.send("B")).toBe("pause");
+    expect(c.send("S", { objective: "batch" })).toBe("local-reply");
+    expect(c.status("S")).toBe(429);
+    waiting = 0;
+    await host.advance(60);
+    await host.advance(60);
+    c.poll();
+    expect(c.arrived).toEqual(["B"]);
+    c.end("B");
+    expect(c.flowHeader("B")).toMatch(/^queued; band=standard; waited=\d+ms$/);
+  });
+});
+
+describe("flow control config", () => {
+  it("impossible configs are refused with the field named", async () => {
+    const cases: Array<[Record<string, unknown>, RegExp]> = [
+      [{ maxWaitMs: 0 }, /\$\.pools\[0\]\.flowControl\.maxWaitMs: must be > 0/],
+      [{ bands: [{ name: "a", minPriority: 0, maxPriority: 5 }, { name: "b", minPriority: 3, maxPriority: 9 }] }, /\$\.pools\[0\]\.flowControl\.bands\[1\]: priorities 3\.\.9 overlap band "a"/],
+      [{ bands: [{ name: "a", maxRequests: 0 }] }, /\$\.pools\[0\]\.flowControl\.bands\[0\]\.maxRequests: must be between 1/],
+      [{ bands: [{ name: "a", maxBytes: -1 }] }, /\$\.pools\[0\]\.flowControl\.bands\[0\]\.maxBytes: must be between 1/],
+    ];
+    for (const [flow, error] of cases) {
+      const host = await ProxyWasmHost.create({ module: await pluginModule(), pluginConfig: flowConfig(flow) });
+      expect(host.configured).toBe(false);
+      expect(host.logEntries().find((e) => e.message.startsWith("plugin configuration refused"))?.message).toMatch(error);
+    }
+  });
+});
