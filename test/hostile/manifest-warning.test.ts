@@ -4,11 +4,11 @@
  * the config lets a client-chosen value through (trusted callers, FAIL_OPEN, a rule copying a
  * request header into it), and stays quiet when the plugin strips it on every request.
  */
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../oci/helpers.js";
 import { originalDstWarnings } from "../../src/manifest/steering-warnings.js";
 
@@ -16,6 +16,10 @@ let dir: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "wayroute-hostile-manifest-"));
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
 });
 
 const POOL = { name: "p", endpoints: [{ address: "10.0.0.1:8000" }], steering: { mode: "endpoint", maxEndpoints: 1 } };
