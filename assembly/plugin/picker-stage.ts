@@ -648,8 +648,9 @@ export class PickerStage extends Stage {
     let band = fc.bandFor(prio);
     if (band < 0 || (fc.shedSheddable && prio < 0)) return GATE_PASS;
     let now = nowMs();
-    // Room while others wait (capacity came back between drains): they go first.
-    if (flow.queue.waitingAtOrAbove(band)) flow.drain(now, stream.contextId);
+    // Nobody is drained from here: a local reply sent to a waiting stream (expiry, 503) during
+    // this callback would stop THIS stream too (proxy-wasm-cpp-host's stopNextIteration flag is
+    // VM-wide). Others waiting: this one queues behind them; the next tick or stream end drains.
     if (!flow.queue.waitingAtOrAbove(band) && this.flowHasRoom(flow, now)) {
       slot.flowAdmitted = true;
       slot.flowToken = flow.tokenTaken;

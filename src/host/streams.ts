@@ -525,6 +525,7 @@ export class HttpStream {
     const pre = this.checkFail(dir);
     if (pre) return pre;
     const repliesBefore = this.localReplyCount;
+    const vmRepliesBefore = this.vm.localResponsesSent;
     this.inCallback++;
     let raw: number | undefined;
     try {
@@ -536,6 +537,9 @@ export class HttpStream {
     if (post) return post;
     if (this.localReplyCount !== repliesBefore || this.aborted(dir)) return "aborted";
     const r = raw ?? 0;
+    // A local reply sent during this callback to another stream (effective context) still
+    // stops this one: proxy-wasm-cpp-host's stopNextIteration flag is VM-wide.
+    if (this.vm.localResponsesSent !== vmRepliesBefore) return kind === "body" ? "nobuffer" : "stop";
     if (kind === "headers") {
       if (r === FilterHeadersStatus.Continue || r === FilterHeadersStatus.ContinueAndEndStream) return "continue";
       // proxy-wasm-cpp-host turns StopIteration into StopAllIterationAndWatermark unless the

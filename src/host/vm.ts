@@ -88,6 +88,13 @@ export class PluginVm {
   private allocatorFn?: (size: number) => number;
   private readonly callStack: number[] = [];
   private effective = 0;
+  /**
+   * `proxy_send_local_response` calls so far. A filter callback during which this grew returns
+   * stop whatever the plugin returned (proxy-wasm-cpp-host: send_local_response sets the VM's
+   * stopNextIteration flag, cleared when the callback ends), even when the reply went to
+   * another stream made effective.
+   */
+  localResponsesSent = 0;
   private deferred: Array<() => void> = [];
   private nextContextId = 0;
   private nextHttpCall = 0;
@@ -566,6 +573,9 @@ export class PluginVm {
         const body = mem.read(bp, bs);
         const headerBytes = mem.read(hp, hs);
         if (details === null || body === null || headerBytes === null) return WasmResult.InvalidMemoryAccess;
+        // proxy-wasm-cpp-host raises the VM-wide stopNextIteration flag on every local response
+        // (whichever context it is for): the running filter callback's result then counts as stop.
+        this.localResponsesSent++;
         const stream = this.activeStream();
         if (stream) {
           stream.requestLocalReply({

@@ -74,6 +74,30 @@ describe("stream lifecycle", () => {
     expect(res.request?.trailers.get("t")).toBe("1");
   });
 
+  it("a local reply sent for another (effective) stream stops the running callback's stream too (VM-wide stopNextIteration)", async () => {
+    // Stream 2 pauses; stream 3's request-headers callback answers stream 2 with 429 through the
+    // effective context and returns Continue. proxy-wasm-cpp-host raises stopNextIteration for
+    // the VM on any send_local_response, so stream 3's Continue becomes StopAllIterationAndWatermark.
+    const { host } = await testHost({
+      proxy_on_request_headers: (g, ctx) => {
+        if (ctx === 2) return 1;
+        expect(g.call("proxy_set_effective_context", 2)).toBe(0);
+        const [b, bl] = g.put("expired");
+        const [d, dl] = g.put("expired");
+        expect(g.call("proxy_send_local_response", 429, d, dl, b, bl, 0, 0, -1)).toBe(0);
+        expect(g.call("proxy_set_effective_context", ctx)).toBe(0);
+        return 0;
+      },
+    });
+    const first = host.worker(0).newStream();
+    expect(first.requestHeaders({ ":method": "GET", ":path": "/", ":authority": "a", ":scheme": "http" }, true)).toBe("pause");
+    const second = host.worker(0).newStream();
+    expect(second.requestHeaders({ ":method": "GET", ":path": "/", ":authority": "a", ":scheme": "http" }, true)).toBe("pause");
+    expect(first.result().response.status).toBe(429);
+    expect(second.forwardedRequest).toBeUndefined();
+    expect(second.paused("request")).toBe(true);
+  });
+
   it("a local reply from request headers: return value ignored, response callbacks run on the reply, no upstream", async () => {
     const { host, calls } = await testHost({
       proxy_on_request_headers: (g) => {
