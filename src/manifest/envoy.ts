@@ -143,7 +143,14 @@ function overrideHostCluster(pool: EnvoyPool, fallback: FallbackPolicy): Record<
   if (pool.endpoints.length === 0) {
     throw new ManifestError("E_BAD_OPTION", `pool '${pool.name}' has no ip:port endpoints; give --endpoints ip:port,... or list addresses in the config`);
   }
+  // Fallback addresses are tried as retries, and Envoy allows only 3 concurrent retries per
+  // cluster by default: past that a dead primary's requests get 503 (upstream_rq_retry_overflow)
+  // instead of their fallback, as observed in Envoy 1.40 under 4 parallel requests. These retries
+  // only follow connect failures, so they are bounded by the requests themselves: allow as many
+  // as Envoy's default request limit.
+  const retryBreaker = (pool.maxEndpoints ?? 1) > 1 ? { circuit_breakers: { thresholds: [{ priority: "DEFAULT", max_retries: 1024 }] } } : {};
   return staticCluster(pool.cluster, pool.endpoints, {
+    ...retryBreaker,
     load_balancing_policy: {
       policies: [
         {
