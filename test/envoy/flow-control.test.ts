@@ -1,0 +1,161 @@
+/**
+ * Flow control in real Envoy 1.40 with two workers: a request held at its headers
+ * (StopAllIterationAndWatermark) is resumed with proxy_continue_stream from another stream's
+ * on_log (same worker) and from the root tick (capacity freed on the other worker), on each
+ * worker; a request that waits too long gets 429 with the reason; the flow stats are in Envoy's
+ * /stats. HTTP/2 connections pin their streams to one worker; Envoy's per-worker listener stats
+ * tell which.
+ */
+import http2 from "node:http2";
+import { afterEach, expect, it } from "vitest";
+import { describeEnvoy } from "./helpers.js";
+import { chat, eventually, promValues, type Stack, startStack } from "./stack.js";
+
+function config(flow: Record<string, unknown>): Record<string, unknown> {
+  return {
+    logLevel: "info",
+    pools: [
+      {
+        name: "pool",
+        match: { pathPrefix: "/v1/" },
+        endpoints: [],
+        steering: { mode: "endpoint", maxEndpoints: 1 },
+        scrape: { enabled: false },
+        flowControl: {
+          bands: [{ name: "standard", minPriority: 0, maxPriority: 0 }],
+          dispatch: "in-flight-below",
+          maxInFlightPerEndpoint: 1,
+          ...flow,
+        },
+      },
+    ],
+  };
+}
+
+interface Answer {
+  status: number;
+  flow: string | undefined;
+  /** When the answer was complete (ms since the test's start). */
+  doneAt: number;
+}
+
+const t0 = Date.now();
+
+function post(session: http2.ClientHttp2Session, path = "/v1/chat/completions"): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const body = chat("m", "hi");
+    const req = session.request({ ":method": "POST", ":path": path, "content-type": "application/json", "content-length": String(Buffer.byteLength(body)) });
+    let status = 0;
+    let flow: string | undefined;
+    req.on("response", (h) => {
+      status = Number(h[":status"]);
+      const v = h["x-wayroute-flow"];
+      flow = Array.isArray(v) ? v[0] : v;
+    });
+    req.on("data", () => {});
+    req.on("end", () => resolve({ status, flow, doneAt: Date.now() - t0 }));
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+/** Connections accepted per worker, from Envoy's per-worker listener stats. */
+async function connectionsPerWorker(stack: Stack): Promise<number[]> {
+  const text = (await stack.envoy.admin("/stats?filter=worker_%5B0-9%5D%2B%5C.downstream_cx_total")).body;
+  const out = [0, 0];
+  for (const m of text.matchAll(/^listener\.[^:]*\.worker_(\d+)\.downstream_cx_total: (\d+)$/gm)) {
+    out[Number(m[1])] = (out[Number(m[1])] ?? 0) + Number(m[2]);
+  }
+  return out;
+}
+
+/** One HTTP/2 connection per worker (its streams all run on that worker's VM). */
+async function sessionPerWorker(stack: Stack, open: http2.ClientHttp2Session[]): Promise<http2.ClientHttp2Session[]> {
+  const byWorker: (http2.ClientHttp2Session | undefined)[] = [undefined, undefined];
+  for (let i = 0; i < 16 && !(byWorker[0] && byWorker[1]); i++) {
+    const before = await connectionsPerWorker(stack);
+    const s = http2.connect(stack.base);
+    open.push(s);
+    expect((await post(s, "/v1/warmup")).status).toBe(200);
+    const after = await connectionsPerWorker(stack);
+    const w = after.findIndex((n, k) => n > (before[k] ?? 0));
+    if (w >= 0 && !byWorker[w]) byWorker[w] = s;
+  }
+  expect(byWorker[0] && byWorker[1], "connections on both workers").toBeTruthy();
+  return byWorker as http2.ClientHttp2Session[];
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describeEnvoy("flow control in real Envoy", (binary) => {
+  let stack: Stack | undefined;
+  const sessions: http2.ClientHttp2Session[] = [];
+  afterEach(async () => {
+    for (const s of sessions.splice(0)) s.close();
+    await stack?.stop();
+    stack = undefined;
+  });
+
+  it("a paused request is resumed from another stream's end, on each worker (the tick is 5 s away)", async () => {
+    stack = await startStack({ binary, config: config({ maxWaitMs: 10000, tickMs: 5000 }), servers: 1 });
+    const workers = await sessionPerWorker(stack, sessions);
+    for (const [w, s] of workers.entries()) {
+      const a = post(s, "/v1/chat/completions?slowMs=600");
+      await sleep(150);
+      const b = post(s, "/v1/chat/completions");
+      const [ra, rb] = await Promise.all([a, b]);
+      console.log(`[envoy] worker ${w}: A done at ${ra.doneAt} ms; B ${rb.status} "${rb.flow}" done at ${rb.doneAt} ms`);
+      expect(ra.status).toBe(200);
+      expect(ra.flow).toBeUndefined();
+      expect(rb.status).toBe(200);
+      const waited = Number(/^queued; band=standard; waited=(\d+)ms$/.exec(rb.flow ?? "")?.[1]);
+      // Held until A's end (about 450 ms), resumed by A's on_log: long before the 5 s tick.
+      expect(waited).toBeGreaterThanOrEqual(300);
+      expect(waited).toBeLessThan(2000);
+      expect(rb.doneAt).toBeGreaterThanOrEqual(ra.doneAt - 50);
+    }
+    expect(stack.upstreams[0]!.requests.filter((r) => r.path.startsWith("/v1/chat")).length).toBe(4);
+    const stats = await promValues(stack.envoy, "wayroute_flow_pool_");
+    expect(stats.get("wayroute_flow_pool_queued_total")).toBe(2);
+    expect(stats.get("wayroute_flow_pool_dispatched_after_wait_total")).toBe(2);
+    expect(stats.get("wayroute_flow_pool_standard_queue_length")).toBe(0);
+    // Envoy merges histograms into /stats at its stats flush (every 5 s by default), unlike
+    // counters and gauges, which are current.
+    const waitCount = async () => (await promValues(stack!.envoy, "wayroute_flow_pool_standard_wait_ms_count")).get("wayroute_flow_pool_standard_wait_ms_count");
+    expect(await eventually(async () => (await waitCount()) === 2, 8000)).toBe(true);
+  });
+
+  it("a paused request is resumed from its worker's tick when the other worker frees the slot, both ways", async () => {
+    stack = await startStack({ binary, config: config({ maxWaitMs: 10000, tickMs: 50 }), servers: 1 });
+    const workers = await sessionPerWorker(stack, sessions);
+    for (const [holder, waiter] of [[0, 1], [1, 0]] as const) {
+      const a = post(workers[holder]!, "/v1/chat/completions?slowMs=600");
+      await sleep(150);
+      const b = post(workers[waiter]!, "/v1/chat/completions");
+      const [ra, rb] = await Promise.all([a, b]);
+      console.log(`[envoy] A on worker ${holder} done at ${ra.doneAt} ms; B on worker ${waiter}: ${rb.status} "${rb.flow}" done at ${rb.doneAt} ms`);
+      expect(rb.status).toBe(200);
+      const waited = Number(/^queued; band=standard; waited=(\d+)ms$/.exec(rb.flow ?? "")?.[1]);
+      // The slot is shared: B waits for A on the other worker, then its own tick resumes it.
+      expect(waited).toBeGreaterThanOrEqual(300);
+      expect(rb.doneAt).toBeGreaterThanOrEqual(ra.doneAt - 50);
+    }
+  });
+
+  it("a request that waits maxWaitMs gets 429 with the reason; the stats say so", async () => {
+    stack = await startStack({ binary, config: config({ maxWaitMs: 200, tickMs: 20 }), servers: 1 });
+    const s = http2.connect(stack.base);
+    sessions.push(s);
+    const a = post(s, "/v1/chat/completions?slowMs=800");
+    await sleep(100);
+    const rb = await post(s, "/v1/chat/completions");
+    expect(rb.status).toBe(429);
+    expect(rb.flow).toMatch(/^expired; band=standard; waited=2\d\dms$/);
+    expect((await a).status).toBe(200);
+    const stats = await promValues(stack.envoy, "wayroute_flow_pool_");
+    expect(stats.get("wayroute_flow_pool_expired_total")).toBe(1);
+    expect(stats.get("wayroute_flow_pool_standard_queue_length")).toBe(0);
+    // Only A reached the server.
+    expect(stack.upstreams[0]!.requests.filter((r) => r.path.startsWith("/v1/")).length).toBe(1);
+  });
+});
