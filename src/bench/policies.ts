@@ -75,6 +75,10 @@ export const POLICIES: Policy[] = [
     wasm: "build/plugin.wasm", config: fromExample("examples/configs/gie-default.json"),
   },
   {
+    name: "gie-default-flow", description: "the GIE default profile with flow control: a saturated pool queues requests (priority bands, tenant fairness) instead of shedding", lb: "round-robin",
+    wasm: "build/plugin.wasm", config: fromExample("examples/configs/flow-control.json"),
+  },
+  {
     name: "gie-default-hold", description: "the GIE default profile reading the prompt: holdHeadersForBody, as on standalone Envoy 1.35+ (allow_on_headers_stop_iteration)", lb: "round-robin",
     wasm: "build/plugin.wasm", config: fromExample("examples/configs/gie-default.json", { holdHeadersForBody: true }),
   },

@@ -5,8 +5,12 @@
  * workers and one shared slot, reconfiguration, and the queue's cap. Streams are driven step by
  * step, so a request is "in flight" upstream until the test ends it.
  */
+import Ajv2020 from "ajv/dist/2020.js";
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ProxyWasmHost, type HttpStream } from "../../src/host/index.js";
+import { repoRoot } from "../build/wasm-files.js";
 import { pluginModule } from "../picker/helpers.js";
 
 const ADDR = "10.0.0.1:8000";
@@ -374,6 +378,18 @@ describe("flow control: the saturation detector as dispatch rule", () => {
 });
 
 describe("flow control config", () => {
+  it("the example is schema-valid and loads; the schema accepts the flowControl the tests use", async () => {
+    const validate = new Ajv2020({ strict: false }).compile(JSON.parse(readFileSync(path.join(repoRoot, "schemas/pools.schema.json"), "utf8")));
+    const example = JSON.parse(readFileSync(path.join(repoRoot, "examples/configs/flow-control.json"), "utf8"));
+    expect(validate(example.pools), JSON.stringify(validate.errors)).toBe(true);
+    const host = await ProxyWasmHost.create({ module: await pluginModule(), pluginConfig: example });
+    expect(host.configured).toBe(true);
+    expect(validate((flowConfig() as { pools: unknown[] }).pools), JSON.stringify(validate.errors)).toBe(true);
+    // What the schema can say is refused too (overlap and the tick bound are plugin-only).
+    expect(validate((flowConfig({ maxWaitMs: 0 }) as { pools: unknown[] }).pools)).toBe(false);
+    expect(validate((flowConfig({ bands: [{ name: "a", maxRequests: 0 }] }) as { pools: unknown[] }).pools)).toBe(false);
+  });
+
   it("impossible configs are refused with the field named", async () => {
     const cases: Array<[Record<string, unknown>, RegExp]> = [
       [{ maxWaitMs: 0 }, /\$\.pools\[0\]\.flowControl\.maxWaitMs: must be > 0/],
