@@ -118,6 +118,26 @@ export async function runLoad(opts: RunLoadOptions): Promise<LoadRun> {
       }
       break;
     }
+    case "bursty-tenants": {
+      const steady: RequestClass = { name: "tenant-a", share: 0, headers: { [w.tenantHeader]: "a" } };
+      const bursty: RequestClass = { name: "tenant-b", share: 0, headers: { [w.tenantHeader]: "b" } };
+      const arrivals: { at: number; cls: RequestClass }[] = [];
+      for (let at = rng.exp(1000 / w.steadyRate); at < w.durationMs; at += rng.exp(1000 / w.steadyRate)) arrivals.push({ at, cls: steady });
+      let at = w.burstAtMs;
+      for (let i = 0; i < w.burst; i++) {
+        arrivals.push({ at, cls: bursty });
+        at += rng.exp(1000 / w.burstRate);
+      }
+      arrivals.sort((x, y) => x.at - y.at);
+      for (const a of arrivals) {
+        const wait = a.at - (performance.now() - t0);
+        if (wait > 0) await sleep(wait);
+        if (performance.now() > deadline) break;
+        const text = `Job ${rng.int(1e9)}. ` + fillerText(rng, w.promptTokens);
+        users.push(send({ model, messages: [{ role: "user", content: text }], max_tokens: w.outputTokens }, a.cls).then(() => undefined));
+      }
+      break;
+    }
     case "overload": {
       const arrivals: { at: number; text: string; cls: RequestClass | null }[] = [];
       let at = 0;

@@ -72,7 +72,27 @@ export interface MultiLoraWorkload {
   outputTokens: number;
 }
 
-export type Workload = SharedPrefixWorkload | UniqueWorkload | OverloadWorkload | MultiLoraWorkload;
+/**
+ * Two tenants of equal priority: tenant a sends at a steady rate for the whole run, tenant b
+ * bursts well above capacity part-way through. Each tenant is a request class (its header in
+ * `tenantHeader`), so the summary gives each one's completions and TTFT.
+ */
+export interface BurstyTenantsWorkload {
+  kind: "bursty-tenants";
+  name: string;
+  tenantHeader: string;
+  /** Tenant a: requests per wall second, for `durationMs`. */
+  steadyRate: number;
+  durationMs: number;
+  /** Tenant b: `burst` requests at `burstRate` per second, starting at `burstAtMs`. */
+  burst: number;
+  burstRate: number;
+  burstAtMs: number;
+  promptTokens: number;
+  outputTokens: number;
+}
+
+export type Workload = SharedPrefixWorkload | UniqueWorkload | OverloadWorkload | MultiLoraWorkload | BurstyTenantsWorkload;
 
 /** Bounds the runner enforces whatever the workload says (load tests stop by themselves). */
 export const LOAD_LIMITS = { maxRequests: 5000, maxDurationMs: 120_000, requestTimeoutMs: 30_000 };
@@ -87,6 +107,8 @@ export function plannedRequests(w: Workload): number {
       return w.users * w.requestsPerUser;
     case "overload":
       return w.requests;
+    case "bursty-tenants":
+      return Math.round((w.steadyRate * w.durationMs) / 1000) + w.burst;
   }
 }
 
@@ -102,6 +124,10 @@ export function defaultWorkloads(scale = 1): Workload[] {
     {
       kind: "overload", name: "overload + sheddable", rate: 160, requests: s(160), promptTokens: 800, outputTokens: 24,
       classes: [{ name: "sheddable", share: 0.5, headers: { "x-gateway-inference-objective": "batch" } }],
+    },
+    {
+      kind: "bursty-tenants", name: "bursty two tenants", tenantHeader: "x-tenant", steadyRate: 20, durationMs: 3000,
+      burst: s(120), burstRate: 240, burstAtMs: 1000, promptTokens: 800, outputTokens: 24,
     },
     { kind: "multi-lora", name: "multi-LoRA", adapters: ["sql-lora", "chat-lora", "code-lora", "math-lora"], users: 16, requestsPerUser: s(4), promptTokens: 300, outputTokens: 24 },
   ];
