@@ -6,6 +6,7 @@
  * step, so a request is "in flight" upstream until the test ends it.
  */
 import Ajv2020 from "ajv/dist/2020.js";
+import fc from "fast-check";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -402,5 +403,75 @@ describe("flow control config", () => {
       expect(host.configured).toBe(false);
       expect(host.logEntries().find((e) => e.message.startsWith("plugin configuration refused"))?.message).toMatch(error);
     }
+  });
+});
+
+describe("flow control: random traffic (property)", () => {
+  it("whatever the mix of arrivals, ends, disconnects and time: caps and slots hold, nothing traps, every stream ends answered", async () => {
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant("send" as const), worker: fc.integer({ min: 0, max: 1 }), objective: fc.constantFrom(undefined, "hi", "batch"), tenant: fc.constantFrom("t1", "t2", "t3"), bytes: fc.option(fc.integer({ min: 0, max: 400 }), { nil: undefined }) }),
+      fc.record({ kind: fc.constant("end" as const), pick: fc.nat() }),
+      fc.record({ kind: fc.constant("leave" as const), pick: fc.nat() }),
+      fc.record({ kind: fc.constant("time" as const), ms: fc.integer({ min: 1, max: 80 }) }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 60 }), async (ops) => {
+        const cap = 3;
+        const host = await flowHost(flowConfig({
+          maxWaitMs: 150, maxInFlightPerEndpoint: 2, tickMs: 10,
+          bands: BANDS.map((b) => ({ ...b, maxRequests: cap, maxBytes: 800 })),
+        }), 2);
+        const c = new Clients(host);
+        let n = 0;
+        const open = () => [...c.streams.entries()].filter(([, s]) => s.forwardedRequest && s.result().response.status === 0 && !s.result().reset).map(([k]) => k);
+        const waiting = () => [...c.streams.entries()].filter(([, s]) => s.paused("request") && s.result().response.status === 0 && !s.result().reset).map(([k]) => k);
+        for (const o of ops) {
+          if (o.kind === "send") {
+            const opts: { objective?: string; tenant?: string; worker?: number; bytes?: number } = { worker: o.worker, tenant: o.tenant };
+            if (o.objective) opts.objective = o.objective;
+            if (o.bytes !== undefined) opts.bytes = o.bytes;
+            const name = `S${n++}`;
+            c.send(name, opts);
+            // The client sends its announced body at once (Envoy holds it while the stream waits).
+            if (o.bytes !== undefined) c.get(name).requestBody("x".repeat(o.bytes), true);
+            c.poll();
+          } else if (o.kind === "end") {
+            const list = open();
+            if (list.length) c.end(list[o.pick % list.length]!);
+          } else if (o.kind === "leave") {
+            const list = waiting();
+            if (list.length) c.get(list[o.pick % list.length]!).reset("downstream_remote_disconnect");
+          } else {
+            await host.advance(o.ms);
+            c.poll();
+          }
+          // The shared slots bound what is upstream; each worker's bands stay within their cap.
+          expect(c.inFlight()).toBeLessThanOrEqual(2);
+          for (const w of [0, 1]) {
+            expect(waiting().filter((k) => c.get(k).worker === w).length).toBeLessThanOrEqual(cap * BANDS.length);
+          }
+          for (const band of ["critical", "standard", "sheddable"]) {
+            expect(metric(host, `wayroute_flow_llm_${band}_queue_length`)).toBeLessThanOrEqual(cap * 2);
+          }
+        }
+        // Drain: end whatever is upstream, let time pass beyond the wait limit, repeat.
+        for (let round = 0; round < 20 && (open().length || waiting().length); round++) {
+          for (const k of open()) c.end(k);
+          await host.advance(20);
+          c.poll();
+        }
+        expect(waiting()).toEqual([]);
+        expect(open()).toEqual([]);
+        // Every stream ended served (200), refused or expired (429/503), or by the client leaving.
+        for (const [k, s] of c.streams) {
+          const r = s.result();
+          expect(r.reset !== undefined || [200, 429, 503].includes(r.response.status), `${k}: ${r.response.status}`).toBe(true);
+        }
+        expect(dispatchedSlots(host)).toBe(0n);
+        for (const band of ["critical", "standard", "sheddable"]) expect(metric(host, `wayroute_flow_llm_${band}_queue_length`)).toBe(0);
+        expect(host.traps).toEqual([]);
+      }),
+      { numRuns: 40 },
+    );
   });
 });
