@@ -248,6 +248,31 @@ describe("flow control: expiry, disconnects, caps", () => {
   });
 });
 
+describe("flow control: hold mode (holdHeadersForBody, allow_on_headers_stop_iteration)", () => {
+  it("a waiting request's body reaches the plugin and is kept until the stream is dispatched", async () => {
+    const host = await ProxyWasmHost.create({
+      module: await pluginModule(), rootId: "wayroute", allowOnHeadersStopIteration: true,
+      pluginConfig: { ...flowConfig(), holdHeadersForBody: true },
+    });
+    expect(host.configured).toBe(true);
+    const c = new Clients(host);
+    c.send("A");
+    expect(c.arrived).toEqual(["A"]);
+    // Kept StopIteration: the headers wait, the body still reaches the plugin, which buffers it.
+    c.send("B", { bytes: 5 });
+    expect(c.get("B").forwardedRequest).toBeUndefined();
+    expect(c.get("B").requestBody("hello", true)).toBe("pause");
+    expect(c.get("B").forwardedRequest).toBeUndefined();
+    c.end("A");
+    expect(c.arrived).toEqual(["A", "B"]);
+    expect(c.get("B").forwardedRequest?.bodyText).toBe("hello");
+    expect(c.get("B").forwardedRequest?.headers.get(H)).toBe(ADDR);
+    c.end("B");
+    expect(c.flowHeader("B")).toMatch(/^queued; band=standard; waited=\d+ms$/);
+    expect(host.traps).toEqual([]);
+  });
+});
+
 describe("flow control: workers and reconfiguration", () => {
   it("two workers competing for the last slot: the pool is never over-dispatched; the other is resumed on its tick", async () => {
     const host = await flowHost(flowConfig(), 2);
