@@ -6,7 +6,7 @@
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ProxyWasmHost } from "../host/index.js";
+import { MAIN_THREAD, ProxyWasmHost } from "../host/index.js";
 import { findSchemasDir } from "../manifest/schemas-dir.js";
 import { pluginConfigProblems } from "../manifest/plugin-config.js";
 import { MAX_JSON_DEPTH, valueDepth } from "../scenario/json-depth.js";
@@ -40,13 +40,18 @@ export function findPluginWasm(explicit?: string): string {
   throw new PluginNotFoundError("cannot find build/plugin.wasm; run `npm run build` or pass --wasm <file>");
 }
 
-/** Runs `proxy_on_configure` with `config` in a fresh VM; returns the refusal line, if any. */
+/**
+ * Loads the plugin with `config` as Envoy does; returns the refusal line, if any. Envoy checks a
+ * config on its configuration canary VM and reports that VM's refusal, so the line is the canary's.
+ */
 export async function pluginRefusal(config: unknown, wasm: string | Uint8Array): Promise<string | undefined> {
   const host = await ProxyWasmHost.create({ module: wasm, pluginConfig: JSON.stringify(config), logLevel: "warn" });
   try {
     if (host.configured) return undefined;
     // The plugin's own line names the field; the host's "Unable to configure" line follows it.
-    const errors = host.logs.entries.filter((e) => e.level === "error" || e.level === "critical");
+    const all = host.logs.entries.filter((e) => e.level === "error" || e.level === "critical");
+    const canary = all.filter((e) => e.worker === MAIN_THREAD);
+    const errors = canary.length > 0 ? canary : all;
     const own = errors.filter((e) => e.source === "plugin");
     const line = own[own.length - 1] ?? errors[errors.length - 1];
     return line ? line.message : "the plugin refused the configuration without logging why";

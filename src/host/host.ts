@@ -38,8 +38,8 @@ export interface ProxyWasmHostOptions {
    * Model Envoy's main thread, as Envoy 1.40 does it: a base VM that only runs the start
    * functions, a configuration canary VM (started, configured, then dropped), and the main
    * thread's own VM, whose root context ticks and makes http calls but never sees a stream.
-   * Its logs and http calls carry `worker` {@link MAIN_THREAD}. Default false (worker VMs only):
-   * many existing tests count logs, contexts and http calls per worker VM.
+   * Its logs and http calls carry `worker` {@link MAIN_THREAD}. Default true, Envoy's shape;
+   * `false` starts only the worker VMs (for tests about per-worker mechanics).
    */
   mainThread?: boolean;
   /** PLUGIN_CONFIGURATION buffer (Istio `pluginConfig`). Default empty. */
@@ -257,7 +257,7 @@ export class ProxyWasmHost {
     const host = new ProxyWasmHost(core, module, abi, options.upstream ?? { status: 200 });
     const n = options.workers ?? 1;
     if (!Number.isInteger(n) || n < 1) throw new HarnessUsageError(`workers must be a positive integer, got ${n}`);
-    if (options.mainThread ?? false) {
+    if (options.mainThread ?? true) {
       // createWasm: base VM (initialize only), then the canary (start, configure, kill); then the
       // thread-local slot runs on the main thread before the workers get theirs.
       const baseVm = host.createVm(MAIN_THREAD, false);

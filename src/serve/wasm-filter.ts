@@ -1,6 +1,7 @@
 /**
  * Runs a proxy-wasm plugin for the local proxy through the host harness (`src/host/`): one
- * `ProxyWasmHost` with N workers (one VM each, as Envoy's worker threads), a stream per request
+ * `ProxyWasmHost` with N workers (one VM each, as Envoy's worker threads, plus Envoy's main-thread
+ * VMs, whose VM ticks and scrapes but gets no streams), a stream per request
  * driven through the harness's Envoy-faithful filter state machine, the virtual clock moved by
  * real time, and the plugin's http calls sent to real upstreams by a cluster → address map.
  */

@@ -7,7 +7,7 @@
  */
 import { deflateSync, inflateSync } from "node:zlib";
 import { expect, it } from "vitest";
-import { ProxyWasmHost, SharedState, type ProxyWasmHostOptions } from "../../src/index.js";
+import { MAIN_THREAD, ProxyWasmHost, SharedState, type ProxyWasmHostOptions } from "../../src/index.js";
 import { describeCorpus } from "./helpers/corpus.js";
 import { corpusModule } from "./helpers/modules.js";
 
@@ -30,7 +30,8 @@ describeCorpus("go-sdk peer plugins", () => {
     expect(h.configured).toBe(true);
     expect(h.logs.messages()).toContain("set tick period milliseconds: 100");
     await h.advance(1000);
-    expect(h.httpCalls).toHaveLength(10);
+    // Both the main thread's VM and the worker's tick: 10 calls each, each VM with its own tokens.
+    expect(h.httpCalls).toHaveLength(20);
     for (const call of h.httpCalls) {
       expect(call.cluster).toBe("web_service");
       expect(call.request.timeoutMs).toBe(5000);
@@ -39,10 +40,12 @@ describeCorpus("go-sdk peer plugins", () => {
       expect(call.request.headers.get("accept")).toBe("*/*");
       expect(["/ok", "/fail"]).toContain(call.request.path);
     }
-    expect(h.httpCalls.map((c) => c.token)).toEqual([4, 8, 12, 16, 20, 24, 28, 32, 36, 40]);
+    expect(h.httpCalls.map((c) => c.token)).toEqual(Array.from({ length: 10 }, (_, i) => [4 * (i + 1), 4 * (i + 1)]).flat());
     for (const call of h.httpCalls) call.respond({ headers: { "x-answer": "yes" } });
-    const called = h.logs.messages("info").filter((m) => m.startsWith("called "));
-    expect(called).toEqual(Array.from({ length: 10 }, (_, i) => `called ${i + 1} for contextID=1`));
+    for (const vm of [MAIN_THREAD, 0]) {
+      const called = h.logEntries(vm).filter((e) => e.level === "info" && e.message.startsWith("called ")).map((e) => e.message);
+      expect(called).toEqual(Array.from({ length: 10 }, (_, i) => `called ${i + 1} for contextID=1`));
+    }
     expect(h.logs.messages()).toContain("response header for the dispatched call: x-answer: yes");
   });
 
@@ -57,9 +60,9 @@ describeCorpus("go-sdk peer plugins", () => {
     expect(h.stderr).toContain("panic: invalid context id on proxy_on_context_create");
     const again = await h.request({ headers: { a: "b" } });
     expect(again.response.status).toBe(503);
-    // The dead VM gets no more ticks.
+    // The dead worker VM gets no more ticks; the main thread's VM (never given a stream) still calls.
     await h.advance(1000);
-    expect(h.httpCalls).toHaveLength(0);
+    expect(h.httpCalls).toHaveLength(10);
   });
 
   it("foreign_call_on_tick: calls `compress` every 1 ms tick (identity override, and Envoy's zlib built-in)", async () => {
@@ -68,7 +71,8 @@ describeCorpus("go-sdk peer plugins", () => {
     await h.advance(2);
     expect(h.logs.messages("info")).toContain("foreign function (compress) called: 1, result: 68656c6c6f20776f726c6421");
     expect(h.logs.messages("info")).toContain("foreign function (compress) called: 2, result: 68656c6c6f20776f726c6421");
-    expect(h.foreignCalls.map((c) => c.name)).toEqual(["compress", "compress"]);
+    // Two ticks on the main thread's VM and two on the worker's.
+    expect(h.foreignCalls.map((c) => c.name)).toEqual(["compress", "compress", "compress", "compress"]);
 
     const z = await host("foreign_call_on_tick.wasm");
     await z.advance(1);
@@ -350,8 +354,9 @@ describeCorpus("go-sdk peer plugins", () => {
     const reqReceiver = await host("shared_queue-receiver.wasm", { vmId: "receiver", pluginConfig: "http_request_headers", shared });
     const respReceiver = await host("shared_queue-receiver.wasm", { vmId: "receiver", pluginConfig: "http_response_headers", shared });
     const sender = await host("shared_queue-sender.wasm", { vmId: "sender", pluginConfig: "http", shared });
-    expect(reqReceiver.logs.messages()).toEqual(['queue "http_request_headers" registered as queueID=1 by contextID=1']);
-    expect(respReceiver.logs.messages()).toEqual(['queue "http_response_headers" registered as queueID=2 by contextID=1']);
+    // Every configured VM (canary, main thread, worker) registers the queue and gets the same id.
+    expect(reqReceiver.logs.messages()).toEqual(Array(3).fill('queue "http_request_headers" registered as queueID=1 by contextID=1'));
+    expect(respReceiver.logs.messages()).toEqual(Array(3).fill('queue "http_response_headers" registered as queueID=2 by contextID=1'));
     expect(sender.logs.messages()).toContain("contextID=1 is configured for http");
     const res = await sender.request({ headers: { hello: "world" }, upstream: { headers: { server: "test" } } });
     expect(res.logs.map((l) => l.message)).toContain('enqueued data: {"key": "hello","value": "world"}');
@@ -374,14 +379,17 @@ describeCorpus("go-sdk peer plugins", () => {
   });
 
   it("vm_plugin_configuration: logs the VM and plugin configurations", async () => {
+    // Each configured VM logs: the canary, the main thread's VM and the worker's.
     const h = await host("vm_plugin_configuration.wasm", { vmConfig: "vm_config", pluginConfig: "plugin_config" });
-    expect(h.logs.messages()).toEqual(["vm config: vm_config", "plugin config: plugin_config"]);
+    const configured = ["vm config: vm_config", "plugin config: plugin_config"];
+    expect(h.logs.messages()).toEqual([...configured, ...configured, ...configured]);
     const empty = await host("vm_plugin_configuration.wasm");
-    expect(empty.logs.messages()).toEqual([
+    const unset = [
       "error reading vm configuration: error status returned by host: not found",
       "vm config: ",
       "error reading plugin configuration: error status returned by host: not found",
       "plugin config: ",
-    ]);
+    ];
+    expect(empty.logs.messages()).toEqual([...unset, ...unset, ...unset]);
   });
 });

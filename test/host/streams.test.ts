@@ -54,8 +54,9 @@ describe("stream lifecycle", () => {
       },
       proxy_on_request_trailers: (_g, _ctx, n) => (seen.push(`trailers ${n}`), 0),
       proxy_on_tick: (g) => {
+        // The main thread's VM ticks first and has no stream: context 2 is unknown there.
+        if (g.call("proxy_set_effective_context", 2) !== 0) return void seen.push("tick without the stream");
         seen.push("tick");
-        expect(g.call("proxy_set_effective_context", 2)).toBe(0);
         // While the stream is stopped, its request headers are still held: modify them.
         const [k, kl] = g.put("x-added-on-tick");
         const [v, vl] = g.put("1");
@@ -68,7 +69,7 @@ describe("stream lifecycle", () => {
     expect(seen).toEqual([]);
     await host.advance(100);
     const res = await pending;
-    expect(seen).toEqual(["tick", "add 0", "body 4:0:abcd", "trailers 1"]);
+    expect(seen).toEqual(["tick without the stream", "tick", "add 0", "body 4:0:abcd", "trailers 1"]);
     expect(res.request?.headers.get("x-added-on-tick")).toBe("1");
     expect(res.request?.bodyText).toBe("abcd");
     expect(res.request?.trailers.get("t")).toBe("1");

@@ -60,7 +60,9 @@ describe("module loading", () => {
     for (const start of ["_initialize", "_start"] as const) {
       const { host, calls, guest } = await testHost({}, { vmConfig: "vmc", pluginConfig: "abc" }, { start });
       expect(guest().global("started")).toBe(1);
-      expect(calls).toEqual(["proxy_on_context_create(1,0)", "proxy_on_vm_start(1,3)", "proxy_on_configure(1,3)"]);
+      // The base VM only starts; the canary, the main thread's VM and the worker's each run these.
+      const rootContext = ["proxy_on_context_create(1,0)", "proxy_on_vm_start(1,3)", "proxy_on_configure(1,3)"];
+      expect(calls).toEqual([...rootContext, ...rootContext, ...rootContext]);
       expect(host.configured).toBe(true);
     }
   });
@@ -80,6 +82,6 @@ describe("module loading", () => {
       return 1;
     };
     await testHost({ proxy_on_vm_start: read, proxy_on_configure: read }, { pluginConfig: "cfg" });
-    expect(seen).toEqual([1, 0]);
+    expect(seen).toEqual([1, 0, 1, 0, 1, 0]); // canary, main thread's VM, worker
   });
 });

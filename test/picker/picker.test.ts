@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { ADDRS, FakePool, chat, metric, pickerHost, poolConfig, scrapeRound, steering } from "./helpers.js";
+import { MAIN_THREAD } from "../../src/index.js";
 
 const H = "x-gateway-destination-endpoint";
 
@@ -356,13 +357,15 @@ describe("in-flight accounting", () => {
 });
 
 describe("scrape lease", () => {
-  it("another worker takes over scraping when the holder's VM dies", async () => {
+  it("a worker takes over scraping when the holder's VM dies", async () => {
     const pool = new FakePool(ADDRS);
     const host = await pickerHost(poolConfig({ scrape: { engine: "vllm", cluster: "pool", intervalMs: 50, leaseMs: 200 } }), pool, 3);
     await scrapeRound(host);
     const holder = pool.scrapes[0].worker;
+    // As in Envoy, the main thread's VM ticks first and holds the lease.
+    expect(holder).toBe(MAIN_THREAD);
     expect(new Set(pool.scrapes.map((s) => s.worker))).toEqual(new Set([holder]));
-    host.worker(holder).vm.failed = true; // as after a trap without FAIL_RELOAD
+    host.mainThread!.vm!.failed = true; // as after a trap in its tick
     pool.scrapes = [];
     await host.advance(300);
     await host.settle();

@@ -8,7 +8,7 @@ import fc from "fast-check";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ProxyWasmHost, type ConfigInput } from "../../src/host/index.js";
+import { MAIN_THREAD, ProxyWasmHost, type ConfigInput } from "../../src/host/index.js";
 import { repoRoot, wasmBytes } from "../build/wasm-files.js";
 
 let plugin: WebAssembly.Module;
@@ -108,7 +108,10 @@ describe("config refusal", () => {
     const host = await hostWith(config);
     expect(host.configured).toBe(false);
     expect(host.traps).toEqual([]);
-    const errors = host.logs.messages("error");
+    // The configuration canary refuses it, as in Envoy, and the main thread's VM is never made.
+    expect(host.mainThread?.canaryConfigured).toBe(false);
+    expect(host.mainThread?.vm).toBeUndefined();
+    const errors = host.logEntries(MAIN_THREAD).filter((e) => e.level === "error").map((e) => e.message);
     expect(errors).toHaveLength(1);
     expect(errors[0]).toContain("plugin configuration refused: " + expected);
   });

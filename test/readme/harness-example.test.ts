@@ -6,7 +6,7 @@ describe("my routing config", () => {
   it("stamps the tenant header and tags responses", async () => {
     const host = await ProxyWasmHost.create({
       module: "build/plugin.wasm", // or any proxy-wasm plugin
-      workers: 2, // Envoy workers: one VM each, sharing shared data and queues
+      workers: 2, // Envoy workers: one VM each, plus Envoy's main-thread VMs, sharing shared data and queues
       pluginConfig: {
         headers: {
           request: { set: { "x-tenant": "team-a" }, remove: ["x-gateway-destination-endpoint"] },

@@ -38,9 +38,9 @@ export const run: Command = {
   summary: "run a JSON scenario through a proxy-wasm plugin in the host harness",
   usage: `usage: wayroute run [<plugin.wasm>] <scenario.json> [options]
 
-Loads the plugin into the Envoy-faithful host harness (one VM per worker), plays the scenario's
-ticks and HTTP exchanges, and prints a JSON result: request and response headers and bodies after
-the plugin, local replies, logs, http calls, metrics and shared data.
+Loads the plugin into the Envoy-faithful host harness (one VM per worker plus Envoy's main-thread
+VMs), plays the scenario's ticks and HTTP exchanges, and prints a JSON result: request and response
+headers and bodies after the plugin, local replies, logs, http calls, metrics and shared data.
 The first argument is the plugin; with only a scenario, the package's own build/plugin.wasm runs
 it (the scenario's "plugin" object gives its config, root id and failure policy).
 Scenario format: schemas/scenario.schema.json; result format: schemas/scenario-result.schema.json.

@@ -38,10 +38,11 @@ export const serve: Command = {
   summary: "run the local proxy: a proxy-wasm plugin on every request, forwarding over TCP",
   usage: `usage: wayroute serve [options]
 
-An HTTP proxy on 127.0.0.1 that runs the plugin (through the harness, one VM per worker, as
-Envoy would) on every request and forwards to the upstream it chose: the endpoints in
-x-gateway-destination-endpoint (primary, then fallbacks on connect failure), a route-mode backend,
-or else the proxy's own load balancer over --upstream. Stops after --duration seconds or Ctrl-C.
+An HTTP proxy on 127.0.0.1 that runs the plugin (through the harness, one VM per worker plus
+Envoy's main-thread VMs, as Envoy would) on every request and forwards to the upstream it chose:
+the endpoints in x-gateway-destination-endpoint (primary, then fallbacks on connect failure), a
+route-mode backend, or else the proxy's own load balancer over --upstream. Stops after --duration
+seconds or Ctrl-C.
 
 options:
   --plugin <file.wasm>        proxy-wasm plugin to run (none: plain proxy)

@@ -208,7 +208,7 @@ export async function testHost(
     calls.push(`${name}(${[a, b, c, d].slice(0, 0 + argCount(name)).join(",")})`);
     const hook = hooks[name];
     if (!hook) return DEFAULT_RESULT[name] ?? 0;
-    const vm = host?.workers.map((w) => w.vm).find((v) => v.inCall);
+    const vm = host?.rootVms.find((v) => v.inCall);
     const instance = vm?.instance ?? pendingInstances[pendingInstances.length - 1];
     if (!instance) throw new Error("test hook: no running VM");
     const g = guestOf(instance);
