@@ -25,8 +25,24 @@ export interface LoadSummary {
   outputTokensPerSec: number;
   /** Successful requests per simulator. */
   perServer: Record<string, number>;
-  /** Per request class: ok, shed, error counts and TTFT p90. */
-  perClass: Record<string, { ok: number; sheds: number; errors: number; ttftP90Ms: number }>;
+  /** Per request class (e.g. a tenant): counts, TTFT p90 and throughput. */
+  perClass: Record<string, ClassSummary>;
+}
+
+/** One request class's share of a run. */
+export interface ClassSummary {
+  ok: number;
+  sheds: number;
+  errors: number;
+  ttftP90Ms: number;
+  /**
+   * Successful requests per second over the class's own active window (its first request's
+   * start to its last request's end), so a tenant that bursts for one second is not diluted by
+   * the rest of the run; 0 when none succeeded.
+   */
+  throughputRps: number;
+  /** Output tokens (characters / 4) of its successful requests per second, same window. */
+  outputTokensPerSec: number;
 }
 
 export function summarize(records: readonly RequestRecord[], durationMs: number): LoadSummary {
@@ -39,11 +55,14 @@ export function summarize(records: readonly RequestRecord[], durationMs: number)
   for (const name of new Set(records.map((r) => r.class))) {
     const rs = records.filter((r) => r.class === name);
     const okc = rs.filter((r) => r.status === 200 && !r.error);
+    const windowSecs = Math.max(Math.max(...rs.map((r) => r.startMs + r.e2eMs)) - Math.min(...rs.map((r) => r.startMs)), 1) / 1000;
     perClass[name] = {
       ok: okc.length,
       sheds: rs.filter((r) => r.shed).length,
       errors: rs.filter((r) => !r.shed && (r.status !== 200 || r.error)).length,
       ttftP90Ms: quantile(okc.flatMap((r) => (r.ttftMs !== undefined ? [r.ttftMs] : [])), 0.9),
+      throughputRps: okc.length / windowSecs,
+      outputTokensPerSec: okc.reduce((a, r) => a + r.outputChars, 0) / 4 / windowSecs,
     };
   }
   const secs = Math.max(durationMs, 1) / 1000;

@@ -38,6 +38,11 @@ describe("bench: bursty two-tenant workload", () => {
       expect(b?.ok, c.policy).toBe(12);
       expect(a!.ok, c.policy).toBeGreaterThan(0);
       expect(a!.ok + b!.ok, c.policy).toBe(c.summary.requests);
+      // Each tenant's throughput: its completions (and output tokens) over its own window.
+      for (const k of [a!, b!]) {
+        expect(k.throughputRps, c.policy).toBeGreaterThan(0);
+        expect(k.outputTokensPerSec, c.policy).toBeGreaterThan(0);
+      }
       expect(c.summary.errors, c.policy).toBe(0);
       expect(c.summary.sheds, c.policy).toBe(0);
     }

@@ -33,4 +33,23 @@ describe("bench terminal tables", () => {
     const text = resultTables(results([{ suite: "harness", case: "x", baseline: "", opsPerSec: 1 }]));
     expect(text).not.toContain("footprint");
   });
+
+  it("prints each request class's throughput for cells with more than one class", () => {
+    const k = (ok: number, rps: number) => ({ ok, sheds: 0, errors: 0, ttftP90Ms: 100, throughputRps: rps, outputTokensPerSec: rps * 24 });
+    const summary = (perClass: Record<string, ReturnType<typeof k>>) => ({
+      requests: 180, ok: 180, sheds: 0, errors: 0, ttftP50Ms: 1, ttftP90Ms: 2, ttftP99Ms: 3, e2eP50Ms: 4, e2eP90Ms: 5,
+      throughputRps: 30, outputTokensPerSec: 720, perServer: {}, perClass,
+    });
+    const text = resultTables({
+      ...results([]),
+      macro: [
+        { workload: "bursty two tenants", policy: "gie-default-flow", durationMs: 4000, prefixHitRate: 0, ttftSamples: [], summary: summary({ "tenant-a": k(60, 14.3), "tenant-b": k(120, 26.7) }) },
+        { workload: "unique prompts", policy: "round-robin", durationMs: 4000, prefixHitRate: 0, ttftSamples: [], summary: summary({ default: k(64, 16) }) },
+      ],
+    });
+    const [, classes] = text.split("\nby request class");
+    expect(classes).toMatch(/gie-default-flow\s+tenant-a\s+60\s+0\s+0\s+100\s+14\.3\s+343/);
+    expect(classes).toMatch(/gie-default-flow\s+tenant-b\s+120\s+0\s+0\s+100\s+26\.7\s+641/);
+    expect(classes).not.toContain("unique prompts");
+  });
 });
