@@ -9,6 +9,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parseProcStatCpuMs } from "../../src/bench/real/cpu.js";
 import { eppConfig, eppCounters, eppEndpointsFile } from "../../src/bench/real/epp.js";
+import { findRealPolicy, REAL_POLICIES, runsOn } from "../../src/bench/real/policies.js";
 import { parseProm, sumOf } from "../../src/bench/real/prom.js";
 import { llmdSimArgs, REAL_SIM_DEFAULTS, serverCounters } from "../../src/bench/real/sims.js";
 
@@ -93,6 +94,20 @@ describe("/proc stat", () => {
 });
 
 describe("EPP files and simulator command line", () => {
+  it("flow-control counters: requests through the layer and their total time, summed over flows and outcomes", () => {
+    const page = [
+      'llm_d_epp_flow_control_request_queue_duration_seconds_bucket{fairness_id="default-flow",outcome="Dispatched",le="0.1"} 7',
+      'llm_d_epp_flow_control_request_queue_duration_seconds_sum{fairness_id="default-flow",outcome="Dispatched"} 0.25',
+      'llm_d_epp_flow_control_request_queue_duration_seconds_count{fairness_id="default-flow",outcome="Dispatched"} 7',
+      'llm_d_epp_flow_control_request_queue_duration_seconds_sum{fairness_id="b",outcome="RejectedCapacity"} 0.5',
+      'llm_d_epp_flow_control_request_queue_duration_seconds_count{fairness_id="b",outcome="RejectedCapacity"} 2',
+    ].join("\n") + "\n";
+    const c = eppCounters(parseProm(page));
+    expect(c.flowQueued).toBe(9);
+    expect(c.flowQueueSeconds).toBeCloseTo(0.75, 9);
+    expect(eppCounters(parseProm(fixture("epp-v0.9.2.metrics.txt"))).flowQueued).toBeUndefined();
+  });
+
   it("the endpoints file lists every address as name/address/port", () => {
     expect(JSON.parse(eppEndpointsFile(["127.0.0.1:8000", "127.0.0.2:9001"]))).toEqual({
       endpoints: [{ name: "sim-0", address: "127.0.0.1", port: "8000" }, { name: "sim-1", address: "127.0.0.2", port: "9001" }],
@@ -107,6 +122,23 @@ describe("EPP files and simulator command line", () => {
       { pluginRef: "prefix-cache-scorer", weight: 3 },
     ]);
     expect(cfg.dataLayer.discovery.pluginRef).toBe("file-discovery");
+  });
+
+  it("flow control turns on the EPP's flowControl feature gate and nothing else; off by default", () => {
+    const plain = JSON.parse(eppConfig("/x/endpoints.yaml")) as Record<string, unknown>;
+    const flow = JSON.parse(eppConfig("/x/endpoints.yaml", { flowControl: true })) as Record<string, unknown>;
+    expect(plain.featureGates).toBeUndefined();
+    expect(flow.featureGates).toEqual(["flowControl"]);
+    const { featureGates: _, ...rest } = flow;
+    expect(rest).toEqual(plain);
+  });
+
+  it("envoy-epp-flow runs on the overload workload only; other policies on every workload", () => {
+    const flow = findRealPolicy("envoy-epp-flow")!;
+    expect(flow).toMatchObject({ kind: "epp", flowControl: true });
+    expect(runsOn(flow, "overload + sheddable")).toBe(true);
+    expect(runsOn(flow, "shared-prefix chat")).toBe(false);
+    for (const p of REAL_POLICIES.filter((x) => x.name !== "envoy-epp-flow")) expect(runsOn(p, "shared-prefix chat"), p.name).toBe(true);
   });
 
   it("llm-d-inference-sim runs the per-token latency model with its prefix cache on", () => {

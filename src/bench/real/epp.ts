@@ -20,11 +20,16 @@ export function eppEndpointsFile(endpoints: string[]): string {
   }, null, 2) + "\n";
 }
 
-/** The EPP config: its default profile plus file discovery of `endpointsPath`. */
-export function eppConfig(endpointsPath: string): string {
+/**
+ * The EPP config: its default profile plus file discovery of `endpointsPath`. With `flowControl`
+ * the `flowControl` feature gate is on: file-discovery mode then builds the flow controller with
+ * its default bands and policies (llm-d-router cmd/epp/runner/runner.go initAdmissionControl).
+ */
+export function eppConfig(endpointsPath: string, opts: { flowControl?: boolean } = {}): string {
   const cfg = {
     apiVersion: "inference.networking.x-k8s.io/v1alpha1",
     kind: "EndpointPickerConfig",
+    ...(opts.flowControl ? { featureGates: ["flowControl"] } : {}),
     plugins: [
       { name: "file-discovery", type: "file-discovery", parameters: { path: endpointsPath, watchFile: false } },
       { type: "queue-scorer" },
@@ -55,12 +60,13 @@ export interface EppPorts {
   metrics: number;
 }
 
-/** Starts the EPP on loopback ports with the default profile over `endpoints`; resolves when it serves. */
-export async function startEpp(binary: string, dir: string, endpoints: string[], ports: EppPorts, timeoutMs = 30_000): Promise<PeerProcess> {
+/** Starts the EPP on loopback ports with the default profile over `endpoints` (and flow control when asked); resolves when it serves. */
+export async function startEpp(binary: string, dir: string, endpoints: string[], ports: EppPorts, opts: { flowControl?: boolean; timeoutMs?: number } = {}): Promise<PeerProcess> {
+  const timeoutMs = opts.timeoutMs ?? 30_000;
   const endpointsPath = join(dir, "epp-endpoints.yaml");
   const configPath = join(dir, "epp-config.yaml");
   writeFileSync(endpointsPath, eppEndpointsFile(endpoints));
-  writeFileSync(configPath, eppConfig(endpointsPath));
+  writeFileSync(configPath, eppConfig(endpointsPath, { flowControl: opts.flowControl === true }));
   const epp = new PeerProcess({
     name: "epp",
     command: binary,
@@ -91,6 +97,10 @@ export interface EppCounters {
   scheduled?: number;
   /** Successful picks per endpoint port (the same counter, by its `port` label). */
   pickedByPort?: Record<string, number>;
+  /** Requests that passed through the flow-control layer (its queue-duration histogram's count); flow control on only. */
+  flowQueued?: number;
+  /** Their total time in that layer, enqueue to outcome (the histogram's sum, seconds). */
+  flowQueueSeconds?: number;
 }
 
 /** Reads the counters above from an EPP `/metrics` page. */
@@ -111,6 +121,11 @@ export function eppCounters(samples: PromSample[]): EppCounters {
     out.scheduled = scheduled;
     out.pickedByPort = byPort;
   }
+  // Exported only when the flowControl feature gate is on (v0.9 also has the GIE name).
+  const queued = sumOf(samples, ["llm_d_epp_flow_control_request_queue_duration_seconds_count", "inference_extension_flow_control_request_queue_duration_seconds_count"]);
+  if (queued !== undefined) out.flowQueued = queued;
+  const queuedS = sumOf(samples, ["llm_d_epp_flow_control_request_queue_duration_seconds_sum", "inference_extension_flow_control_request_queue_duration_seconds_sum"]);
+  if (queuedS !== undefined) out.flowQueueSeconds = queuedS;
   return out;
 }
 

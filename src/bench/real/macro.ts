@@ -8,7 +8,7 @@
 import { Agent } from "node:http";
 import { chatCall, plannedRequests, runLoad, summarize, type Workload } from "../../load/index.js";
 import type { MacroCell } from "../../report/types.js";
-import type { RealPolicy } from "./policies.js";
+import { type RealPolicy, runsOn } from "./policies.js";
 import { PeerStartError } from "./process.js";
 import { type ServerCounters, type SimPool } from "./sims.js";
 import { PolicyUnavailable, type StackContext, type SteeringCounters, startStack } from "./stack.js";
@@ -74,6 +74,10 @@ function counterDelta(after: SteeringCounters, before: SteeringCounters): Steeri
     if (r !== undefined) out.epp.requests = r;
     const s = d(after.epp.scheduled, before.epp?.scheduled);
     if (s !== undefined) out.epp.scheduled = s;
+    const q = d(after.epp.flowQueued, before.epp?.flowQueued);
+    if (q !== undefined) out.epp.flowQueued = q;
+    const qs = d(after.epp.flowQueueSeconds, before.epp?.flowQueueSeconds);
+    if (qs !== undefined) out.epp.flowQueueSeconds = qs;
     if (after.epp.pickedByPort) {
       out.epp.pickedByPort = {};
       for (const [port, n] of Object.entries(after.epp.pickedByPort)) out.epp.pickedByPort[port] = n - (before.epp?.pickedByPort?.[port] ?? 0);
@@ -83,14 +87,14 @@ function counterDelta(after: SteeringCounters, before: SteeringCounters): Steeri
 }
 
 export async function runRealMacro(o: RealMacroOptions): Promise<RealMacroRun> {
-  const total = o.workloads.reduce((a, w) => a + plannedRequests(w), 0) * o.policies.length;
+  const total = o.workloads.reduce((a, w) => a + plannedRequests(w) * o.policies.filter((p) => runsOn(p, w.name)).length, 0);
   let done = 0;
   let simLabel = "";
   const cells: RealMacroCell[] = [];
   const skipped: RealMacroRun["skipped"] = [];
   const dead = new Map<string, string>();
   for (const w of o.workloads) {
-    for (const p of o.policies) {
+    for (const p of o.policies.filter((x) => runsOn(x, w.name))) {
       const skip = (reason: string) => {
         if (!dead.has(p.name)) o.onSkip?.(p, reason);
         dead.set(p.name, reason);

@@ -2,7 +2,8 @@
  * The policies of the real-stack benchmark. Every one runs through the same Envoy (2 workers)
  * in front of the same simulators:
  *   - Envoy's own round-robin and least-request (no filter);
- *   - Envoy + ext_proc + llm-d's EPP with its default profile (queue 2, KV cache 2, prefix 3);
+ *   - Envoy + ext_proc + llm-d's EPP with its default profile (queue 2, KV cache 2, prefix 3),
+ *     and the same with the EPP's flow control enabled (overload workload only);
  *   - Envoy + wayroute: headers only (what a stock Istio waypoint allows), hold mode
  *     (allow_on_headers_stop_iteration, the body read before routing) with the GIE default
  *     profile, and the tuned policy. The wayroute configs are the macro suite's (src/bench/policies.ts).
@@ -11,7 +12,13 @@ import { findPolicy, type Policy } from "../policies.js";
 
 export type RealPolicy =
   | { name: string; description: string; kind: "envoy"; lb: "ROUND_ROBIN" | "LEAST_REQUEST" }
-  | { name: string; description: string; kind: "epp" }
+  | {
+    name: string; description: string; kind: "epp";
+    /** Turns on the EPP's `flowControl` feature gate (its default bands and policies). */
+    flowControl?: boolean;
+    /** Runs only on workloads whose name contains one of these (every workload when absent). */
+    workloads?: string[];
+  }
   | { name: string; description: string; kind: "wayroute"; policy: Policy };
 
 function wayroute(name: string, description: string, macroPolicy: string): RealPolicy {
@@ -24,10 +31,19 @@ export const REAL_POLICIES: RealPolicy[] = [
   { name: "envoy-round-robin", description: "Envoy's ROUND_ROBIN, no filter", kind: "envoy", lb: "ROUND_ROBIN" },
   { name: "envoy-least-request", description: "Envoy's LEAST_REQUEST, no filter", kind: "envoy", lb: "LEAST_REQUEST" },
   { name: "envoy-epp", description: "Envoy + ext_proc + llm-d EPP, its default profile (queue 2, KV cache 2, prefix 3)", kind: "epp" },
+  {
+    name: "envoy-epp-flow", description: "the same EPP with its flow control enabled (feature gate flowControl, its default bands, FCFS, round-robin fairness, utilization saturation detector)",
+    kind: "epp", flowControl: true, workloads: ["overload"],
+  },
   wayroute("wayroute-headers", "wayroute, headers only (stock waypoint): GIE default profile without the body", "gie-default"),
   wayroute("wayroute-hold", "wayroute, hold mode (allow_on_headers_stop_iteration): GIE default profile reading the prompt", "gie-default-hold"),
   wayroute("wayroute-tuned", "wayroute, tuned: tenant affinity (bounded load), in-flight, queue and KV scorers (headers only)", "wayroute"),
 ];
+
+/** Whether `policy` runs on the workload named `workload`. */
+export function runsOn(policy: RealPolicy, workload: string): boolean {
+  return policy.kind !== "epp" || !policy.workloads || policy.workloads.some((w) => workload.includes(w));
+}
 
 export function findRealPolicy(name: string): RealPolicy | undefined {
   return REAL_POLICIES.find((p) => p.name === name);

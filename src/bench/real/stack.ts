@@ -132,7 +132,7 @@ export async function startStack(policy: RealPolicy, endpoints: string[], model:
       case "epp": {
         if (!ctx.epp.ok) throw new PolicyUnavailable(ctx.epp.reason);
         const [grpc, health, metrics] = await freePorts(3);
-        epp = await startEpp(ctx.epp.path, dir, endpoints, { grpc: grpc!, health: health!, metrics: metrics! });
+        epp = await startEpp(ctx.epp.path, dir, endpoints, { grpc: grpc!, health: health!, metrics: metrics! }, { flowControl: policy.flowControl === true });
         eppMetrics = `127.0.0.1:${metrics}`;
         bootstrap = eppBootstrap("127.0.0.1:0", `127.0.0.1:${grpc}`);
         break;
