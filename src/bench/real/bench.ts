@@ -6,28 +6,17 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
-import type { Workload } from "../../load/index.js";
 import { renderReport } from "../../report/index.js";
 import type { BenchResults } from "../../report/types.js";
 import { ProgressBar } from "../progress.js";
 import { formatTable } from "../table.js";
-import type { RealPolicy } from "./policies.js";
-import { runRealStack } from "./run.js";
+import { type RealStackOptions, runRealStack } from "./run.js";
 import type { RealStackResults } from "./types.js";
 
-export interface RealBenchOptions {
-  repoRoot: string;
+/** What the real-stack run takes, less the callbacks this wrapper supplies, plus where to write. */
+export interface RealBenchOptions extends Pick<RealStackOptions, "repoRoot" | "quick" | "macro" | "overhead" | "workloads" | "policies" | "servers" | "workers" | "seed" | "command"> {
   outDir: string;
-  quick: boolean;
-  macro: boolean;
-  overhead: boolean;
-  workloads?: Workload[];
-  policies?: RealPolicy[];
-  servers: number;
-  workers: number;
-  seed: number;
   progress: boolean;
-  command: string;
 }
 
 export async function runRealBench(o: RealBenchOptions): Promise<{ results: BenchResults; reportPath: string; jsonPath: string }> {
