@@ -26,7 +26,8 @@ export interface EnvoyBinary {
   source: EnvoySource;
 }
 
-function isExecutable(path: string): boolean {
+/** True when `path` is a regular file this process may execute. */
+export function isExecutable(path: string): boolean {
   try {
     if (!statSync(path).isFile()) return false;
     accessSync(path, constants.X_OK);

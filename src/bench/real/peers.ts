@@ -4,8 +4,9 @@
  * the pinned Go module in `test/peers/`, and writes `<name>.version` beside each binary. The
  * environment variables WAYROUTE_EPP and WAYROUTE_INFERENCE_SIM name other binaries.
  */
-import { accessSync, constants, existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { isExecutable } from "../../envoy/locate.js";
 
 /** The pinned releases (test/peers/go.mod; the simulator cannot be pinned there, see docs/benchmarks.md). */
 export const EPP_VERSION = "v0.9.2";
@@ -17,16 +18,6 @@ export const PEERS_BIN = join(".peers", "bin");
 /** A located peer binary, or why there is none. */
 export type PeerBinary = { ok: true; path: string; version: string } | { ok: false; reason: string };
 
-function executable(path: string): boolean {
-  try {
-    if (!statSync(path).isFile()) return false;
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function versionBeside(path: string, fallback: string): string {
   const stamp = `${path}.version`;
   return existsSync(stamp) ? readFileSync(stamp, "utf8").trim() || fallback : fallback;
@@ -35,11 +26,11 @@ function versionBeside(path: string, fallback: string): string {
 function locate(repoRoot: string, name: string, envVar: string, pinned: string): PeerBinary {
   const fromEnv = process.env[envVar];
   if (fromEnv) {
-    if (!executable(fromEnv)) return { ok: false, reason: `${envVar}=${fromEnv} is not an executable file` };
+    if (!isExecutable(fromEnv)) return { ok: false, reason: `${envVar}=${fromEnv} is not an executable file` };
     return { ok: true, path: fromEnv, version: versionBeside(fromEnv, process.env[`${envVar}_VERSION`] ?? "unknown version") };
   }
   const built = join(repoRoot, PEERS_BIN, name);
-  if (executable(built)) return { ok: true, path: built, version: versionBeside(built, pinned) };
+  if (isExecutable(built)) return { ok: true, path: built, version: versionBeside(built, pinned) };
   return { ok: false, reason: `${name} is not installed (${join(PEERS_BIN, name)} is missing; run npm run setup:peers, or set ${envVar})` };
 }
 
