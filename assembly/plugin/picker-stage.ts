@@ -93,6 +93,9 @@ class PickerSlot extends StageSlot {
   waitedMs: i64 = -1;
   /** The request headers came with end of stream (no body will follow). */
   headersEnd: bool = false;
+  /** Hold mode, while queued: the body bytes buffered so far, and whether it is complete. */
+  queuedBody: usize = 0;
+  queuedBodyEnd: bool = false;
 }
 
 /** Flow-control gate outcomes at request headers. */
@@ -372,7 +375,11 @@ export class PickerStage extends Stage {
     let slot = <PickerSlot>s;
     // Waiting in the flow queue (hold mode delivers the body meanwhile): keep it, as Envoy's
     // buffer limit allows, until the stream is dispatched.
-    if (slot.queued) return FilterDataStatus.StopIterationAndBuffer;
+    if (slot.queued) {
+      slot.queuedBody = bodySize;
+      slot.queuedBodyEnd = endOfStream;
+      return FilterDataStatus.StopIterationAndBuffer;
+    }
     if (!slot.waitingBody) return FilterDataStatus.Continue;
     if (slot.deferred) return this.decideHeld(stream, slot, bodySize, endOfStream);
     if (!endOfStream && bodySize <= MAX_PICKER_BODY) return FilterDataStatus.StopIterationAndBuffer;
@@ -721,11 +728,31 @@ export class PickerStage extends Stage {
     slot.flowToken = flow.tokenTaken;
     slot.waitedMs = now - entry.enqueuedMs;
     let h = this.pools[slot.pool];
+    // Hold mode: the headers are still held (writable) and the body reached the plugin while it
+    // waited, buffered. The pick is made with it, as for a request that never waited; a body
+    // still coming is awaited the same way (the next body callback decides).
+    if (stream.requestHeadersHeld && !slot.headersEnd) {
+      let deferred = headersHeldForBody(stream);
+      if (!deferred && bodyRoutingSlotOf(stream) == null && this.worthBuffering(h)) {
+        deferred = true;
+        slot.ownBuffer = true;
+      }
+      if (deferred) {
+        slot.deferred = true;
+        slot.waitingBody = true;
+        if (!slot.queuedBodyEnd) return;
+        if (this.decideHeld(stream, slot, slot.queuedBody, true) != FilterDataStatus.Continue) return;
+        stream.requestHeadersHeld = false;
+        continueStream(StreamType.HttpRequest);
+        return;
+      }
+    }
     this.req.promptLen = 0;
     let model = h.modelAtHeaders ? getHeader(MapType.HttpRequestHeaders, MODEL_HEADER) : null;
     this.req.model = model != null ? model : "";
     if (!this.decide(stream, slot, h)) return; // answered (503): the reply ends the stream
     if (!slot.headersEnd && this.needsBody(h)) slot.waitingBody = true;
+    stream.requestHeadersHeld = false;
     continueStream(StreamType.HttpRequest);
   }
 

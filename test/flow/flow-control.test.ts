@@ -12,7 +12,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ProxyWasmHost, type HttpStream } from "../../src/host/index.js";
 import { repoRoot } from "../build/wasm-files.js";
-import { pluginModule } from "../picker/helpers.js";
+import { chat, pluginModule } from "../picker/helpers.js";
 
 const ADDR = "10.0.0.1:8000";
 const H = "x-gateway-destination-endpoint";
@@ -269,6 +269,94 @@ describe("flow control: hold mode (holdHeadersForBody, allow_on_headers_stop_ite
     expect(c.get("B").forwardedRequest?.headers.get(H)).toBe(ADDR);
     c.end("B");
     expect(c.flowHeader("B")).toMatch(/^queued; band=standard; waited=\d+ms$/);
+    expect(host.traps).toEqual([]);
+  });
+});
+
+describe("flow control: hold mode picks a waiting request with its body", () => {
+  const A = "10.0.0.1:8000";
+  const B = "10.0.0.2:8000";
+  /** Prefix affinity outweighs load: a prompt seen before goes back where it went. */
+  function holdPrefixConfig(): Record<string, unknown> {
+    const cfg = flowConfig({ maxInFlightPerEndpoint: 1 }, {
+      endpoints: [{ address: A }, { address: B }],
+      profile: { scorers: [{ type: "prefix-cache-scorer", weight: 5 }, { type: "in-flight-scorer", weight: 1 }], picker: { type: "max-score-picker" } },
+    });
+    return { ...cfg, holdHeadersForBody: true };
+  }
+  function prompt(seed: string): string {
+    let s = "";
+    for (let i = 0; i < 40; i++) s += `${seed} block ${i} `.padEnd(64, ".");
+    return s;
+  }
+  /** Sends a chat request (headers, then its whole body) on worker 0; returns the body step's result. */
+  function sendChat(c: Clients, host: ProxyWasmHost, name: string, text: string, chunks = 1): string {
+    const body = new TextEncoder().encode(chat(text));
+    const s = host.worker(0).newStream();
+    c.streams.set(name, s);
+    s.requestHeaders({ ":method": "POST", ":path": "/v1/chat/completions", ":authority": "llm", ":scheme": "http", "content-type": "application/json", "content-length": String(body.length) }, false);
+    let r = "";
+    const step = Math.ceil(body.length / chunks);
+    for (let i = 0; i < chunks; i++) r = s.requestBody(body.slice(i * step, (i + 1) * step), i === chunks - 1);
+    c.poll();
+    return r;
+  }
+  const target = (c: Clients, n: string) => c.get(n).forwardedRequest?.headers.get(H);
+
+  it("prefix affinity applies to a request resumed after it waited (its whole body buffered meanwhile)", async () => {
+    const host = await ProxyWasmHost.create({ module: await pluginModule(), rootId: "wayroute", allowOnHeadersStopIteration: true, pluginConfig: holdPrefixConfig() });
+    expect(host.configured).toBe(true);
+    const c = new Clients(host);
+    sendChat(c, host, "first", prompt("conversation P"));
+    const home = target(c, "first")!;
+    const other = home === A ? B : A;
+    sendChat(c, host, "filler", prompt("conversation Q"));
+    expect(target(c, "filler")).toBe(other); // in-flight breaks the tie between two unknown prompts
+    // The pool is full (one per endpoint): the follow-up of P and a new prompt R wait, bodies in.
+    expect(sendChat(c, host, "followUp", prompt("conversation P") + " and a follow-up")).toBe("pause");
+    expect(sendChat(c, host, "fresh", prompt("conversation R"), 3)).toBe("pause");
+    expect(c.arrived).toEqual(["first", "filler"]);
+    // The filler ends: its endpoint is the idle one, yet the follow-up goes home, by its prompt.
+    c.end("filler");
+    expect(c.arrived).toEqual(["first", "filler", "followUp"]);
+    expect(target(c, "followUp")).toBe(home);
+    expect(c.get("followUp").forwardedRequest?.bodyText).toBe(chat(prompt("conversation P") + " and a follow-up"));
+    // A prompt nobody has seen goes by load: the endpoint the follow-up did not take.
+    c.end("first");
+    expect(target(c, "fresh")).toBe(other);
+    expect(c.get("fresh").forwardedRequest?.bodyText).toBe(chat(prompt("conversation R")));
+    // One pick per request: none at the headers of the two that waited.
+    expect(metric(host, "wayroute_picker_llm_picks_total")).toBe(4);
+    for (const n of ["followUp", "fresh"]) c.end(n);
+    expect(c.flowHeader("followUp")).toMatch(/^queued; band=standard; waited=\d+ms$/);
+    expect(dispatchedSlots(host)).toBe(0n);
+    expect(host.traps).toEqual([]);
+  });
+
+  it("a request resumed before its body is complete is picked when the body ends, with it", async () => {
+    const host = await ProxyWasmHost.create({ module: await pluginModule(), rootId: "wayroute", allowOnHeadersStopIteration: true, pluginConfig: holdPrefixConfig() });
+    const c = new Clients(host);
+    sendChat(c, host, "first", prompt("conversation P"));
+    const home = target(c, "first")!;
+    sendChat(c, host, "filler", prompt("conversation Q"));
+    const body = new TextEncoder().encode(chat(prompt("conversation P") + " again"));
+    const s = host.worker(0).newStream();
+    c.streams.set("late", s);
+    s.requestHeaders({ ":method": "POST", ":path": "/v1/chat/completions", ":authority": "llm", ":scheme": "http", "content-type": "application/json" }, false);
+    s.requestBody(body.slice(0, 100), false);
+    expect(metric(host, "wayroute_flow_llm_standard_queue_length")).toBe(1);
+    // Its turn comes with half a body: it is not sent on yet...
+    c.end("filler");
+    expect(s.forwardedRequest).toBeUndefined();
+    expect(s.currentRequestHeaders.get(H)).toBeUndefined();
+    // ...the rest arrives: picked with the whole prompt, then sent.
+    s.requestBody(body.slice(100), true);
+    c.poll();
+    expect(target(c, "late")).toBe(home);
+    expect(s.forwardedRequest?.bodyText).toBe(new TextDecoder().decode(body));
+    c.end("first");
+    c.end("late");
+    expect(dispatchedSlots(host)).toBe(0n);
     expect(host.traps).toEqual([]);
   });
 });
