@@ -106,6 +106,8 @@ export interface CoreOptions {
   routeName: string;
   /** Extra imports beyond Envoy's (harness self-tests only). */
   extraImports?: Record<string, Record<string, (...args: never[]) => unknown>>;
+  /** Told each host function's wall time (benchmarks); unset: imports are not wrapped. */
+  onHostCall?: (name: string, ms: number) => void;
 }
 
 export class HostCore {

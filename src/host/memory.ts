@@ -25,9 +25,25 @@ export class GuestMemory {
     private readonly allocator: () => GuestAllocator | undefined,
   ) {}
 
+  // One view per memory buffer: a host call touches memory several times, and a grown memory
+  // has a new buffer (the old one is detached), so the view is rebuilt exactly when needed.
+  private view: Uint8Array = new Uint8Array(0);
+  private dv: DataView = new DataView(new ArrayBuffer(0));
+
   private bytes(): Uint8Array {
     const m = this.memory();
-    return m ? new Uint8Array(m.buffer) : new Uint8Array(0);
+    if (!m) return new Uint8Array(0);
+    const buf = m.buffer;
+    if (this.view.buffer !== buf) {
+      this.view = new Uint8Array(buf);
+      this.dv = new DataView(buf);
+    }
+    return this.view;
+  }
+
+  private dataView(): DataView {
+    this.bytes();
+    return this.dv;
   }
 
   /** Whether [ptr, ptr+len) lies inside memory. Pointers and lengths are unsigned 32-bit. */
@@ -47,8 +63,11 @@ export class GuestMemory {
   }
 
   readString(ptr: number, len: number): string | null {
-    const b = this.read(ptr, len);
-    return b === null ? null : fromUtf8(b);
+    const p = ptr >>> 0;
+    const l = len >>> 0;
+    const b = this.bytes();
+    if (p + l > b.length) return null;
+    return fromUtf8(b.subarray(p, p + l));
   }
 
   write(ptr: number, data: Uint8Array): boolean {
@@ -63,7 +82,7 @@ export class GuestMemory {
     const p = ptr >>> 0;
     const b = this.bytes();
     if (p + 4 > b.length) return false;
-    new DataView(b.buffer).setUint32(p, value >>> 0, true);
+    this.dataView().setUint32(p, value >>> 0, true);
     return true;
   }
 
@@ -71,7 +90,7 @@ export class GuestMemory {
     const p = ptr >>> 0;
     const b = this.bytes();
     if (p + 8 > b.length) return false;
-    new DataView(b.buffer).setBigUint64(p, BigInt.asUintN(64, value), true);
+    this.dataView().setBigUint64(p, BigInt.asUintN(64, value), true);
     return true;
   }
 
@@ -79,7 +98,7 @@ export class GuestMemory {
     const p = ptr >>> 0;
     const b = this.bytes();
     if (p + 4 > b.length) return null;
-    return new DataView(b.buffer).getUint32(p, true);
+    return this.dataView().getUint32(p, true);
   }
 
   /**

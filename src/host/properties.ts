@@ -167,6 +167,28 @@ export function lookupProperty(tree: PropertyTree, segments: readonly string[]):
   return cur === null ? undefined : cur;
 }
 
+/**
+ * `lookupProperty(mergeProperties(...layers), segments)` without building the merged tree: only
+ * the layers' values along the path are looked at. The harness resolves a property on every
+ * `proxy_get_property`; merging every default attribute for each call cost more than the
+ * plugin's own work around it.
+ */
+export function lookupMerged(layers: Array<PropertyTree | undefined>, segments: readonly string[]): PropertyValue | undefined {
+  let trees = layers.filter((l): l is PropertyTree => l !== undefined);
+  for (let s = 0; s < segments.length; s++) {
+    const seg = segments[s]!;
+    const values: PropertyValue[] = [];
+    for (const t of trees) if (Object.prototype.hasOwnProperty.call(t, seg)) values.push(t[seg]);
+    if (values.length === 0) return undefined;
+    // mergeProperties: a later non-tree value replaces; trees after the last non-tree merge.
+    let j = values.length - 1;
+    if (!isTree(values[j])) return lookupProperty({ v: values[j] }, ["v", ...segments.slice(s + 1)]);
+    while (j >= 0 && isTree(values[j])) j--;
+    trees = values.slice(j + 1) as PropertyTree[];
+  }
+  return mergeProperties(...trees);
+}
+
 /** Splits a NUL-joined path. */
 export function splitPath(path: string): string[] {
   if (path.length === 0) return [];

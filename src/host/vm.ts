@@ -22,7 +22,7 @@ import {
 import { logImports, type LogEntry, type LogSource } from "./logs.js";
 import { GuestMemory, utf8 } from "./memory.js";
 import { MetricIds, metricImports } from "./metrics.js";
-import { encodeProperty, lookupProperty, mergeProperties, splitPath, propertyImports, type PropertyTree } from "./properties.js";
+import { encodeProperty, lookupMerged, splitPath, propertyImports, type PropertyTree } from "./properties.js";
 import { sharedDataImports } from "./shared-data.js";
 import { sharedQueueImports } from "./shared-queues.js";
 import { defaultProperties, type PropertyStream } from "./stream-properties.js";
@@ -66,6 +66,27 @@ export interface ContextRecord {
 
 type ImportFn = (...args: never[]) => unknown;
 
+/** Time a host function spent back inside the guest (its allocator), which is the plugin's. */
+interface GuestTime {
+  guestMsInHostCalls: number;
+}
+
+/**
+ * `fn` reporting its wall time to `report` (ProxyWasmHostOptions.onHostCall), less the time it
+ * spent calling back into the guest's allocator.
+ */
+function timed(name: string, fn: ImportFn, report: (name: string, ms: number) => void, guest: GuestTime): ImportFn {
+  return (...args: never[]) => {
+    const g = guest.guestMsInHostCalls;
+    const t = performance.now();
+    try {
+      return fn(...args);
+    } finally {
+      report(name, Math.max(0, performance.now() - t - (guest.guestMsInHostCalls - g)));
+    }
+  };
+}
+
 const EMPTY = new BodyBuffer(new Uint8Array(0), false);
 
 export class PluginVm {
@@ -86,6 +107,8 @@ export class PluginVm {
   private exports: Record<string, unknown> = {};
   private memory?: WebAssembly.Memory;
   private allocatorFn?: (size: number) => number;
+  /** With onHostCall: time spent in the guest's allocator from inside host functions. */
+  guestMsInHostCalls = 0;
   private readonly callStack: number[] = [];
   private effective = 0;
   /**
@@ -172,13 +195,14 @@ export class PluginVm {
     for (const [m, fns] of Object.entries(this.core.options.extraImports ?? {})) provided[m] = { ...provided[m], ...fns };
     const missing: string[] = [];
     const imports: WebAssembly.Imports = {};
+    const onHostCall = this.core.options.onHostCall;
     for (const imp of WebAssembly.Module.imports(this.module)) {
       const fn = imp.kind === "function" ? provided[imp.module]?.[imp.name] : undefined;
       if (!fn) {
         missing.push(`${imp.module}.${imp.name}`);
         continue;
       }
-      (imports[imp.module] ??= {})[imp.name] = fn as unknown as WebAssembly.ImportValue;
+      (imports[imp.module] ??= {})[imp.name] = (onHostCall ? timed(imp.name, fn, onHostCall, this) : fn) as unknown as WebAssembly.ImportValue;
     }
     if (missing.length) throw new LinkError([...new Set(missing)]);
     this.instance = new WebAssembly.Instance(this.module, imports);
@@ -191,7 +215,17 @@ export class PluginVm {
         "the module exports neither malloc nor proxy_on_memory_allocate; Envoy needs one of them to pass data into the VM",
       );
     }
-    this.allocatorFn = (size: number) => Number((malloc as (n: number) => number | bigint)(size));
+    const alloc = malloc as (n: number) => number | bigint;
+    this.allocatorFn = onHostCall
+      ? (size: number) => {
+          const t = performance.now();
+          try {
+            return Number(alloc(size));
+          } finally {
+            this.guestMsInHostCalls += performance.now() - t;
+          }
+        }
+      : (size: number) => Number(alloc(size));
   }
 
   /**
@@ -384,12 +418,23 @@ export class PluginVm {
     }
   }
 
+  // Envoy's default attributes, built once per stream (and once for the root context): their
+  // values are functions of the stream, evaluated at lookup time.
+  private readonly streamDefaults = new WeakMap<VmStream, PropertyTree>();
+  private rootDefaults?: PropertyTree;
+
+  private defaultTree(stream: VmStream | undefined): PropertyTree {
+    if (!stream) return (this.rootDefaults ??= defaultProperties(this, undefined));
+    let tree = this.streamDefaults.get(stream);
+    if (!tree) this.streamDefaults.set(stream, (tree = defaultProperties(this, stream)));
+    return tree;
+  }
+
   getProperty(path: string): Uint8Array | undefined {
     const stream = this.activeStream();
     const state = stream?.filterState.get(path);
     if (state) return state;
-    const tree = mergeProperties(defaultProperties(this, stream), this.core.options.properties, stream?.properties);
-    const value = lookupProperty(tree, splitPath(path));
+    const value = lookupMerged([this.defaultTree(stream), this.core.options.properties, stream?.properties], splitPath(path));
     return value === undefined ? undefined : encodeProperty(value);
   }
 

@@ -1,6 +1,8 @@
 /** Property tree: Envoy's encodings and defaults, user properties, set/get. */
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { WasmResult, decodePairs, encodeProperty, prop } from "../../src/index.js";
+import { lookupMerged, lookupProperty, mergeProperties, type PropertyTree, type PropertyValue } from "../../src/host/properties.js";
 import { testHost, type Guest } from "./helpers/test-module.js";
 
 function get(g: Guest, ...path: string[]): [number, Uint8Array] {
@@ -28,6 +30,31 @@ describe("property encodings", () => {
       ["p", ""],
       ["q", ""],
     ]);
+  });
+});
+
+describe("layered lookup", () => {
+  it("lookupMerged(layers, path) equals lookupProperty(mergeProperties(...layers), path) on random trees", () => {
+    const seg = fc.constantFrom("a", "b", "0");
+    const leaf: fc.Arbitrary<PropertyValue> = fc.oneof(
+      fc.string({ maxLength: 3 }),
+      fc.integer({ min: -5, max: 5 }),
+      fc.constant(null),
+      fc.constant(undefined),
+      fc.array(fc.string({ maxLength: 2 }), { maxLength: 2 }),
+    );
+    const { tree } = fc.letrec<{ tree: PropertyTree; value: PropertyValue }>((tie) => ({
+      tree: fc.dictionary(seg, tie("value"), { maxKeys: 3 }),
+      value: fc.oneof({ depthSize: "small" }, leaf, tie("tree"), tie("tree").map((t) => () => t), leaf.map((v) => () => v)),
+    }));
+    fc.assert(
+      fc.property(fc.array(fc.option(tree, { nil: undefined }), { minLength: 1, maxLength: 3 }), fc.array(seg, { maxLength: 4 }), (layers, path) => {
+        const want = lookupProperty(mergeProperties(...layers), path);
+        const got = lookupMerged(layers, path);
+        expect(encodeProperty(got as PropertyValue)).toEqual(encodeProperty(want as PropertyValue));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
 

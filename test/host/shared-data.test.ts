@@ -126,3 +126,26 @@ describe("shared queues", () => {
     expect(st).toBe(WasmResult.Empty);
   });
 });
+
+describe("onHostCall", () => {
+  it("reports every host function the VM calls, by name, with its wall time", async () => {
+    const reported: Array<[string, number]> = [];
+    const { host } = await testHost(
+      {
+        proxy_on_request_headers: (g) => {
+          setShared(g, "k", "v", 0);
+          getShared(g, "k");
+          return 0;
+        },
+      },
+      { onHostCall: (name, ms) => reported.push([name, ms]) },
+    );
+    reported.length = 0;
+    await host.request();
+    const names = reported.map(([n]) => n);
+    expect(names.filter((n) => n === "proxy_set_shared_data")).toHaveLength(1);
+    expect(names.filter((n) => n === "proxy_get_shared_data")).toHaveLength(1);
+    for (const [, ms] of reported) expect(ms).toBeGreaterThanOrEqual(0);
+    expect(host.sharedData.getText("", "k")).toBe("v");
+  });
+});
