@@ -54,9 +54,15 @@ export function findNewline(base: usize, from: i32, to: i32): i32 {
   return -1;
 }
 
-/** A set of metric names the reader returns; every other line is skipped unread. */
+/**
+ * A set of metric names the reader returns; every other line is skipped unread. The per-line
+ * tests read the per-name tables in place (`load` from `dataStart`) and the count from a field:
+ * the release build is optimised for size and leaves `Array#length` / `Array#__uget` out of
+ * line, which made them most of the cost of skipping a page (see scheduling/raw-access.ts).
+ */
 export class NameSet {
   names: string[] = [];
+  private count: i32 = 0;
   /** Per name: its first byte (the cheap first test of a line). */
   private firsts: i32[] = [];
   /** Bit i set: some wanted name starts with byte i (for bytes below 128). */
@@ -64,6 +70,8 @@ export class NameSet {
   /** Per name: its first (up to) 8 bytes as a little-endian word, and the mask of those bytes. */
   private heads: u64[] = [];
   private headMasks: u64[] = [];
+  /** Per name: its length (names are ASCII: bytes = UTF-16 code units). */
+  private lens: i32[] = [];
 
   add(name: string): i32 {
     let id = this.names.indexOf(name);
@@ -80,7 +88,16 @@ export class NameSet {
     }
     this.heads.push(head);
     this.headMasks.push(mask);
-    return this.names.length - 1;
+    this.lens.push(name.length);
+    this.count = this.names.length;
+    return this.count - 1;
+  }
+
+  /** Length of name `id` (a valid id). */
+  // @ts-ignore: decorator
+  @inline
+  lengthOf(id: i32): i32 {
+    return load<i32>(this.lens.dataStart + (<usize>id << 2));
   }
 
   /**
@@ -91,14 +108,18 @@ export class NameSet {
    */
   matchLine(base: usize, from: i32, end: i32): i32 {
     let w = load<u64>(base + <usize>from);
-    for (let k = 0; k < this.names.length; k++) {
-      if ((w & unchecked(this.headMasks[k])) != unchecked(this.heads[k])) continue;
-      let n = unchecked(this.names[k]);
-      let len = n.length;
+    let heads = this.heads.dataStart;
+    let masks = this.headMasks.dataStart;
+    let count = this.count;
+    for (let k = 0; k < count; k++) {
+      let off = <usize>k << 3;
+      if ((w & load<u64>(masks + off)) != load<u64>(heads + off)) continue;
+      let len = this.lengthOf(k);
       if (from + len > end) continue;
+      let n = load<usize>(this.names.dataStart + (<usize>k << alignof<usize>()));
       let same = true;
       for (let j = 8; j < len; j++) {
-        if (<i32>load<u8>(base + <usize>(from + j)) != <i32>n.charCodeAt(j)) { same = false; break; }
+        if (<i32>load<u8>(base + <usize>(from + j)) != <i32>load<u16>(n + (<usize>j << 1))) { same = false; break; }
       }
       if (!same) continue;
       if (from + len == end) return k;
@@ -111,7 +132,7 @@ export class NameSet {
   // @ts-ignore: decorator
   @inline
   mayStart(c: i32): bool {
-    return c < 128 && (unchecked(this.startMask[c >> 5]) & (1 << (c & 31))) != 0;
+    return c < 128 && (load<u32>(changetype<usize>(this.startMask) + (<usize>(c >> 5) << 2)) & (1 << (c & 31))) != 0;
   }
 
   /** Id of the name equal to bytes `[from, to)`, or -1. */
@@ -219,7 +240,7 @@ export class PromReader {
         } else if (start + 8 <= n) {
           let id = wanted.matchLine(base, start, end > start && load<u8>(base + <usize>(end - 1)) == 13 ? end - 1 : end);
           if (id < 0) continue;
-          let nameEnd = start + unchecked(wanted.names[id]).length;
+          let nameEnd = start + wanted.lengthOf(id);
           if (end > start && load<u8>(base + <usize>(end - 1)) == 13) end--;
           if (this.parseRest(start, nameEnd, end)) {
             this.nameId = id;
