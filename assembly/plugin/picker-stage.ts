@@ -35,7 +35,7 @@ import { poolMatches } from "../pools/match";
 import { PoolRuntime, PickRequest, Decision } from "../pools/runtime";
 import { keyHash } from "../pools/state";
 import { Admission, resolvePriority } from "../scheduling/admission";
-import { isStale } from "../scheduling/saturation";
+import { staleCount } from "../scheduling/saturation";
 import { ConfigSection } from "./section";
 import { ClientHeaders, Stage, StageSlot, StreamState } from "./stage";
 import { PickerMetrics } from "./picker-metrics";
@@ -244,11 +244,11 @@ export class PickerStage extends Stage {
       if (h.rt.config.scrape.enabled) {
         h.scraper.effectiveIntervalMs(); // follows the endpoint count (feed)
         h.shared.syncLoad();
-        let stale = 0;
-        for (let j = 0; j < h.rt.endpoints.length; j++) {
-          if (isStale(h.rt.endpoints[j], h.rt.config.saturation, now)) stale++;
+        // One gauge for every VM: the VM that scrapes sets it (every VM counting over the whole
+        // pool on every tick was most of a worker's tick at 1,024 endpoints).
+        if (h.scraper.holding) {
+          h.metrics.set(h.metrics.staleEndpoints, <u64>staleCount(h.rt.endpoints, h.rt.config.saturation, now));
         }
-        h.metrics.set(h.metrics.staleEndpoints, <u64>stale);
       }
     }
   }

@@ -4,7 +4,8 @@
 // when the MEAN over the request's candidate endpoints is >= 1 (no candidates: saturated), and a
 // sheddable request is then refused before scheduling. `shedWhen: "all-saturated"` keeps
 // wayroute's older rule: saturated only when every candidate is.
-import { Endpoint } from "../endpoints/endpoint";
+import { Endpoint, NEVER } from "../endpoints/endpoint";
+import { endpointAt } from "./raw-access";
 
 export class SaturationThresholds {
   /** Waiting requests at which an endpoint counts as full (GIE default 5). */
@@ -38,6 +39,22 @@ export function isSaturated(ep: Endpoint, t: SaturationThresholds, nowMs: i64): 
 
 export function isStale(ep: Endpoint, t: SaturationThresholds, nowMs: i64): bool {
   return t.metricsRequired && ep.metricsAgeMs(nowMs) > t.metricsStalenessMs;
+}
+
+/**
+ * How many of `endpoints` are stale (isStale). One pass over the whole pool, so it reads the
+ * list in place and makes no calls (raw-access.ts).
+ */
+export function staleCount(endpoints: Endpoint[], t: SaturationThresholds, nowMs: i64): i32 {
+  if (!t.metricsRequired) return 0;
+  let bound = t.metricsStalenessMs;
+  let stale = 0;
+  for (let i = 0, n = endpoints.length; i < n; i++) {
+    let at = endpointAt(endpoints, i).metricsAtMs;
+    let age = at == NEVER ? i64.MAX_VALUE : nowMs - at;
+    if ((age < 0 ? 0 : age) > bound) stale++;
+  }
+  return stale;
 }
 
 /** True when every endpoint in `candidates` (indices into `endpoints`) is saturated. */
