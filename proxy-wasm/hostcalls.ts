@@ -315,7 +315,11 @@ export class SharedDataValue {
 
 /** Reads shared data; null with lastHostStatus() NotFound when the key is absent. */
 export function getSharedData(key: string): SharedDataValue | null {
-  const keyBytes = String.UTF8.encode(key);
+  return getSharedDataBytes(String.UTF8.encode(key));
+}
+
+/** getSharedData with the key already UTF-8 encoded. */
+export function getSharedDataBytes(keyBytes: ArrayBuffer): SharedDataValue | null {
   clearScratch();
   const status = raw.proxy_get_shared_data(
     ptrOf(keyBytes),
@@ -331,10 +335,15 @@ export function getSharedData(key: string): SharedDataValue | null {
 
 /** Writes shared data. cas 0 writes unconditionally; a stale cas gives Status.CasMismatch. */
 export function setSharedData(key: string, value: ArrayBuffer, cas: u32 = 0): Status {
-  const keyBytes = String.UTF8.encode(key);
-  return <Status>(
-    raw.proxy_set_shared_data(ptrOf(keyBytes), sizeOf(keyBytes), ptrOf(value), sizeOf(value), cas)
-  );
+  return setSharedDataAt(String.UTF8.encode(key), ptrOf(value), sizeOf(value), cas);
+}
+
+/**
+ * setSharedData with the key already UTF-8 encoded and the value given as `size` bytes at
+ * `value` (part of a larger buffer: one encoding can serve two keys).
+ */
+export function setSharedDataAt(keyBytes: ArrayBuffer, value: usize, size: usize, cas: u32 = 0): Status {
+  return <Status>raw.proxy_set_shared_data(ptrOf(keyBytes), sizeOf(keyBytes), value, size, cas);
 }
 
 // ---- Shared queues -----------------------------------------------------------------------

@@ -3,8 +3,8 @@
 // fetches the endpoint feed); it publishes the results to shared data for every worker. When the
 // holder stops renewing (its VM died), the lease lapses and the next worker to tick takes over.
 import {
-  BufferType, HeaderPair, LogLevel, MapType, Status, getBufferBytes, getHeaderMapPairs, getSharedData, httpCall,
-  setSharedData,
+  BufferType, HeaderPair, LogLevel, MapType, Status, getBufferBytes, getHeader, getSharedDataBytes, httpCall,
+  setSharedDataAt,
 } from "../../proxy-wasm/index";
 import { Endpoint } from "../endpoints/endpoint";
 import { EngineMetrics, metricNames, readEngineMetricsBytes } from "../metrics/engines";
@@ -23,6 +23,8 @@ const MAX_BODY: usize = 1 << 20;
 
 export class PoolScraper {
   private lease: Lease = new Lease();
+  /** The lease's shared-data key, encoded once (read on every tick). */
+  private leaseKey: ArrayBuffer;
   /** http_call token → endpoint key (scrapes) or "" (feed). */
   private tokens: Map<u32, string> = new Map<u32, string>();
   private outstanding: i32 = 0;
@@ -56,13 +58,14 @@ export class PoolScraper {
     public vmToken: u32,
   ) {
     this.window = new RateWindow(<i32>rt.config.scrape.budgetPerSecond);
+    this.leaseKey = shared.keyBytes("lease");
     this.baseStalenessMs = rt.config.saturation.metricsStalenessMs;
   }
 
   /** Takes or renews the lease; true when this VM is the scraper now. */
   private acquire(nowMs: i64): bool {
-    let key = this.shared.key("lease");
-    let cur = getSharedData(key);
+    let key = this.leaseKey;
+    let cur = getSharedDataBytes(key);
     let l = this.lease;
     let cas: u32 = 0;
     if (cur != null) {
@@ -85,7 +88,8 @@ export class PoolScraper {
     }
     l.holder = this.vmToken;
     l.expiresAtMs = nowMs + this.rt.config.scrape.leaseMs;
-    let st = setSharedData(key, encodeLease(l), cas);
+    let v = encodeLease(l);
+    let st = setSharedDataAt(key, changetype<usize>(v), <usize>v.byteLength, cas);
     this.holding = st == Status.Ok;
     return this.holding;
   }
@@ -247,15 +251,12 @@ export class PoolScraper {
 
   private status(headerCount: u32): i32 {
     if (headerCount == 0) return 0;
-    let pairs = getHeaderMapPairs(MapType.HttpCallResponseHeaders);
-    for (let i = 0; i < pairs.length; i++) {
-      if (pairs[i].key == ":status") {
-        let v = parseInt(pairs[i].value);
-        // Range-check before the float→int conversion (no trapping on a hostile ":status").
-        return v >= 100 && v <= 999 ? <i32>v : 0;
-      }
-    }
-    return 0;
+    // The first ":status" value (one host call, not the whole header map).
+    let s = getHeader(MapType.HttpCallResponseHeaders, ":status");
+    if (s == null) return 0;
+    let v = parseInt(s);
+    // Range-check before the float→int conversion (no trapping on a hostile ":status").
+    return v >= 100 && v <= 999 ? <i32>v : 0;
   }
 
   private onScrape(e: i32, headerCount: u32, bodySize: usize, nowMs: i64, filtered: bool): void {

@@ -17,7 +17,7 @@
 //   lease           which VM scrapes, until when (taken over when it lapses)
 //   feed, feedv     the last valid endpoint-feed body; version
 //   pj/seq, pj/<i>  prefix-decision journal: sequence counter and a ring of JOURNAL_SLOTS records
-import { Status, getSharedData, setSharedData } from "../../proxy-wasm/index";
+import { SharedDataValue, Status, getSharedDataBytes, setSharedDataAt } from "../../proxy-wasm/index";
 import { PoolRuntime } from "../pools/runtime";
 import {
   applyHealth, encodeHealth, decodeInFlight, encodeInFlight, adjustInFlight, LoadRecord, decodeLoadRecord,
@@ -33,10 +33,16 @@ export const JOURNAL_SLOTS: i32 = 64;
 export const LOAD_SLOTS: i32 = 256;
 const CAS_RETRIES: i32 = 16;
 
-function u64Value(v: u64): ArrayBuffer {
-  let b = new ArrayBuffer(8);
-  store<u64>(changetype<usize>(b), v);
-  return b;
+function utf8(s: string): ArrayBuffer {
+  return String.UTF8.encode(s, false);
+}
+
+function getSharedData(key: ArrayBuffer): SharedDataValue | null {
+  return getSharedDataBytes(key);
+}
+
+function setSharedData(key: ArrayBuffer, value: ArrayBuffer, cas: u32 = 0): Status {
+  return setSharedDataAt(key, changetype<usize>(value), <usize>value.byteLength, cas);
 }
 
 function readU64(b: ArrayBuffer): u64 {
@@ -45,23 +51,28 @@ function readU64(b: ArrayBuffer): u64 {
 
 export class PoolShared {
   prefix: string;
-  // Keys built once: they are used on every request (no string concatenation per call).
-  private loadSeqKey: string;
-  private loadSlotKeys: string[] = [];
-  private endpointKeys: string[] = [];
+  // Keys built and UTF-8 encoded once: they are used on every request and update (no string
+  // concatenation or encoding per call).
+  private loadSeqKey: ArrayBuffer;
+  private loadSlotKeys: ArrayBuffer[] = [];
+  private endpointKeys: ArrayBuffer[] = [];
   private keysFor: Endpoint[] | null = null;
   private loadSeen: u64 = 0;
   private loadSeqCas: u32 = 0;
   private loadPrimed: bool = false;
   private loadRec: LoadRecord = new LoadRecord();
+  /** Reused for every publish: u64 sequence + the record (grows to the largest record). */
+  private entry: ArrayBuffer = new ArrayBuffer(128);
+  /** Reused for 8-byte counter values. */
+  private u64Buf: ArrayBuffer = new ArrayBuffer(8);
   /** Times this VM fell behind the load journal and read every endpoint's record. */
   loadResyncs: i32 = 0;
-  private healthKey: string;
-  private inflightKey: string;
-  private seqKey: string;
-  private feedKey: string;
-  private feedvKey: string;
-  private journalKeys: string[] = [];
+  private healthKey: ArrayBuffer;
+  private inflightKey: ArrayBuffer;
+  private seqKey: ArrayBuffer;
+  private feedKey: ArrayBuffer;
+  private feedvKey: ArrayBuffer;
+  private journalKeys: ArrayBuffer[] = [];
   private healthCas: u32 = 0;
   private feedCas: u32 = 0;
   private journalSeen: u64 = 0;
@@ -84,39 +95,46 @@ export class PoolShared {
   constructor(rootId: string, public rt: PoolRuntime) {
     let prefix = "wayroute.picker/" + rootId + "/" + rt.config.name + "/";
     this.prefix = prefix;
-    this.loadSeqKey = prefix + "lseq";
-    this.healthKey = prefix + "health";
-    this.inflightKey = prefix + "inflight";
-    this.seqKey = prefix + "pj/seq";
-    this.feedKey = prefix + "feed";
-    this.feedvKey = prefix + "feedv";
-    for (let i = 0; i < JOURNAL_SLOTS; i++) this.journalKeys.push(prefix + "pj/" + i.toString());
-    for (let i = 0; i < LOAD_SLOTS; i++) this.loadSlotKeys.push(prefix + "lj/" + i.toString());
+    this.loadSeqKey = utf8(prefix + "lseq");
+    this.healthKey = utf8(prefix + "health");
+    this.inflightKey = utf8(prefix + "inflight");
+    this.seqKey = utf8(prefix + "pj/seq");
+    this.feedKey = utf8(prefix + "feed");
+    this.feedvKey = utf8(prefix + "feedv");
+    for (let i = 0; i < JOURNAL_SLOTS; i++) this.journalKeys.push(utf8(prefix + "pj/" + i.toString()));
+    for (let i = 0; i < LOAD_SLOTS; i++) this.loadSlotKeys.push(utf8(prefix + "lj/" + i.toString()));
   }
 
-  key(name: string): string {
-    return this.prefix + name;
+  /** UTF-8 shared-data key of `name` under this pool's prefix (encode once, keep it). */
+  keyBytes(name: string): ArrayBuffer {
+    return utf8(this.prefix + name);
   }
 
-  private journalKey(seq: u64): string {
+  /** An 8-byte value `v` (the buffer is reused: write it before the next call). */
+  private u64Value(v: u64): ArrayBuffer {
+    store<u64>(changetype<usize>(this.u64Buf), v);
+    return this.u64Buf;
+  }
+
+  private journalKey(seq: u64): ArrayBuffer {
     return unchecked(this.journalKeys[<i32>(seq % <u64>JOURNAL_SLOTS)]);
   }
 
   // ---- load ----------------------------------------------------------------------------
 
   /** Shared-data key of endpoint i's latest load record (built once per endpoint list). */
-  private endpointKey(i: i32): string {
+  private endpointKey(i: i32): ArrayBuffer {
     let eps = this.rt.endpoints;
     if (this.keysFor !== eps) {
       this.keysFor = eps;
       this.endpointKeys.length = 0;
-      for (let k = 0; k < eps.length; k++) this.endpointKeys.push(this.prefix + "le/" + eps[k].key);
+      for (let k = 0; k < eps.length; k++) this.endpointKeys.push(utf8(this.prefix + "le/" + eps[k].key));
       this.loadPrimed = false; // a new endpoint list reads every endpoint's record once
     }
     return unchecked(this.endpointKeys[i]);
   }
 
-  private loadSlotKey(seq: u64): string {
+  private loadSlotKey(seq: u64): ArrayBuffer {
     return unchecked(this.loadSlotKeys[<i32>(seq % <u64>LOAD_SLOTS)]);
   }
 
@@ -182,20 +200,22 @@ export class PoolShared {
     let e = this.rt.endpoints[i];
     let key = this.endpointKey(i);
     let size = loadRecordSize(e);
-    let entry = new ArrayBuffer(8 + size);
-    writeLoadRecord(changetype<usize>(entry) + 8, e);
+    // One encoding serves both values: the record alone, and the journal entry (sequence + record).
+    if (this.entry.byteLength < 8 + size) this.entry = new ArrayBuffer(8 + size);
+    let entry = changetype<usize>(this.entry);
+    writeLoadRecord(entry + 8, e);
     // Written without a read: readers never apply a record older than what they have, so a
     // racing older write here can only delay a worker that re-reads everything (start, overrun)
     // until that endpoint's next update. One host call instead of a CAS loop per report.
-    if (setSharedData(key, entry.slice(8, 8 + size), 0) != Status.Ok) return;
+    if (setSharedDataAt(key, entry + 8, <usize>size, 0) != Status.Ok) return;
     for (let attempt = 0; attempt < CAS_RETRIES; attempt++) {
       let cur = getSharedData(this.loadSeqKey);
       let seq: u64 = cur != null ? readU64(cur.value) : 0;
-      let st = setSharedData(this.loadSeqKey, u64Value(seq + 1), cur != null ? cur.cas : 0);
+      let st = setSharedData(this.loadSeqKey, this.u64Value(seq + 1), cur != null ? cur.cas : 0);
       if (st == Status.CasMismatch) continue;
       if (st != Status.Ok) return;
-      store<u64>(changetype<usize>(entry), seq + 1);
-      setSharedData(this.loadSlotKey(seq + 1), entry, 0);
+      store<u64>(entry, seq + 1);
+      setSharedDataAt(this.loadSlotKey(seq + 1), entry, <usize>(8 + size), 0);
       if (this.loadSeen == seq) this.loadSeen = seq + 1; // own entry: already applied here
       return;
     }
@@ -339,7 +359,7 @@ export class PoolShared {
         }
       }
       let next = seq + 1;
-      let st = setSharedData(seqKey, u64Value(next), cas);
+      let st = setSharedData(seqKey, this.u64Value(next), cas);
       if (st == Status.CasMismatch) continue;
       if (st != Status.Ok) return;
       setSharedData(this.journalKey(next), encodeJournalRecord(next, key, hashes, n), 0);
@@ -413,6 +433,6 @@ export class PoolShared {
   publishFeed(body: string): void {
     setSharedData(this.feedKey, String.UTF8.encode(body, false), 0);
     let ver = getSharedData(this.feedvKey);
-    setSharedData(this.feedvKey, u64Value(ver != null ? readU64(ver.value) + 1 : 1), 0);
+    setSharedData(this.feedvKey, this.u64Value(ver != null ? readU64(ver.value) + 1 : 1), 0);
   }
 }

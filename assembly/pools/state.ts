@@ -5,6 +5,7 @@
 import { Endpoint, UNKNOWN_COUNT, UNKNOWN_FRACTION } from "../endpoints/endpoint";
 import { hashChars } from "../prefix/hash";
 import { joinStrings } from "./text-join";
+import { NO_ADAPTERS } from "../metrics/engines";
 
 /** Stable 64-bit id of an endpoint key (address or backend), the same in every VM. */
 export function keyHash(key: string): u64 {
@@ -106,8 +107,10 @@ class Cursor {
 
   list(): string[] {
     let n = this.u32();
+    if (!this.ok || n > MAX_LIST) { this.ok = false; return NO_ADAPTERS; }
+    // Most records carry no adapters: the shared empty list, no allocation.
+    if (n == 0) return NO_ADAPTERS;
     let out: string[] = [];
-    if (!this.ok || n > MAX_LIST) { this.ok = false; return out; }
     for (let i: u32 = 0; i < n && this.ok; i++) out.push(this.str());
     return out;
   }
