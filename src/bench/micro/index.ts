@@ -7,6 +7,7 @@ import { harnessSuite } from "./harness.js";
 import { bodySuite } from "./body.js";
 import { pickerSuite } from "./picker.js";
 import { statePlaneSuite } from "./state-plane.js";
+import { envoyStatePlaneSuite } from "./envoy-state-plane.js";
 import { footprintSuite } from "./footprint.js";
 
 export const microSuites: MicroSuite[] = [
@@ -14,5 +15,6 @@ export const microSuites: MicroSuite[] = [
   bodySuite,
   pickerSuite,
   statePlaneSuite,
+  envoyStatePlaneSuite,
   footprintSuite,
 ];

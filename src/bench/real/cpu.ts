@@ -3,7 +3,7 @@
  * Used to charge routing work to Envoy and to the EPP per 1,000 requests.
  */
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 
 let ticksPerSecond: number | undefined;
 
@@ -38,4 +38,35 @@ export function cpuMs(pid: number): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** One thread's name (`comm`) and CPU ms used so far. */
+export interface ThreadCpu {
+  name: string;
+  ms: number;
+}
+
+/**
+ * CPU ms used so far by each thread of `pid` (`/proc/<pid>/task/<tid>/stat`), by thread id;
+ * empty when /proc has no such process. Envoy names its threads (`envoy` for the main thread,
+ * `wrk:worker_<n>` for workers), so a breakdown shows which thread did the work.
+ */
+export function threadCpuMs(pid: number): Map<number, ThreadCpu> {
+  const out = new Map<number, ThreadCpu>();
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      out.set(Number(tid), { name, ms: parseProcStatCpuMs(stat) });
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return out;
 }

@@ -1,0 +1,98 @@
+/**
+ * The scrape budget in real Envoy 1.40 (two workers, loopback): a pool of 1,024 model-server
+ * stand-ins (one process, one port each) counts the scrapes it receives, and those never exceed
+ * the default budget of 200 per second in any one-second window, while every endpoint is still
+ * scraped and the plugin keeps routing. In Envoy the lease (and so every scrape) may be held by
+ * the main thread's VM; the count is server side, so it does not matter which VM scrapes.
+ */
+import { afterEach, expect, it } from "vitest";
+import { EnvoyProcess } from "../../src/envoy/index.js";
+import { MetricsPool } from "../../src/bench/real/metrics-pool.js";
+import { STATE_POOL, statePlaneBootstrap, statePlaneConfig } from "../../src/bench/real/state-plane.js";
+import { describeEnvoy } from "./helpers.js";
+import { PLUGIN, eventually, promValues } from "./stack.js";
+
+const ENDPOINTS = 1024;
+const BUDGET = 200;
+/** Default scrape interval (ms): the plugin's tick, which starts a batch of due scrapes. */
+const INTERVAL_MS = 50;
+
+const PAGE =
+  "# TYPE vllm:num_requests_waiting gauge\nvllm:num_requests_waiting{model_name=\"m\"} 1\n" +
+  "# TYPE vllm:num_requests_running gauge\nvllm:num_requests_running{model_name=\"m\"} 2\n" +
+  "# TYPE vllm:kv_cache_usage_perc gauge\nvllm:kv_cache_usage_perc{model_name=\"m\"} 0.3\n";
+
+/** Most arrivals in any window of `ms` (times sorted ascending). */
+function maxInWindow(times: number[], ms: number): number {
+  let best = 0;
+  let lo = 0;
+  for (let hi = 0; hi < times.length; hi++) {
+    while (times[hi]! - times[lo]! >= ms) lo++;
+    best = Math.max(best, hi - lo + 1);
+  }
+  return best;
+}
+
+describeEnvoy("state plane in Envoy 1.40: the scrape budget at 1,024 endpoints", (binary) => {
+  let envoy: EnvoyProcess | undefined;
+  let pool: MetricsPool | undefined;
+  afterEach(async () => {
+    await envoy?.stop();
+    await pool?.stop();
+    envoy = undefined;
+    pool = undefined;
+  });
+
+  it("servers count at most the budget per second; every endpoint is scraped; requests are still routed", async () => {
+    pool = await MetricsPool.start({ count: ENDPOINTS, page: PAGE, filteredPage: PAGE, recordTimes: true });
+    const config = statePlaneConfig(pool.addresses, true);
+    envoy = await EnvoyProcess.start({ bootstrap: statePlaneBootstrap(config, PLUGIN), concurrency: 2, binary });
+    const p = pool;
+    const e = envoy;
+
+    // Requests while the first round runs: each one is picked by the plugin and served by a pool server.
+    const sent = 40;
+    for (let i = 0; i < sent; i++) {
+      const r = await fetch(`http://${e.listenerAddress()}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ model: "m", messages: [{ role: "user", content: `hi ${i}` }] }),
+      });
+      expect(r.status).toBe(200);
+      expect(Number(r.headers.get("x-upstream"))).toBeGreaterThanOrEqual(0);
+      await r.text();
+    }
+
+    // One round at 200/s takes 5.12 s; allow a slow machine three times that.
+    const all = await eventually(() => p.scrapesPerEndpoint.every((c) => c > 0), 20_000);
+    const scraped = p.scrapesPerEndpoint.filter((c) => c > 0).length;
+    expect(all, `${scraped} of ${ENDPOINTS} endpoints scraped`).toBe(true);
+
+    const times = [...p.scrapeTimes].sort((a, b) => a - b);
+    const spanS = (times.at(-1)! - times[0]!) / 1000;
+    const worst = maxInWindow(times, 1000);
+    // The plugin holds the budget in its own clock; arrivals here may shift by up to one tick's
+    // batch (budget x tick / 1 s = 10 calls) across a window boundary.
+    const tolerance = (BUDGET * INTERVAL_MS) / 1000;
+    expect(worst, `busiest second: ${worst} scrapes (${times.length} over ${spanS.toFixed(1)} s)`).toBeLessThanOrEqual(BUDGET + tolerance);
+    expect(times.length / spanS).toBeLessThanOrEqual(BUDGET + tolerance);
+    // The filter was asked for (vLLM's default).
+    expect(p.filteredScrapes).toBe(times.length);
+
+    const stats = await promValues(e, `wayroute_picker_${STATE_POOL}_`);
+    expect(stats.get(`wayroute_picker_${STATE_POOL}_scrape_effective_interval_ms`)).toBe((ENDPOINTS * 1000) / BUDGET);
+    expect(stats.get(`wayroute_picker_${STATE_POOL}_picks_total`)).toBe(sent);
+    expect(stats.get(`wayroute_picker_${STATE_POOL}_fail_open_total`) ?? 0).toBe(0);
+    expect(p.requests).toBe(sent);
+
+    // And after the scrapes, the plugin still routes.
+    const r = await fetch(`http://${e.listenerAddress()}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "m", messages: [{ role: "user", content: "after" }] }),
+    });
+    expect(r.status).toBe(200);
+    await r.text();
+    expect(p.requests).toBe(sent + 1);
+  }, 90_000);
+});
