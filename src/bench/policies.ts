@@ -119,3 +119,44 @@ export const POLICIES: Policy[] = [
 export function findPolicy(name: string): Policy | undefined {
   return POLICIES.find((p) => p.name === name);
 }
+
+/**
+ * A scrape budget for the A/B option `--scrape-budget`: `unlimited` is the behaviour before the
+ * budget existed (the highest budget the config accepts, so the effective interval is the
+ * configured one), `default` leaves the plugin's default, a number sets `budgetPerSecond`.
+ */
+export type ScrapeBudget = "unlimited" | "default" | number;
+
+/** The config's upper bound for `scrape.budgetPerSecond`. */
+export const MAX_SCRAPE_BUDGET = 10_000;
+
+/** Parses one `--scrape-budget` value; undefined when it is not one. */
+export function parseScrapeBudget(value: string): ScrapeBudget | undefined {
+  if (value === "unlimited" || value === "default") return value;
+  if (!/^[0-9]+$/.test(value)) return undefined;
+  const n = Number(value);
+  return n >= 1 && n <= MAX_SCRAPE_BUDGET ? n : undefined;
+}
+
+/**
+ * The plugin policy `p` with every scraping pool's `scrape.budgetPerSecond` set to `budget`,
+ * named `<p> budget=<budget>`; proxy-only policies are returned as they are.
+ */
+export function withScrapeBudget(p: Policy, budget: ScrapeBudget): Policy {
+  const base = p.config;
+  if (!p.wasm || !base) return p;
+  return {
+    ...p,
+    name: `${p.name} budget=${budget}`,
+    description: `${p.description}; scrape budget ${budget === "unlimited" ? `${MAX_SCRAPE_BUDGET}/s (effective interval = intervalMs)` : budget === "default" ? "the plugin's default" : `${budget}/s`}`,
+    config: (pool, repoRoot) => {
+      const cfg = base(pool, repoRoot) as { pools?: Array<{ scrape?: Record<string, unknown> }> };
+      for (const pl of cfg.pools ?? []) {
+        if (!pl.scrape || pl.scrape.enabled === false) continue;
+        if (budget === "default") delete pl.scrape.budgetPerSecond;
+        else pl.scrape.budgetPerSecond = budget === "unlimited" ? MAX_SCRAPE_BUDGET : budget;
+      }
+      return cfg;
+    },
+  };
+}

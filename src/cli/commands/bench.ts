@@ -2,7 +2,7 @@ import { resolve } from "node:path";
 import { intOption, stringOption } from "../args.js";
 import { type Command, UsageError } from "../command.js";
 import { filtersFactory } from "../../bench/filters.js";
-import { POLICIES } from "../../bench/policies.js";
+import { parseScrapeBudget, POLICIES, type ScrapeBudget, withScrapeBudget } from "../../bench/policies.js";
 import { repoRoot } from "../../bench/repo-root.js";
 import { runBench } from "../../bench/run.js";
 import { formatTable } from "../../bench/table.js";
@@ -71,6 +71,9 @@ options:
   --servers <n>        simulated servers (default 4)
   --workers <n>        proxy workers / plugin VMs (default 2)
   --seed <n>           load generator seed (default 42)
+  --scrape-budget <b>  A/B of the scrape budget (repeat): every plugin policy runs once per value,
+                       side by side, named '<policy> budget=<b>'; b is unlimited (effective
+                       interval = intervalMs, as before the budget), default, or 1..10000 per s
   --json               print results.json to stdout instead of tables
   --no-progress        no progress bar on stderr
 
@@ -97,6 +100,7 @@ Exit codes: 0 ok, 1 failure, 2 usage error.`,
     servers: { type: "string" },
     workers: { type: "string" },
     seed: { type: "string" },
+    "scrape-budget": { type: "list" },
     json: { type: "boolean" },
     progress: { type: "boolean", default: true },
   },
@@ -109,7 +113,13 @@ Exit codes: 0 ok, 1 failure, 2 usage error.`,
     if (stack === "real") return runRealCommand(args, root, quick);
     const wanted = args.options.policy as string[];
     for (const p of wanted) if (!POLICIES.some((x) => x.name === p)) throw new UsageError(`unknown --policy ${p}; one of ${POLICIES.map((x) => x.name).join(", ")}`);
-    const policies = wanted.length ? POLICIES.filter((p) => wanted.includes(p.name)) : POLICIES;
+    const budgets: ScrapeBudget[] = (args.options["scrape-budget"] as string[]).map((v) => {
+      const b = parseScrapeBudget(v);
+      if (b === undefined) throw new UsageError(`--scrape-budget ${v}: unlimited, default or a whole number 1..10000`);
+      return b;
+    });
+    const chosen = wanted.length ? POLICIES.filter((p) => wanted.includes(p.name)) : POLICIES;
+    const policies = budgets.length ? chosen.flatMap((p) => (p.wasm ? budgets.map((b) => withScrapeBudget(p, b)) : [p])) : chosen;
     const wl = args.options.workload as string[];
     const workloads = defaultWorkloads(quick ? 0.5 : 1).filter((w) => !wl.length || wl.some((x) => w.name.includes(x)));
     if (!workloads.length) throw new UsageError(`no workload matches ${wl.join(", ")}`);
