@@ -157,4 +157,25 @@ describe("flow queue", () => {
     expect(q.waitingAtOrAbove(1)).toBe(true);
     expect(q.waitingAtOrAbove(2)).toBe(true);
   });
+
+  it("takes a later flow's turn when asked (fairness across workers) and continues the round after it", () => {
+    let q = new FlowQueue(config());
+    q.offer(1, 1, "a", 0, 0);
+    q.offer(2, 1, "b", 0, 0);
+    q.offer(3, 1, "c", 0, 0);
+    q.offer(4, 1, "b", 0, 0);
+    q.offer(5, 2, "z", 0, 0);
+    expect(q.firstBand()).toBe(1);
+    expect(q.flowCount(1)).toBe(3);
+    expect(q.flowInTurn(1, 0)).toBe("a");
+    expect(q.flowInTurn(1, 1)).toBe("b");
+    expect(q.flowInTurn(1, 4)).toBe("b");
+    // b's turn taken out of order: the round goes on with c, then a (which kept its turn).
+    expect(q.popTurn(1, 1).id).toBe(2);
+    expect(q.flowInTurn(1, 0)).toBe("c");
+    // c empties: the round goes on with the flow after it (a).
+    expect(q.popTurn(1, 0).id).toBe(3);
+    expect(same(drain(q), [1, 4, 5])).toBe(true);
+    expect(q.firstBand()).toBe(-1);
+  });
 });

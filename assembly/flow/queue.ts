@@ -94,6 +94,43 @@ export class FlowQueue {
     return Offer.Queued;
   }
 
+  /** The highest band with an entry waiting; -1 when empty. */
+  firstBand(): i32 {
+    for (let i = 0; i < this.bands.length; i++) if (this.bands[i].count > 0) return i;
+    return -1;
+  }
+
+  /** Flows with entries waiting in `band`. */
+  flowCount(band: i32): i32 {
+    return this.bands[band].flows.length;
+  }
+
+  /** Key of the flow `k` turns after the one whose turn it is in `band` (0: that one). */
+  flowInTurn(band: i32, k: i32): string {
+    let b = this.bands[band];
+    return b.flows[(b.cursor + k) % b.flows.length].key;
+  }
+
+  /**
+   * Takes the first entry of the flow `k` turns on in `band`; the round continues after that
+   * flow (the flows it skipped keep their turn next time round).
+   */
+  popTurn(band: i32, k: i32): FlowEntry {
+    let b = this.bands[band];
+    let fi = (b.cursor + k) % b.flows.length;
+    let f = b.flows[fi];
+    let e = f.items.shift();
+    this.took(b, e);
+    if (f.items.length == 0) {
+      b.flows.splice(fi, 1);
+      // The next flow slid into position fi.
+      b.cursor = fi < b.flows.length ? fi : 0;
+    } else {
+      b.cursor = fi + 1 < b.flows.length ? fi + 1 : 0;
+    }
+    return e;
+  }
+
   /** The entry dispatched next, without taking it; null when empty. */
   peek(): FlowEntry | null {
     for (let i = 0; i < this.bands.length; i++) {
@@ -106,23 +143,8 @@ export class FlowQueue {
 
   /** Takes the entry dispatched next and moves its band's round on to the next flow. */
   pop(): FlowEntry | null {
-    for (let i = 0; i < this.bands.length; i++) {
-      let b = this.bands[i];
-      if (b.count == 0) continue;
-      let fi = b.cursor;
-      let f = b.flows[fi];
-      let e = f.items.shift();
-      this.took(b, e);
-      if (f.items.length == 0) {
-        b.flows.splice(fi, 1);
-        // The next flow slid into position fi.
-        if (b.cursor >= b.flows.length) b.cursor = 0;
-      } else {
-        b.cursor = fi + 1 < b.flows.length ? fi + 1 : 0;
-      }
-      return e;
-    }
-    return null;
+    let band = this.firstBand();
+    return band < 0 ? null : this.popTurn(band, 0);
   }
 
   /** Removes the entry of stream `id` (its client left); null when it is not queued. */

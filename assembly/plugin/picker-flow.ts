@@ -14,11 +14,18 @@
 // requests dispatched and not yet ended, changed only by compare-and-swap, so two workers never
 // both take the last slot. The saturation detector alone reads metrics that move once per
 // scrape, so a drain then dispatches at most one request per endpoint (see docs/picker.md).
+//
+// Fairness across workers (with a flowHeader): one shared table per band counts each flow
+// bucket's waiting and in-flight requests on every worker (assembly/flow/fair.ts); a worker
+// gives a free slot only to a flow that no waiting flow trails, and otherwise leaves it to the
+// worker holding that flow (its tick takes it). A worker that has yielded for longer than a few
+// ticks dispatches anyway: a count left behind by a crashed VM cannot stall the pool.
 import {
   MetricType, Status, defineMetric, getSharedData, incrementMetric, lastHostStatus, recordMetric,
   setEffectiveContext, setSharedData,
 } from "../../proxy-wasm/index";
 import { FlowControlConfig } from "../flow/config";
+import { FAIR_TABLE_BYTES, fairAllows, fairBucket, fairMove } from "../flow/fair";
 import { FlowEntry, FlowQueue } from "../flow/queue";
 import { StreamState } from "./stage";
 
@@ -66,14 +73,30 @@ export class PoolFlow {
   /** Set by FlowOwner.flowHasRoom: the room found came with a shared slot taken. */
   tokenTaken: bool = false;
   private all: i32[] = [];
+  /** Shared fairness table of each band; empty without a flowHeader (one flow per band). */
+  private fairKeys: string[] = [];
+  /** Since when this worker leaves its free slots to flows on other workers; -1: it does not. */
+  private yieldingSinceMs: i64 = -1;
 
   constructor(public config: FlowControlConfig, public pool: string, rootId: string, public owner: FlowOwner, public handle: i32) {
     this.queue = new FlowQueue(config);
     this.key = "wayroute.flow/" + rootId + "/" + pool + "/dispatched";
+    if (config.flowHeader.length > 0) {
+      for (let i = 0; i < config.bands.length; i++) this.fairKeys.push("wayroute.flow/" + rootId + "/" + pool + "/fair/" + config.bands[i].name);
+    }
+  }
+
+  /** Whether flows are shared fairly across workers (a flowHeader is configured). */
+  get fair(): bool {
+    return this.fairKeys.length > 0;
   }
 
   define(): void {
     this.createCounter();
+    // Created before this worker serves, as the slot counter (no atomic create).
+    for (let i = 0; i < this.fairKeys.length; i++) {
+      if (getSharedData(this.fairKeys[i]) == null) setSharedData(this.fairKeys[i], new ArrayBuffer(FAIR_TABLE_BYTES), 0);
+    }
     LATEST.set(this.key, this);
     let base = "wayroute_flow_" + metricName(this.pool) + "_";
     for (let i = 0; i < this.config.bands.length; i++) {
@@ -161,6 +184,51 @@ export class PoolFlow {
     if (getSharedData(this.key) == null) this.store(0, 0);
   }
 
+  // ---- fairness across workers -------------------------------------------------------------
+
+  /** Band `band`'s shared table (zeros when missing or torn). */
+  fairTable(band: i32): ArrayBuffer {
+    let v = getSharedData(this.fairKeys[band]);
+    return v != null && v.value.byteLength == FAIR_TABLE_BYTES ? v.value : new ArrayBuffer(FAIR_TABLE_BYTES);
+  }
+
+  /** Moves a bucket's waiting and in-flight counts in the shared table (compare-and-swap). */
+  fairMoved(band: i32, bucket: i32, dWaiting: i32, dInFlight: i32): void {
+    if (!this.fair || band < 0 || bucket < 0) return;
+    let key = this.fairKeys[band];
+    for (let attempt = 0; attempt < 64; attempt++) {
+      let cur = getSharedData(key);
+      let t = cur != null && cur.value.byteLength == FAIR_TABLE_BYTES ? cur.value : new ArrayBuffer(FAIR_TABLE_BYTES);
+      fairMove(t, bucket, dWaiting, dInFlight);
+      if (setSharedData(key, t, cur != null ? cur.cas : 0) == Status.Ok) return;
+    }
+  }
+
+  /** Whether a newcomer of `bucket` may pass straight through (no waiting flow trails it). */
+  fairAdmits(band: i32, bucket: i32): bool {
+    return !this.fair || fairAllows(this.fairTable(band), bucket);
+  }
+
+  /**
+   * Which of `band`'s flows goes next: k turns on from the round's position (0 without
+   * fairness), or -1 when every local flow must leave the slot to a flow on another worker.
+   */
+  private fairTurn(band: i32, nowMs: i64): i32 {
+    if (!this.fair) return 0;
+    let t = this.fairTable(band);
+    let n = this.queue.flowCount(band);
+    for (let k = 0; k < n; k++) {
+      if (fairAllows(t, fairBucket(this.queue.flowInTurn(band, k)))) {
+        this.yieldingSinceMs = -1;
+        return k;
+      }
+    }
+    if (this.yieldingSinceMs < 0) this.yieldingSinceMs = nowMs;
+    // The other worker's tick takes the slot within tickMs; much longer means a stale count.
+    if (nowMs - this.yieldingSinceMs > max<i64>(5 * this.config.tickMs, 100)) return 0;
+    return -1;
+  }
+
   private hasRoom(rule: PoolFlow, nowMs: i64): bool {
     let ok = rule.owner.flowHasRoom(rule, nowMs);
     this.tokenTaken = rule.tokenTaken;
@@ -175,6 +243,7 @@ export class PoolFlow {
     if (e == null) return false;
     this.waiting.delete(stream.contextId);
     this.lengthMoved(e.band, -1);
+    this.fairMoved(e.band, fairBucket(e.flow), -1, 0);
     this.inc(this.abandonedTotal);
     return true;
   }
@@ -193,6 +262,7 @@ export class PoolFlow {
       let stream = this.waiting.get(e.id);
       this.waiting.delete(e.id);
       this.lengthMoved(e.band, -1);
+      this.fairMoved(e.band, fairBucket(e.flow), -1, 0);
       this.waited(e.band, nowMs - e.enqueuedMs);
       this.inc(this.expiredTotal);
       setEffectiveContext(e.id);
@@ -202,11 +272,16 @@ export class PoolFlow {
     // the slots are the same shared ones.
     let rule = newestFlow(this);
     let budget = rule.owner.flowDrainBudget(rule);
-    while (this.queue.length > 0 && budget > 0 && this.hasRoom(rule, nowMs)) {
-      let e = this.queue.pop()!;
+    while (this.queue.length > 0 && budget > 0) {
+      // Strict priority: the top band's turn, even when its flows must leave the slot to others.
+      let band = this.queue.firstBand();
+      let k = this.fairTurn(band, nowMs);
+      if (k < 0 || !this.hasRoom(rule, nowMs)) break;
+      let e = this.queue.popTurn(band, k);
       budget--;
       this.lengthMoved(e.band, -1);
       this.waited(e.band, nowMs - e.enqueuedMs);
+      this.fairMoved(e.band, fairBucket(e.flow), -1, 1);
       if (!this.waiting.has(e.id)) continue;
       let stream = this.waiting.get(e.id);
       this.waiting.delete(e.id);

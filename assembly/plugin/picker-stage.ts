@@ -47,6 +47,7 @@ import { LORA_AFFINITY_SCORER } from "../scheduling/scorers/lora-affinity";
 import { LORA_AFFINITY_FILTER } from "../scheduling/filters/lora-affinity";
 import { poolSaturated } from "../scheduling/saturation";
 import { DispatchWhen } from "../flow/config";
+import { fairBucket } from "../flow/fair";
 import { FlowEntry, Offer } from "../flow/queue";
 import { FLOW_HEADER, FlowOwner, PoolFlow, listFlow, newestFlow } from "./picker-flow";
 
@@ -93,6 +94,8 @@ class PickerSlot extends StageSlot {
   waitedMs: i64 = -1;
   /** The request headers came with end of stream (no body will follow). */
   headersEnd: bool = false;
+  /** Its flow's bucket in the band's shared fairness table while counted in flight; -1: not. */
+  fairBucket: i32 = -1;
   /** Hold mode, while queued: the body bytes buffered so far, and whether it is complete. */
   queuedBody: usize = 0;
   queuedBodyEnd: bool = false;
@@ -658,15 +661,19 @@ export class PickerStage extends Stage {
     // Nobody is drained from here: a local reply sent to a waiting stream (expiry, 503) during
     // this callback would stop THIS stream too (proxy-wasm-cpp-host's stopNextIteration flag is
     // VM-wide). Others waiting: this one queues behind them; the next tick or stream end drains.
-    if (!flow.queue.waitingAtOrAbove(band) && this.flowHasRoom(flow, now)) {
-      slot.flowAdmitted = true;
-      slot.flowToken = flow.tokenTaken;
-      return GATE_PASS;
-    }
     let key = "";
     if (fc.flowHeader.length > 0) {
       let v = getHeader(MapType.HttpRequestHeaders, fc.flowHeader);
       if (v != null) key = v;
+    }
+    let bucket = flow.fair ? fairBucket(key) : -1;
+    if (!flow.queue.waitingAtOrAbove(band) && flow.fairAdmits(band, bucket) && this.flowHasRoom(flow, now)) {
+      slot.flowAdmitted = true;
+      slot.flowToken = flow.tokenTaken;
+      slot.flowBand = band;
+      slot.fairBucket = bucket;
+      flow.fairMoved(band, bucket, 0, 1);
+      return GATE_PASS;
     }
     let bytes: i64 = 0;
     let cl = getHeader(MapType.HttpRequestHeaders, "content-length");
@@ -684,6 +691,7 @@ export class PickerStage extends Stage {
     }
     slot.queued = true;
     slot.flowBand = band;
+    flow.fairMoved(band, bucket, 1, 0);
     flow.waiting.set(stream.contextId, stream);
     flow.lengthMoved(band, 1);
     flow.inc(flow.queuedTotal);
@@ -726,6 +734,7 @@ export class PickerStage extends Stage {
     slot.queued = false;
     slot.flowAdmitted = true;
     slot.flowToken = flow.tokenTaken;
+    if (flow.fair) slot.fairBucket = fairBucket(entry.flow);
     slot.waitedMs = now - entry.enqueuedMs;
     let h = this.pools[slot.pool];
     // Hold mode: the headers are still held (writable) and the body reached the plugin while it
@@ -830,6 +839,10 @@ export class PickerStage extends Stage {
     if (flow != null && slot.flowToken) {
       slot.flowToken = false;
       flow.release();
+    }
+    if (flow != null && slot.fairBucket >= 0) {
+      flow.fairMoved(slot.flowBand, slot.fairBucket, 0, -1);
+      slot.fairBucket = -1;
     }
     this.streamEnded(slot);
     // Capacity freed (this stream's slot, its in-flight count): dispatch who waits.

@@ -390,6 +390,32 @@ describe("flow control: workers and reconfiguration", () => {
     expect(host.traps).toEqual([]);
   });
 
+  it("a tenant that reaches one worker gets the same share as one on both (fairness across workers through shared data)", async () => {
+    const host = await flowHost(flowConfig({ maxInFlightPerEndpoint: 4, maxWaitMs: 100_000, bands: [{ name: "standard", minPriority: 0, maxPriority: 0, maxRequests: 500 }] }), 2);
+    const c = new Clients(host);
+    // Tenant a on worker 0 only (one HTTP/2 connection stays on one worker), b on both: all
+    // backlogged. Per-worker round-robin alone would give a a quarter of the slots (1/3 of b's).
+    for (let i = 0; i < 60; i++) {
+      c.send(`a${i}`, { tenant: "a", worker: 0 });
+      c.send(`b${i}`, { tenant: "b", worker: 1 });
+      c.send(`B${i}`, { tenant: "b", worker: 0 });
+    }
+    const served = { a: 0, b: 0 };
+    for (let round = 0; round < 100; round++) {
+      const open = c.arrived.filter((n) => c.status(n) === 0);
+      if (open.length) {
+        c.end(open[0]!);
+        served[open[0]!.startsWith("a") ? "a" : "b"]++;
+      }
+      await host.advance(5);
+      c.poll();
+      expect(c.inFlight()).toBeLessThanOrEqual(4);
+    }
+    expect(served.a + served.b).toBe(100);
+    expect(Math.min(served.a, served.b) / Math.max(served.a, served.b)).toBeGreaterThanOrEqual(0.8);
+    expect(host.traps).toEqual([]);
+  });
+
   it("many streams on two workers never take more slots than there are", async () => {
     const host = await flowHost(flowConfig({ maxInFlightPerEndpoint: 2, bands: [{ name: "standard", minPriority: 0, maxPriority: 0, maxRequests: 100 }] }), 2);
     const c = new Clients(host);
