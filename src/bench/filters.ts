@@ -14,6 +14,13 @@ import { BenchError } from "./suite.js";
 /** Cluster the plugin uses to reach every simulator for metric scrapes (endpoint mode). */
 export const METRICS_CLUSTER = "sim-pool";
 
+/**
+ * How long the local proxy lets the plugin hold a paused stream before it answers 504 itself:
+ * longer than any policy's flow-control maxWaitMs (10 s in examples/configs/flow-control.json),
+ * so a waiting request is served or refused by the plugin, as in Envoy (no such proxy timeout).
+ */
+export const RESUME_TIMEOUT_MS = 15_000;
+
 export function filtersFactory(repoRoot: string, workers: number) {
   return async (policy: Policy, sims: SimCluster): Promise<FilterFactory | undefined> => {
     if (!policy.wasm) return undefined;
@@ -23,6 +30,6 @@ export function filtersFactory(repoRoot: string, workers: number) {
     const config = policy.config ? policy.config(pool, repoRoot) : undefined;
     const clusters: Record<string, string> = { [METRICS_CLUSTER]: sims.addresses[0]! };
     for (const a of sims.addresses) clusters[a] = a;
-    return createWasmFilters({ wasm, config, rootId: "wayroute", failStrategy: "FAIL_OPEN" }, { workers, clusters, endpoints: sims.addresses, resumeTimeoutMs: 5000 });
+    return createWasmFilters({ wasm, config, rootId: "wayroute", failStrategy: "FAIL_OPEN" }, { workers, clusters, endpoints: sims.addresses, resumeTimeoutMs: RESUME_TIMEOUT_MS });
   };
 }

@@ -4,7 +4,7 @@
  * errors and the simulators' prefix-cache hit rate.
  */
 import { Agent } from "node:http";
-import { chatCall, type LoadSummary, runLoad, summarize, type Workload, plannedRequests } from "../load/index.js";
+import { chatCall, contentionWindow, type LoadSummary, runLoad, summarize, type Workload, plannedRequests } from "../load/index.js";
 import type { MacroCell } from "../report/types.js";
 import { ProxyServer } from "../serve/index.js";
 import type { FilterFactory } from "../serve/filter.js";
@@ -108,7 +108,7 @@ export async function runMacro(o: MacroOptions): Promise<MacroRun> {
           queried += after[k]!.prefixQueriedTokens - (before[k]?.prefixQueriedTokens ?? 0);
           hits += after[k]!.prefixHitTokens - (before[k]?.prefixHitTokens ?? 0);
         }
-        const summary: LoadSummary = summarize(run.records, run.durationMs);
+        const summary: LoadSummary = summarize(run.records, run.durationMs, contentionWindow(w));
         cells.push({
           workload: w.name, policy: p.name, durationMs: run.durationMs, summary,
           prefixHitRate: queried > 0 ? hits / queried : 0,

@@ -3,6 +3,7 @@
  * turns it into users (closed loop: each user sends its next turn when the previous reply is
  * complete) or an open-loop arrival process.
  */
+import type { ContentionWindow } from "./summary.js";
 
 /** Headers and a share of requests they go on, e.g. marking half the traffic sheddable. */
 export interface RequestClass {
@@ -75,7 +76,9 @@ export interface MultiLoraWorkload {
 /**
  * Two tenants of equal priority: tenant a sends at a steady rate for the whole run, tenant b
  * bursts well above capacity part-way through. Each tenant is a request class (its header in
- * `tenantHeader`), so the summary gives each one's completions and TTFT.
+ * `tenantHeader`), so the summary gives each one's completions and TTFT. The contention window
+ * (contentionWindow) ends with a's stream: with a's rate above half the pool's capacity and a
+ * burst longer than the window can serve, both tenants are backlogged in it.
  */
 export interface BurstyTenantsWorkload {
   kind: "bursty-tenants";
@@ -112,6 +115,21 @@ export function plannedRequests(w: Workload): number {
   }
 }
 
+/**
+ * The span in which both tenants of a bursty workload are backlogged (none for other kinds):
+ * from `CONTENTION_SETTLE_MS` after the burst starts, when the requests in flight at its start
+ * (all tenant a's) have ended, to the end of tenant a's stream.
+ */
+export function contentionWindow(w: Workload): ContentionWindow | undefined {
+  if (w.kind !== "bursty-tenants" || w.durationMs <= w.burstAtMs + CONTENTION_SETTLE_MS) return undefined;
+  return { startMs: w.burstAtMs + CONTENTION_SETTLE_MS, endMs: w.durationMs };
+}
+
+export const CONTENTION_SETTLE_MS = 1000;
+
+/** The EPP's flow-control fairness header (llm-d `x-llm-d-inference-fairness-id`): the tenant. */
+export const FAIRNESS_HEADER = "x-llm-d-inference-fairness-id";
+
 /** Header the default shared-prefix workload puts its tenant id in. */
 export const SESSION_HEADER = "x-session-id";
 
@@ -126,8 +144,8 @@ export function defaultWorkloads(scale = 1): Workload[] {
       classes: [{ name: "sheddable", share: 0.5, headers: { "x-gateway-inference-objective": "batch" } }],
     },
     {
-      kind: "bursty-tenants", name: "bursty two tenants", tenantHeader: "x-tenant", steadyRate: 20, durationMs: 3000,
-      burst: s(120), burstRate: 240, burstAtMs: 1000, promptTokens: 800, outputTokens: 24,
+      kind: "bursty-tenants", name: "bursty two tenants", tenantHeader: FAIRNESS_HEADER, steadyRate: 30, durationMs: 5000,
+      burst: s(160), burstRate: 240, burstAtMs: 1000, promptTokens: 800, outputTokens: 24,
     },
     { kind: "multi-lora", name: "multi-LoRA", adapters: ["sql-lora", "chat-lora", "code-lora", "math-lora"], users: 16, requestsPerUser: s(4), promptTokens: 300, outputTokens: 24 },
   ];

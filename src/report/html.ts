@@ -39,10 +39,10 @@ function classTable(cells: MacroCell[]): string {
   const rows = cells.flatMap((c) => {
     const classes = Object.entries(c.summary.perClass);
     if (classes.length < 2) return [];
-    return classes.map(([name, k]) => `<tr><td>${esc(c.workload)}</td><td>${esc(c.policy)}</td><td>${esc(name)}</td><td>${k.ok}</td><td>${k.sheds}</td><td>${k.errors}</td><td>${n(k.ttftP90Ms)}</td><td>${n(k.throughputRps, 2)}</td><td>${n(k.outputTokensPerSec, 0)}</td></tr>`);
+    return classes.map(([name, k]) => `<tr><td>${esc(c.workload)}</td><td>${esc(c.policy)}</td><td>${esc(name)}</td><td>${k.ok}</td><td>${k.sheds}</td><td>${k.errors}</td><td>${n(k.ttftP90Ms)}</td><td>${n(k.throughputRps, 2)}</td><td>${n(k.outputTokensPerSec, 0)}</td><td>${k.contention ? `${k.contention.served} (${k.contention.offered}; ${k.contention.openAtStart}→${k.contention.openAtEnd})` : ""}</td><td>${k.contention ? n(k.contention.rps, 2) : ""}</td><td>${c.summary.fairness !== undefined ? n(c.summary.fairness, 2) : ""}</td></tr>`);
   });
   if (!rows.length) return "";
-  return `<h3>By request class</h3><table class="classes"><thead><tr><th>workload</th><th>policy</th><th>class</th><th>ok</th><th>sheds</th><th>errors</th><th>TTFT p90 ms</th><th>req/s</th><th>out tok/s</th></tr></thead><tbody>${rows.join("\n")}</tbody></table>`;
+  return `<h3>By request class</h3><table class="classes"><thead><tr><th>workload</th><th>policy</th><th>class</th><th>ok</th><th>sheds</th><th>errors</th><th>TTFT p90 ms</th><th>req/s</th><th>out tok/s</th><th>contention served (offered; open start→end)</th><th>contention req/s</th><th>fairness min/max</th></tr></thead><tbody>${rows.join("\n")}</tbody></table>`;
 }
 
 export function renderReport(r: BenchResults): string {

@@ -105,7 +105,10 @@ describe("EPP files and simulator command line", () => {
     const c = eppCounters(parseProm(page));
     expect(c.flowQueued).toBe(9);
     expect(c.flowQueueSeconds).toBeCloseTo(0.75, 9);
+    // By the flow the EPP put them in (its fairness_id: the x-llm-d-inference-fairness-id header).
+    expect(c.flowQueuedByFlow).toEqual({ "default-flow": 7, b: 2 });
     expect(eppCounters(parseProm(fixture("epp-v0.9.2.metrics.txt"))).flowQueued).toBeUndefined();
+    expect(eppCounters(parseProm(fixture("epp-v0.9.2.metrics.txt"))).flowQueuedByFlow).toBeUndefined();
   });
 
   it("the endpoints file lists every address as name/address/port", () => {
@@ -124,21 +127,32 @@ describe("EPP files and simulator command line", () => {
     expect(cfg.dataLayer.discovery.pluginRef).toBe("file-discovery");
   });
 
-  it("flow control turns on the EPP's flowControl feature gate and nothing else; off by default", () => {
-    const plain = JSON.parse(eppConfig("/x/endpoints.yaml")) as Record<string, unknown>;
-    const flow = JSON.parse(eppConfig("/x/endpoints.yaml", { flowControl: true })) as Record<string, unknown>;
+  it("flow control turns on the EPP's flowControl feature gate with round-robin fairness across flows, and nothing else; off by default", () => {
+    const plain = JSON.parse(eppConfig("/x/endpoints.yaml")) as { plugins: unknown[] } & Record<string, unknown>;
+    const flow = JSON.parse(eppConfig("/x/endpoints.yaml", { flowControl: true })) as { plugins: unknown[] } & Record<string, unknown>;
     expect(plain.featureGates).toBeUndefined();
+    expect(plain.flowControl).toBeUndefined();
     expect(flow.featureGates).toEqual(["flowControl"]);
-    const { featureGates: _, ...rest } = flow;
-    expect(rest).toEqual(plain);
+    // The registry's default fairness policy is global-strict: round-robin is named.
+    expect(flow.plugins.at(-1)).toEqual({ type: "round-robin-fairness-policy" });
+    expect(flow.flowControl).toEqual({ defaultPriorityBand: { fairnessPolicyRef: "round-robin-fairness-policy" } });
+    const { featureGates: _, flowControl: __, plugins, ...rest } = flow;
+    const { plugins: plainPlugins, ...plainRest } = plain;
+    expect(rest).toEqual(plainRest);
+    expect(plugins.slice(0, -1)).toEqual(plainPlugins);
   });
 
-  it("envoy-epp-flow runs on the overload workload only; other policies on every workload", () => {
+  it("the flow-control policies (EPP and wayroute) run on the overload and bursty workloads only; other policies on every workload", () => {
     const flow = findRealPolicy("envoy-epp-flow")!;
     expect(flow).toMatchObject({ kind: "epp", flowControl: true });
-    expect(runsOn(flow, "overload + sheddable")).toBe(true);
-    expect(runsOn(flow, "shared-prefix chat")).toBe(false);
-    for (const p of REAL_POLICIES.filter((x) => x.name !== "envoy-epp-flow")) expect(runsOn(p, "shared-prefix chat"), p.name).toBe(true);
+    expect(findRealPolicy("wayroute-flow")).toMatchObject({ kind: "wayroute", policy: { name: "gie-default-flow" } });
+    for (const name of ["envoy-epp-flow", "wayroute-flow"]) {
+      const p = findRealPolicy(name)!;
+      expect(runsOn(p, "overload + sheddable"), name).toBe(true);
+      expect(runsOn(p, "bursty two tenants"), name).toBe(true);
+      expect(runsOn(p, "shared-prefix chat"), name).toBe(false);
+    }
+    for (const p of REAL_POLICIES.filter((x) => !x.name.endsWith("-flow"))) expect(runsOn(p, "shared-prefix chat"), p.name).toBe(true);
   });
 
   it("llm-d-inference-sim runs the per-token latency model with its prefix cache on", () => {

@@ -69,9 +69,10 @@ describeReal("real-stack benchmark, quick", () => {
   }, 240_000);
 
   it("every policy served every request, and the simulators counted them", () => {
-    // envoy-epp-flow runs on the overload workload only.
+    // The flow-control policies run on the overload and bursty workloads only.
     expect(results.macro.map((c) => c.policy)).toEqual(REAL_POLICIES.filter((p) => runsOn(p, WORKLOAD.name)).map((p) => p.name));
     expect(results.macro.map((c) => c.policy)).not.toContain("envoy-epp-flow");
+    expect(results.macro.map((c) => c.policy)).not.toContain("wayroute-flow");
     for (const c of results.macro) {
       expect({ policy: c.policy, ok: c.summary.ok, errors: c.summary.errors, sheds: c.summary.sheds }).toEqual({ policy: c.policy, ok: PLANNED, errors: 0, sheds: 0 });
       const served = Object.values(c.served).reduce((a, b) => a + b, 0);

@@ -11,14 +11,14 @@ import { afterAll, describe, expect, it } from "vitest";
 import { filtersFactory } from "../../src/bench/filters.js";
 import { POLICIES } from "../../src/bench/policies.js";
 import { runBench } from "../../src/bench/run.js";
-import { plannedRequests, type Workload } from "../../src/load/index.js";
+import { FAIRNESS_HEADER, plannedRequests, type Workload } from "../../src/load/index.js";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const out = mkdtempSync(join(tmpdir(), "wayroute-bursty-"));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 const bursty: Workload = {
-  kind: "bursty-tenants", name: "bursty two tenants", tenantHeader: "x-tenant", steadyRate: 40, durationMs: 400,
+  kind: "bursty-tenants", name: "bursty two tenants", tenantHeader: FAIRNESS_HEADER, steadyRate: 40, durationMs: 400,
   burst: 12, burstRate: 400, burstAtMs: 100, promptTokens: 100, outputTokens: 4,
 };
 

@@ -51,5 +51,12 @@ describe("bench terminal tables", () => {
     expect(classes).toMatch(/gie-default-flow\s+tenant-a\s+60\s+0\s+0\s+100\s+14\.3\s+343/);
     expect(classes).toMatch(/gie-default-flow\s+tenant-b\s+120\s+0\s+0\s+100\s+26\.7\s+641/);
     expect(classes).not.toContain("unique prompts");
+    // With a contention window: served (offered; open at its start -> end), its rate, fairness.
+    const share = (served: number, rps: number) => ({ ...k(60, 14.3), contention: { served, offered: 40, rps, openAtStart: 20, openAtEnd: 30 } });
+    const windowed = resultTables({
+      ...results([]),
+      macro: [{ workload: "bursty two tenants", policy: "gie-default-flow", durationMs: 4000, prefixHitRate: 0, ttftSamples: [], summary: { ...summary({ "tenant-a": share(46, 15.3), "tenant-b": share(47, 15.7) }), fairness: 15.3 / 15.7 } }],
+    });
+    expect(windowed).toMatch(/tenant-a\s+60\s+0\s+0\s+100\s+14\.3\s+343\s+46 \(40; 20→30\)\s+15\.3\s+0\.97/);
   });
 });

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { renderReport } from "../../report/index.js";
 import type { BenchResults } from "../../report/types.js";
 import { ProgressBar } from "../progress.js";
-import { formatTable } from "../table.js";
+import { classTable, formatTable } from "../table.js";
 import { type RealStackOptions, runRealStack } from "./run.js";
 import type { RealStackResults } from "./types.js";
 
@@ -63,6 +63,12 @@ export function realTables(r: RealStackResults): string {
       ["workload", "policy", "reqs", "TTFT p50", "TTFT p90", "e2e p90", "req/s", "prefix hit %", "sheds", "errors", "served per server"],
       r.macro.map((c) => [c.workload, c.policy, c.summary.requests, c.summary.ttftP50Ms, c.summary.ttftP90Ms, c.summary.e2eP90Ms, c.summary.throughputRps, c.prefixHitRate * 100, c.summary.sheds, c.summary.errors, Object.values(c.summary.perServer).join("/")]),
     ), "(latencies in wall-clock ms; the simulators model a GPU server 4x faster than real time)");
+    out.push(...classTable(r.macro));
+    // The flows the EPP's flow control saw (its fairness_id), to check the tenant header reached it.
+    for (const c of r.macro) {
+      const flows = c.steering.epp?.flowQueuedByFlow;
+      if (flows) out.push(`${c.workload} / ${c.policy}: EPP flows ${Object.entries(flows).map(([k, v]) => `${k}=${v}`).join(" ")}`);
+    }
   }
   if (r.overhead.length) {
     out.push("", "routing overhead (zero-latency servers, fixed rate; added = over plain Envoy round-robin)", formatTable(

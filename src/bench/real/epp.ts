@@ -22,8 +22,12 @@ export function eppEndpointsFile(endpoints: string[]): string {
 
 /**
  * The EPP config: its default profile plus file discovery of `endpointsPath`. With `flowControl`
- * the `flowControl` feature gate is on: file-discovery mode then builds the flow controller with
- * its default bands and policies (llm-d-router cmd/epp/runner/runner.go initAdmissionControl).
+ * the `flowControl` feature gate is on: file-discovery mode then builds the flow controller
+ * (llm-d-router cmd/epp/runner/runner.go initAdmissionControl) with its default bands, FCFS
+ * ordering and utilization detector, and round-robin fairness across the flows of a band (the
+ * `x-llm-d-inference-fairness-id` header), which must be named: the registry's default fairness
+ * policy is global-strict (pkg/epp/flowcontrol/registry/config.go), which orders a band's flows
+ * by their heads, not by turns.
  */
 export function eppConfig(endpointsPath: string, opts: { flowControl?: boolean } = {}): string {
   const cfg = {
@@ -37,7 +41,9 @@ export function eppConfig(endpointsPath: string, opts: { flowControl?: boolean }
       { type: "prefix-cache-scorer" },
       { type: "metrics-data-source" },
       { type: "core-metrics-extractor" },
+      ...(opts.flowControl ? [{ type: EPP_FAIRNESS_POLICY }] : []),
     ],
+    ...(opts.flowControl ? { flowControl: { defaultPriorityBand: { fairnessPolicyRef: EPP_FAIRNESS_POLICY } } } : {}),
     schedulingProfiles: [{
       name: "default",
       plugins: [
@@ -53,6 +59,9 @@ export function eppConfig(endpointsPath: string, opts: { flowControl?: boolean }
   };
   return JSON.stringify(cfg, null, 2) + "\n";
 }
+
+/** The EPP's round-robin fairness policy (its plugin type; the instance takes the same name). */
+export const EPP_FAIRNESS_POLICY = "round-robin-fairness-policy";
 
 export interface EppPorts {
   grpc: number;
@@ -101,7 +110,11 @@ export interface EppCounters {
   flowQueued?: number;
   /** Their total time in that layer, enqueue to outcome (the histogram's sum, seconds). */
   flowQueueSeconds?: number;
+  /** flowQueued by the flow the EPP put each request in (its `fairness_id` label). */
+  flowQueuedByFlow?: Record<string, number>;
 }
+
+const FLOW_QUEUE_COUNT = ["llm_d_epp_flow_control_request_queue_duration_seconds_count", "inference_extension_flow_control_request_queue_duration_seconds_count"];
 
 /** Reads the counters above from an EPP `/metrics` page. */
 export function eppCounters(samples: PromSample[]): EppCounters {
@@ -122,10 +135,20 @@ export function eppCounters(samples: PromSample[]): EppCounters {
     out.pickedByPort = byPort;
   }
   // Exported only when the flowControl feature gate is on (v0.9 also has the GIE name).
-  const queued = sumOf(samples, ["llm_d_epp_flow_control_request_queue_duration_seconds_count", "inference_extension_flow_control_request_queue_duration_seconds_count"]);
+  const queued = sumOf(samples, FLOW_QUEUE_COUNT);
   if (queued !== undefined) out.flowQueued = queued;
   const queuedS = sumOf(samples, ["llm_d_epp_flow_control_request_queue_duration_seconds_sum", "inference_extension_flow_control_request_queue_duration_seconds_sum"]);
   if (queuedS !== undefined) out.flowQueueSeconds = queuedS;
+  const queueName = FLOW_QUEUE_COUNT.find((n) => samples.some((x) => x.name === n));
+  if (queueName) {
+    const byFlow: Record<string, number> = {};
+    for (const x of samples) {
+      if (x.name !== queueName) continue;
+      const id = x.labels.fairness_id ?? "";
+      byFlow[id] = (byFlow[id] ?? 0) + x.value;
+    }
+    out.flowQueuedByFlow = byFlow;
+  }
   return out;
 }
 

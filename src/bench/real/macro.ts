@@ -6,7 +6,7 @@
  * metrics; the steering counters from Envoy's and the EPP's own metrics.
  */
 import { Agent } from "node:http";
-import { chatCall, plannedRequests, runLoad, summarize, type Workload } from "../../load/index.js";
+import { chatCall, contentionWindow, plannedRequests, runLoad, summarize, type Workload } from "../../load/index.js";
 import type { MacroCell } from "../../report/types.js";
 import { type RealPolicy, runsOn } from "./policies.js";
 import { PeerStartError } from "./process.js";
@@ -78,6 +78,10 @@ function counterDelta(after: SteeringCounters, before: SteeringCounters): Steeri
     if (q !== undefined) out.epp.flowQueued = q;
     const qs = d(after.epp.flowQueueSeconds, before.epp?.flowQueueSeconds);
     if (qs !== undefined) out.epp.flowQueueSeconds = qs;
+    if (after.epp.flowQueuedByFlow) {
+      const was = before.epp?.flowQueuedByFlow ?? {};
+      out.epp.flowQueuedByFlow = Object.fromEntries(Object.entries(after.epp.flowQueuedByFlow).map(([k, v]) => [k, v - (was[k] ?? 0)]).filter(([, v]) => (v as number) > 0));
+    }
     if (after.epp.pickedByPort) {
       out.epp.pickedByPort = {};
       for (const [port, n] of Object.entries(after.epp.pickedByPort)) out.epp.pickedByPort[port] = n - (before.epp?.pickedByPort?.[port] ?? 0);
@@ -143,7 +147,7 @@ export async function runRealMacro(o: RealMacroOptions): Promise<RealMacroRun> {
           // llm-d-inference-sim answers 200 and then reports some failures (e.g. its KV cache cannot
           // hold the prompt) inside the stream: a 200 that carried no token is an error here.
           for (const r of run.records) if (r.status === 200 && !r.error && r.ttftMs === undefined) r.error = "200 without any token";
-          const summary = summarize(run.records, run.durationMs);
+          const summary = summarize(run.records, run.durationMs, contentionWindow(w));
           // Name each server by its order, as the report's per-server column expects.
           summary.perServer = Object.fromEntries(sims.addresses.map((a, i) => [`sim-${i}`, served[a] ?? 0]));
           cells.push({

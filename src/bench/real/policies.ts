@@ -3,10 +3,11 @@
  * in front of the same simulators:
  *   - Envoy's own round-robin and least-request (no filter);
  *   - Envoy + ext_proc + llm-d's EPP with its default profile (queue 2, KV cache 2, prefix 3),
- *     and the same with the EPP's flow control enabled (overload workload only);
+ *     and the same with the EPP's flow control enabled (overload and bursty workloads only);
  *   - Envoy + wayroute: headers only (what a stock Istio waypoint allows), hold mode
  *     (allow_on_headers_stop_iteration, the body read before routing) with the GIE default
- *     profile, and the tuned policy. The wayroute configs are the macro suite's (src/bench/policies.ts).
+ *     profile, the tuned policy, and the GIE default profile with flow control (overload and
+ *     bursty workloads only). The wayroute configs are the macro suite's (src/bench/policies.ts).
  */
 import { findPolicy, type Policy } from "../policies.js";
 
@@ -19,12 +20,19 @@ export type RealPolicy =
     /** Runs only on workloads whose name contains one of these (every workload when absent). */
     workloads?: string[];
   }
-  | { name: string; description: string; kind: "wayroute"; policy: Policy };
+  | {
+    name: string; description: string; kind: "wayroute"; policy: Policy;
+    /** Runs only on workloads whose name contains one of these (every workload when absent). */
+    workloads?: string[];
+  };
 
-function wayroute(name: string, description: string, macroPolicy: string): RealPolicy {
+/** The workloads that exercise flow control: a saturated pool, and one tenant's burst. */
+const FLOW_WORKLOADS = ["overload", "bursty"];
+
+function wayroute(name: string, description: string, macroPolicy: string, workloads?: string[]): RealPolicy {
   const policy = findPolicy(macroPolicy);
   if (!policy) throw new Error(`macro policy ${macroPolicy} is missing`);
-  return { name, description, kind: "wayroute", policy };
+  return { name, description, kind: "wayroute", policy, ...(workloads ? { workloads } : {}) };
 }
 
 export const REAL_POLICIES: RealPolicy[] = [
@@ -32,17 +40,18 @@ export const REAL_POLICIES: RealPolicy[] = [
   { name: "envoy-least-request", description: "Envoy's LEAST_REQUEST, no filter", kind: "envoy", lb: "LEAST_REQUEST" },
   { name: "envoy-epp", description: "Envoy + ext_proc + llm-d EPP, its default profile (queue 2, KV cache 2, prefix 3)", kind: "epp" },
   {
-    name: "envoy-epp-flow", description: "the same EPP with its flow control enabled (feature gate flowControl, its default bands, FCFS, round-robin fairness, utilization saturation detector)",
-    kind: "epp", flowControl: true, workloads: ["overload"],
+    name: "envoy-epp-flow", description: "the same EPP with its flow control enabled (feature gate flowControl, its default bands, FCFS, round-robin fairness across x-llm-d-inference-fairness-id flows, utilization saturation detector)",
+    kind: "epp", flowControl: true, workloads: FLOW_WORKLOADS,
   },
   wayroute("wayroute-headers", "wayroute, headers only (stock waypoint): GIE default profile without the body", "gie-default"),
   wayroute("wayroute-hold", "wayroute, hold mode (allow_on_headers_stop_iteration): GIE default profile reading the prompt", "gie-default-hold"),
   wayroute("wayroute-tuned", "wayroute, tuned: tenant affinity (bounded load), in-flight, queue and KV scorers (headers only)", "wayroute"),
+  wayroute("wayroute-flow", "wayroute, headers only, GIE default profile with flow control (bands, round-robin across x-llm-d-inference-fairness-id flows, 8 in flight per endpoint)", "gie-default-flow", FLOW_WORKLOADS),
 ];
 
 /** Whether `policy` runs on the workload named `workload`. */
 export function runsOn(policy: RealPolicy, workload: string): boolean {
-  return policy.kind !== "epp" || !policy.workloads || policy.workloads.some((w) => workload.includes(w));
+  return policy.kind === "envoy" || !policy.workloads || policy.workloads.some((w) => workload.includes(w));
 }
 
 export function findRealPolicy(name: string): RealPolicy | undefined {

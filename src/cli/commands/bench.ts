@@ -5,7 +5,7 @@ import { filtersFactory } from "../../bench/filters.js";
 import { parseScrapeBudget, POLICIES, type ScrapeBudget, withScrapeBudget } from "../../bench/policies.js";
 import { repoRoot } from "../../bench/repo-root.js";
 import { runBench } from "../../bench/run.js";
-import { formatTable } from "../../bench/table.js";
+import { classTable, formatTable } from "../../bench/table.js";
 import { realTables, runRealBench } from "../../bench/real/bench.js";
 import { REAL_POLICIES } from "../../bench/real/policies.js";
 import { realWorkloads } from "../../bench/real/workloads.js";
@@ -36,15 +36,7 @@ export function resultTables(r: BenchResults): string {
       r.macro.map((c) => [c.workload, c.policy, c.summary.requests, c.summary.ttftP50Ms, c.summary.ttftP90Ms, c.summary.e2eP50Ms, c.summary.e2eP90Ms, c.summary.throughputRps, c.prefixHitRate * 100, c.summary.sheds, c.summary.errors]),
     ), "(latencies in ms of wall-clock time against simulators running faster than real time)");
     // Cells with more than one request class (e.g. two tenants): each class's own figures.
-    const classRows = r.macro.flatMap((c) => {
-      const classes = Object.entries(c.summary.perClass);
-      return classes.length < 2 ? [] : classes.map(([name, k]) => [c.workload, c.policy, name, k.ok, k.sheds, k.errors, k.ttftP90Ms, k.throughputRps, k.outputTokensPerSec]);
-    });
-    if (classRows.length) {
-      out.push("", "by request class (req/s and out tok/s over the class's own active window)", formatTable(
-        ["workload", "policy", "class", "ok", "sheds", "errors", "TTFT p90", "req/s", "out tok/s"], classRows,
-      ));
-    }
+    out.push(...classTable(r.macro));
   }
   for (const n of r.notes) out.push(n);
   return out.join("\n") + "\n";
