@@ -142,6 +142,47 @@ describeEnvoy("flow control in real Envoy", (binary) => {
     }
   });
 
+  it("hold mode: a request that waited is picked with its body (prefix affinity), not by load alone", async () => {
+    const cfg = config({ maxWaitMs: 10000, tickMs: 5000 }) as { pools: Record<string, unknown>[] } & Record<string, unknown>;
+    cfg.holdHeadersForBody = true;
+    cfg.pools[0]!.profile = { scorers: [{ type: "prefix-cache-scorer", weight: 5 }, { type: "in-flight-scorer", weight: 1 }], picker: { type: "max-score-picker" } };
+    stack = await startStack({ binary, config: cfg, servers: 2 });
+    // One connection: every stream on one worker's VM (one queue, one prefix index).
+    const s = http2.connect(stack.base);
+    sessions.push(s);
+    const prompt = (seed: string) => Array.from({ length: 40 }, (_, i) => `${seed} block ${i} `.padEnd(64, ".")).join("");
+    const send = (path: string, text: string) => new Promise<Answer & { body: string }>((resolve, reject) => {
+      const body = chat("m", text);
+      const req = s.request({ ":method": "POST", ":path": path, "content-type": "application/json", "content-length": String(Buffer.byteLength(body)) });
+      let status = 0;
+      let flow: string | undefined;
+      req.on("response", (h) => {
+        status = Number(h[":status"]);
+        const v = h["x-wayroute-flow"];
+        flow = Array.isArray(v) ? v[0] : v;
+      });
+      req.on("data", () => {});
+      req.on("end", () => resolve({ status, flow, doneAt: Date.now() - t0, body }));
+      req.on("error", reject);
+      req.end(body);
+    });
+    const serverOf = (body: string) => stack!.upstreams.findIndex((u) => u.requests.some((r) => r.body.toString("utf8") === body));
+    // A (prompt P) holds one endpoint for 1.2 s; B (prompt Q) the other for 0.5 s: the pool is full.
+    const a = send("/v1/chat/completions?slowMs=1200", prompt("conversation P"));
+    await sleep(150);
+    const b = send("/v1/chat/completions?slowMs=500", prompt("conversation Q"));
+    await sleep(150);
+    // C (P's follow-up) waits; its body reaches the plugin meanwhile. B's end frees the other
+    // endpoint and resumes C from B's on_log: C goes where P went, by its prompt.
+    const c = send("/v1/chat/completions", prompt("conversation P") + " and a follow-up");
+    const [ra, rb, rc] = await Promise.all([a, b, c]);
+    console.log(`[envoy] hold mode: A on server ${serverOf(ra.body)}, B on ${serverOf(rb.body)}, C ${rc.status} "${rc.flow}" on ${serverOf(rc.body)}`);
+    expect([ra.status, rb.status, rc.status]).toEqual([200, 200, 200]);
+    expect(serverOf(rb.body)).not.toBe(serverOf(ra.body));
+    expect(rc.flow).toMatch(/^queued; band=standard; waited=\d+ms$/);
+    expect(serverOf(rc.body)).toBe(serverOf(ra.body));
+  });
+
   it("a request that waits maxWaitMs gets 429 with the reason; the stats say so", async () => {
     stack = await startStack({ binary, config: config({ maxWaitMs: 200, tickMs: 20 }), servers: 1 });
     const s = http2.connect(stack.base);

@@ -608,6 +608,11 @@ describe("flow control: random traffic (property)", () => {
         }
         expect(dispatchedSlots(host)).toBe(0n);
         for (const band of ["critical", "standard", "sheddable"]) expect(metric(host, `wayroute_flow_llm_${band}_queue_length`)).toBe(0);
+        // The shared fairness tables are back to zero too: nothing waiting, nothing in flight.
+        for (const band of ["critical", "standard", "sheddable"]) {
+          const t = host.sharedData.get("", `wayroute.flow/wayroute/llm/fair/${band}`)!.value;
+          expect(Buffer.from(t).every((b) => b === 0), band).toBe(true);
+        }
         expect(host.traps).toEqual([]);
       }),
       { numRuns: 40 },
