@@ -19,7 +19,7 @@ import { runRealStack } from "../../src/bench/real/run.js";
 import { wayrouteBootstrap } from "../../src/bench/real/stack.js";
 import type { RealStackResults } from "../../src/bench/real/types.js";
 import { ENVOY_INSTALL_COMMAND, tryFindEnvoy, validateBootstrap } from "../../src/envoy/index.js";
-import { SESSION_HEADER, type Workload } from "../../src/load/index.js";
+import { FAIRNESS_HEADER, plannedRequests, SESSION_HEADER, type Workload } from "../../src/load/index.js";
 
 const root = join(import.meta.dirname, "..", "..");
 const envoy = tryFindEnvoy();
@@ -126,6 +126,26 @@ describeReal("real-stack benchmark: the EPP with flow control", () => {
     expect(c.steering.epp?.flowQueued).toBe(12);
     expect(c.steering.epp?.flowQueueSeconds).toBeGreaterThanOrEqual(0);
   }, 120_000);
+
+  it("on the bursty workload the tenant header reaches the EPP as its fairness id: one flow per tenant; wayroute's flow control serves both too", async () => {
+    const bursty: Workload = {
+      kind: "bursty-tenants", name: "bursty (quick)", tenantHeader: FAIRNESS_HEADER, steadyRate: 40, durationMs: 400,
+      burst: 12, burstRate: 400, burstAtMs: 100, promptTokens: 100, outputTokens: 4,
+    };
+    const r = await runRealStack({
+      repoRoot: root, quick: true, macro: true, overhead: false, workloads: [bursty],
+      policies: [findRealPolicy("envoy-epp-flow")!, findRealPolicy("wayroute-flow")!], servers: 1, workers: 2, seed: 5, command: "vitest", log: (line) => console.warn(line),
+    });
+    expect(r.skipped).toEqual([]);
+    expect(r.macro.map((c) => c.policy)).toEqual(["envoy-epp-flow", "wayroute-flow"]);
+    for (const c of r.macro) {
+      const a = c.summary.perClass["tenant-a"]!;
+      const b = c.summary.perClass["tenant-b"]!;
+      expect({ policy: c.policy, a: a.ok, b: b.ok, errors: c.summary.errors, sheds: c.summary.sheds }).toEqual({ policy: c.policy, a: plannedRequests(bursty) - 12, b: 12, errors: 0, sheds: 0 });
+    }
+    const epp = r.macro[0]!;
+    expect(epp.steering.epp?.flowQueuedByFlow).toEqual({ a: plannedRequests(bursty) - 12, b: 12 });
+  }, 180_000);
 });
 
 describe("real-stack policies", () => {
