@@ -31,6 +31,27 @@ describe("ORCA endpoint-load-metrics", () => {
     expect(r.named("gpu_utilization")).toBe(0.85);
   });
 
+  it("TEXT entries, keys and values trimmed like String#trim (tabs, NBSP), empty entries skipped", () => {
+    let r = parseOrcaHeader("TEXT  named_metrics.a = 1 ,\t named_metrics.b:2 ,, \u00a0eps=3\u00a0,");
+    expect(r.ok).toBe(true, r.error);
+    expect(r.named("a")).toBe(1);
+    expect(r.named("b")).toBe(2);
+    expect(r.eps).toBe(3);
+    let t = parseOrcaHeader("cpu_utilization =0.5");
+    expect(t.ok).toBe(true, t.error);
+    expect(t.cpuUtilization).toBe(0.5);
+    let errors: string[] = ["TEXT eps=1:2", "TEXT =1", "TEXT eps= ,", "TEXT eps=1, eps =2", "TEXT named_metrics. =1", "TEXT eps"];
+    let messages: string[] = [
+      "value of eps is not a finite number", "empty metric name", "empty value for eps", "duplicate metric eps",
+      "named metric key is empty", "entry 'eps' is not key:value or key=value",
+    ];
+    for (let i = 0; i < errors.length; i++) {
+      let e = parseOrcaHeader(errors[i]);
+      expect(e.ok).toBe(false, errors[i]);
+      expect(e.error).toBe(messages[i], errors[i]);
+    }
+  });
+
   it("JSON form, snake_case and camelCase", () => {
     let r = parseOrcaHeader(
       "JSON {\"cpu_utilization\": 0.7, \"application_utilization\": 0.8, \"mem_utilization\": 0.9, \"rps_fractional\": 1000, \"eps\": 2, \"named_metrics\": {\"foo\": 123,\"bar\": 0.2}}",

@@ -17,7 +17,7 @@
 // prefix-journal replay. See docs/picker.md.
 import {
   BufferType, FilterDataStatus, FilterHeadersStatus, MapType, clearRouteCache, getBufferBytes,
-  getCurrentTimeNanoseconds, getHeader, getProperty, getPropertyString, removeHeader, replaceHeader,
+  getCurrentTimeNanoseconds, getHeader, getProperty, getPropertyEncoded, getPropertyString, encodePropertyPath, removeHeader, replaceHeader,
   sendLocalResponse, setTickPeriodMilliseconds, getSharedData, setSharedData, Status, decodePropertyU64,
   HeaderPair, continueStream, StreamType,
 } from "../../proxy-wasm/index";
@@ -57,6 +57,8 @@ const EMPTY_BREAKS: i32[] = [];
 /** Block hashes a stream keeps for learning a fallback that served (8 bytes each: 2 KiB). */
 const SLOT_HASHES: i32 = 256;
 const ORCA_HEADER = "endpoint-load-metrics";
+/** `upstream.address`, encoded once: read for every response that is learned from. */
+const UPSTREAM_ADDRESS: ArrayBuffer = encodePropertyPath(["upstream", "address"]);
 const MODEL_HEADER = "x-gateway-model-name";
 /**
  * This VM's token for the scrape lease, taken once per VM (not per config): after a
@@ -795,7 +797,8 @@ export class PickerStage extends Stage {
 
   /** Index of the endpoint that served the stream: upstream.address if known, else the pick. */
   private served(h: PoolHandle, slot: PickerSlot): i32 {
-    let addr = getPropertyString(["upstream", "address"]);
+    let b = getPropertyEncoded(UPSTREAM_ADDRESS);
+    let addr = b != null ? String.UTF8.decode(b) : null;
     if (addr != null) {
       let e = h.rt.find(addr);
       if (e >= 0) return e;
