@@ -32,11 +32,12 @@ export class SharedDataStore {
     return this.data.get(vmId)?.get(key);
   }
 
-  set(vmId: string, key: string, value: Uint8Array, cas = 0): WasmResultCode {
+  /** `owned`: the caller hands `value` over (a copy made for this call); else it is copied. */
+  set(vmId: string, key: string, value: Uint8Array, cas = 0, owned = false): WasmResultCode {
     const m = this.map(vmId);
     const current = m.get(key);
     if (current && cas !== 0 && cas !== current.cas) return WasmResult.CasMismatch;
-    m.set(key, { value: value.slice(), cas: this.takeCas() });
+    m.set(key, { value: owned ? value : value.slice(), cas: this.takeCas() });
     return WasmResult.Ok;
   }
 
@@ -78,7 +79,7 @@ export function sharedDataImports(vm: SharedDataVm): Record<string, (...args: nu
       const key = mem.readString(kp, ks);
       const value = mem.read(vp, vs);
       if (key === null || value === null) return WasmResult.InvalidMemoryAccess;
-      return vm.core.shared.data.set(vm.vmId, key, value, cas >>> 0);
+      return vm.core.shared.data.set(vm.vmId, key, value, cas >>> 0, true); // mem.read copied it
     },
   };
 }

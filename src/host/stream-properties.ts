@@ -36,20 +36,12 @@ export interface PropertyStream {
   responseBodySize(): number;
 }
 
-export function defaultProperties(vm: { readonly core: { readonly options: PropertyOptions } }, stream: PropertyStream | undefined): PropertyTree {
-  const o = vm.core.options;
-  const tree: PropertyTree = {
-    plugin_name: o.pluginName,
-    plugin_root_id: o.rootId,
-    plugin_vm_id: o.vmId,
-    node: { id: "wayroute-harness", cluster: "wayroute-harness", metadata: {} },
-    listener_direction: 0,
-  };
-  if (!stream) return tree;
+/** `request.*` of a stream: functions, so they reflect the stream at lookup time. */
+function requestTree(stream: PropertyStream): PropertyTree {
   const reqHeaders = () => stream.requestHeadersForProperties();
   const header = (k: string) => () => reqHeaders()?.get(k);
   const path = header(":path");
-  tree["request"] = {
+  return {
     path,
     url_path: () => path()?.split("?")[0],
     query: () => {
@@ -75,6 +67,23 @@ export function defaultProperties(vm: { readonly core: { readonly options: Prope
     },
     total_size: () => (stream.requestComplete ? stream.requestBodySize() + (stream.forwardedRequest?.headers.byteSize() ?? 0) : undefined),
   };
+}
+
+export function defaultProperties(vm: { readonly core: { readonly options: PropertyOptions } }, stream: PropertyStream | undefined): PropertyTree {
+  const o = vm.core.options;
+  const tree: PropertyTree = {
+    plugin_name: o.pluginName,
+    plugin_root_id: o.rootId,
+    plugin_vm_id: o.vmId,
+    node: { id: "wayroute-harness", cluster: "wayroute-harness", metadata: {} },
+    listener_direction: 0,
+  };
+  if (!stream) return tree;
+  // request.* is built on first use: most lookups never touch it, and its ~15 functions were
+  // most of the cost of a stream's first property lookup. A getter keeps `request` an own,
+  // enumerable key, so merging, lookups and encoding see the same tree as before.
+  let request: PropertyTree | undefined;
+  Object.defineProperty(tree, "request", { enumerable: true, configurable: true, get: () => (request ??= requestTree(stream)) });
   tree["response"] = () => {
     const code = stream.responseCode();
     if (code === undefined) return undefined;

@@ -59,6 +59,8 @@ export interface ContextRecord {
   httpCallResponse?: DeliveredHttpResponse | null;
   /** `proxy_get_status` of this context. */
   status: { code: number; message: string };
+  /** Stream only: Envoy's default attributes of the stream, once looked up. */
+  defaults?: PropertyTree;
   /** Root only: tick timer. */
   tickPeriodMs?: number;
   tickEvent?: ClockEvent;
@@ -418,23 +420,18 @@ export class PluginVm {
     }
   }
 
-  // Envoy's default attributes, built once per stream (and once for the root context): their
-  // values are functions of the stream, evaluated at lookup time.
-  private readonly streamDefaults = new WeakMap<VmStream, PropertyTree>();
+  /** Envoy's default attributes outside streams, built once. */
   private rootDefaults?: PropertyTree;
 
-  private defaultTree(stream: VmStream | undefined): PropertyTree {
-    if (!stream) return (this.rootDefaults ??= defaultProperties(this, undefined));
-    let tree = this.streamDefaults.get(stream);
-    if (!tree) this.streamDefaults.set(stream, (tree = defaultProperties(this, stream)));
-    return tree;
-  }
-
   getProperty(path: string): Uint8Array | undefined {
-    const stream = this.activeStream();
+    const ctx = this.active();
+    const stream = ctx.stream;
     const state = stream?.filterState.get(path);
     if (state) return state;
-    const value = lookupMerged([this.defaultTree(stream), this.core.options.properties, stream?.properties], splitPath(path));
+    // A stream's default attributes are built once, with its context (their values are
+    // functions of the stream, evaluated at lookup time).
+    const defaults = stream ? (ctx.defaults ??= defaultProperties(this, stream)) : (this.rootDefaults ??= defaultProperties(this, undefined));
+    const value = lookupMerged([defaults, this.core.options.properties, stream?.properties], splitPath(path));
     return value === undefined ? undefined : encodeProperty(value);
   }
 
