@@ -74,6 +74,9 @@ export class Endpoint {
 
   /** Requests this proxy (all workers) has sent and not yet seen end. */
   inFlight: i32 = 0;
+  /** `inFlight` when this VM first scored the load state of `inFlightBaseAtMs` (queueEstimate). */
+  private inFlightBase: i32 = 0;
+  private inFlightBaseAtMs: i64 = NEVER;
 
   // Passive health (outlier detection).
   consecutiveFailures: i32 = 0;
@@ -118,6 +121,24 @@ export class Endpoint {
   @inline
   get hasKv(): bool {
     return this.kvUsage >= 0;
+  }
+
+  /**
+   * The waiting queue to score: the reported one, plus the change in this proxy's in-flight
+   * count since that report was first scored here (requests sent to the server since add to its
+   * queue, requests ended leave it), never below 0. Unknown stays unknown. Used when scrapes are
+   * spaced out by the scrape budget, so a server that looked idle at its last scrape does not
+   * take every pick until the next one.
+   */
+  queueEstimate(): i32 {
+    let q = this.waiting;
+    if (q < 0) return q;
+    if (this.inFlightBaseAtMs != this.metricsAtMs) {
+      this.inFlightBaseAtMs = this.metricsAtMs;
+      this.inFlightBase = this.inFlight;
+    }
+    let e = q + this.inFlight - this.inFlightBase;
+    return e < 0 ? 0 : e;
   }
 
   hasActiveLora(name: string): bool {

@@ -111,6 +111,8 @@ export class PoolScraper {
     let base = this.baseStalenessMs;
     let stretched = base * eff / s.intervalMs;
     this.rt.config.saturation.metricsStalenessMs = stretched > base ? stretched : base;
+    // Between scrapes spaced out by the budget, in-flight counts carry the queue signal.
+    this.rt.ctx.carryInFlight = eff > s.intervalMs;
     this.explainSuffix = " | scrape every " + eff.toString() + " ms (" + n.toString() + " endpoints, budget " + s.budgetPerSecond.toString() + "/s)";
     this.metrics.set(this.metrics.scrapeIntervalMs, <u64>eff);
     return eff;

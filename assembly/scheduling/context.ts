@@ -23,6 +23,11 @@ export class SchedulingContext {
   rng: Rng = new Rng();
   /** Record per-scorer scores and drop reasons for the explanation string. */
   explain: bool = false;
+  /**
+   * Queue scores follow this proxy's in-flight counts between scrapes (Endpoint.queueEstimate):
+   * set while the scrape budget stretches the effective interval past the configured one.
+   */
+  carryInFlight: bool = false;
 
   /** Sizes per-endpoint scratch for `endpoints` and clears request features. */
   reset(endpoints: Endpoint[], nowMs: i64): void {

@@ -171,3 +171,70 @@ describe("ORCA-only mode", () => {
     }
   });
 });
+
+describe("in-flight counts carry the queue signal between budgeted scrapes", () => {
+  // One endpoint looked idle at its last scrape, three looked busy (queue 3). Eight requests
+  // then arrive and stay in flight before the next scrape. With the old schedule (a scrape every
+  // intervalMs, the budget not binding) the queue scores are the scraped ones, so every request
+  // goes to the idle-looking endpoint; the EPP behaves the same, and a scrape 50 ms later sets it
+  // right. When the budget spaces scrapes out (4 endpoints at 1/s: every 4 s), the queue scorer
+  // adds the requests sent since the scrape, so the idle-looking endpoint stops taking every pick.
+  const addrs = addresses(4);
+  const queues = [0, 3, 3, 3];
+
+  async function picksWhileInFlight(budgetPerSecond: number): Promise<{ toIdle: number; perEndpoint: Map<string, number>; interval: number }> {
+    const host = await ProxyWasmHost.create({
+      module: await pluginModule(),
+      workers: 2,
+      rootId: "wayroute",
+      logLevel: "error",
+      pluginConfig: {
+        pools: [{
+          name: "llm", endpoints: addrs.map((address) => ({ address })), steering: { maxEndpoints: 1 },
+          profile: { scorers: [{ type: "queue-scorer", weight: 2 }, { type: "kv-cache-utilization-scorer", weight: 2 }], picker: { type: "max-score-picker" } },
+          scrape: { engine: "vllm", cluster: "pool", intervalMs: 50, budgetPerSecond },
+        }],
+      },
+      clusters: {
+        pool: (req): HttpCallOutcome => {
+          const i = addrs.indexOf(req.headers.get("x-gateway-destination-endpoint") ?? "");
+          return { status: 200, body: vllmMetrics({ waiting: queues[i], kv: 0.2 }) };
+        },
+      },
+    });
+    try {
+      expect(host.configured).toBe(true);
+      // One full scrape round at either schedule (4 s at 1/s), then requests before the next.
+      for (let t = 0; t < 4200; t += 100) {
+        await host.advance(100);
+        await host.settle();
+      }
+      const perEndpoint = new Map<string, number>();
+      for (let i = 0; i < 8; i++) {
+        const s = host.worker(i % 2).newStream();
+        s.requestHeaders({ ":method": "GET", ":path": "/v1/models", ":authority": "a", ":scheme": "http" }, true);
+        const a = s.forwardedRequest?.headers.get("x-gateway-destination-endpoint") ?? "";
+        perEndpoint.set(a, (perEndpoint.get(a) ?? 0) + 1);
+      }
+      expect(host.traps).toEqual([]);
+      return { toIdle: perEndpoint.get(addrs[0]!) ?? 0, perEndpoint, interval: metric(host, "wayroute_picker_llm_scrape_effective_interval_ms") };
+    } finally {
+      host.close();
+    }
+  }
+
+  it("old schedule (budget not binding): the scraped queues alone, every request to the idle-looking endpoint", async () => {
+    const r = await picksWhileInFlight(10_000);
+    expect(r.interval).toBe(50);
+    expect(r.toIdle).toBe(8);
+  });
+
+  it("budget spacing scrapes 4 s apart: the idle-looking endpoint takes its share, then the others", async () => {
+    const r = await picksWhileInFlight(1);
+    expect(r.interval).toBe(4000);
+    // Three requests bring its estimate to the others' 3; from then on picks spread.
+    expect(r.toIdle).toBeGreaterThanOrEqual(3);
+    expect(r.toIdle).toBeLessThanOrEqual(5);
+    expect(r.perEndpoint.size).toBeGreaterThanOrEqual(3);
+  });
+});
