@@ -7,7 +7,7 @@
 // change since that report (Endpoint.queueEstimate).
 import { ConfigReader, ConfigNode } from "../../config/reader";
 import { SchedulingContext } from "../context";
-import { i32At, setF64At } from "../raw-access";
+import { f64At, i32At, setF64At } from "../raw-access";
 import { Scorer } from "../plugin";
 
 export const QUEUE_SCORER = "queue-scorer";
@@ -28,6 +28,7 @@ export class QueueScorer extends Scorer {
     for (let k = 0; k < n; k++) {
       let e = ctx.ep(i32At(cands, k));
       let q = carry ? e.queueEstimate() : e.waiting;
+      setF64At(out, k, <f64>q); // read back below
       if (q < 0) { unknown = true; continue; }
       if (q < lo) lo = q;
       if (q > hi) hi = q;
@@ -35,8 +36,7 @@ export class QueueScorer extends Scorer {
     if (unknown) lo = 0;
     let span = <f64>(hi - lo);
     for (let k = 0; k < n; k++) {
-      let e = ctx.ep(i32At(cands, k));
-      let q = carry ? e.queueEstimate() : e.waiting;
+      let q = <i32>f64At(out, k);
       setF64At(out, k, q < 0 ? UNKNOWN_SCORE : span > 0 ? <f64>(hi - q) / span : 1.0);
     }
   }
