@@ -2,10 +2,10 @@
 //
 // Envoy returns variable-size results (header maps, buffers, properties) by calling the guest's
 // exported `malloc`, copying the bytes in, and writing the pointer and size to out-parameters.
-// AssemblyScript's incremental GC (itcms) may run a collection step inside ANY allocation,
-// including the next `malloc` of the same host call or the guest's own allocations while it
-// decodes the result. A block the host just filled is referenced by no AS variable yet, so it
-// would be swept. Therefore:
+// A block the host just filled is referenced by no AS variable yet, so a collection before the
+// typed wrapper takes it would sweep it. Collections run only between callbacks (collector.ts),
+// but a block may outlive its host call unadopted (e.g. the host failed after allocating).
+// Therefore:
 //
 //  1. `malloc` allocates a GC-managed ArrayBuffer and PINS it (pinned objects are never swept),
 //     and remembers it in a small pending table.
@@ -28,12 +28,6 @@ export const SCRATCH_U64: usize = memory.data(8, 8);
 // @ts-ignore: decorator
 @inline const MAX_PENDING: i32 = 8;
 
-/** Host blocks from this size up are preceded by a full collection (see hostMalloc). */
-// @ts-ignore: decorator
-@inline export const LARGE_BLOCK_BYTES: usize = 65536;
-/** Bytes of large host blocks handed out since the last full collection hostMalloc ran. */
-let largeSinceCollect: usize = 0;
-
 const pending = new StaticArray<usize>(MAX_PENDING);
 let pendingCount: i32 = 0;
 
@@ -45,19 +39,7 @@ export const EMPTY_BUFFER: ArrayBuffer = new ArrayBuffer(0);
  * Returns a pinned ArrayBuffer's data pointer (see the file comment).
  */
 export function hostMalloc(size: usize): usize {
-  // Large blocks (request bodies, big responses) become garbage at the end of their request, but
-  // the incremental collector sweeps them only later; meanwhile the allocator finds no free block
-  // for the next one and grows linear memory by doubling it (Wasm never gives it back). So once
-  // the large blocks handed out since the last full collection add up to a quarter of memory,
-  // collect before the next one: their space is reused. (Every time would cost a full marking
-  // of the endpoint state per large body.)
-  if (size >= LARGE_BLOCK_BYTES) {
-    largeSinceCollect += size;
-    if (largeSinceCollect >= (<usize>memory.size() << 16) >> 2) {
-      __collect();
-      largeSinceCollect = size;
-    }
-  }
+  // Never collects (it runs inside a host call): see collector.ts.
   const ptr = __pin(__new(size, idof<ArrayBuffer>()));
   if (pendingCount < MAX_PENDING) {
     unchecked((pending[pendingCount++] = ptr));
