@@ -183,6 +183,38 @@ describeEnvoy("flow control in real Envoy", (binary) => {
     expect(serverOf(rc.body)).toBe(serverOf(ra.body));
   });
 
+  it("tenants share the pool evenly across workers: a tenant on one worker gets as much as one on both", async () => {
+    stack = await startStack({ binary, config: config({ maxWaitMs: 20000, tickMs: 20, maxInFlightPerEndpoint: 2, flowHeader: "x-tenant" }), servers: 1 });
+    const [w0, w1] = await sessionPerWorker(stack, sessions);
+    const send = (s: http2.ClientHttp2Session, tenant: string) => new Promise<number>((resolve, reject) => {
+      const body = chat("m", "hi");
+      const req = s.request({ ":method": "POST", ":path": "/v1/chat/completions?slowMs=150", "content-type": "application/json", "content-length": String(Buffer.byteLength(body)), "x-tenant": tenant });
+      let status = 0;
+      req.on("response", (h) => (status = Number(h[":status"])));
+      req.on("data", () => {});
+      req.on("end", () => resolve(status));
+      req.on("error", reject);
+      req.end(body);
+    });
+    // Tenant b on both workers, tenant a only on worker 1; all backlogged behind two slots, which
+    // worker 0's first requests take. A stream's end drains its own worker first, so without
+    // fairness across workers worker 0 would keep refilling both slots with b while a waits.
+    const all: Promise<number>[] = [];
+    for (let i = 0; i < 10; i++) all.push(send(w0!, "b"));
+    await sleep(50);
+    for (let i = 0; i < 10; i++) all.push(send(w1!, "a"), send(w1!, "b"));
+    expect((await Promise.all(all)).every((st) => st === 200)).toBe(true);
+    const order = stack.upstreams[0]!.requests.filter((r) => r.path.startsWith("/v1/chat/completions?slowMs"))
+      .sort((x, y) => x.seq - y.seq).map((r) => r.headers.find(([k]) => k === "x-tenant")?.[1]);
+    console.log(`[envoy] fairness across workers, dispatch order: ${order.join("")}`);
+    // a's first request goes at the first stream end after it arrived (worker 0 leaves the slot
+    // to it), not after worker 0's ten b (what per-worker round-robin alone does: measured
+    // "bbbbbbbbbbabab..."); from then on the two take turns.
+    const firstA = order.indexOf("a");
+    expect(firstA).toBeLessThanOrEqual(5);
+    expect(order.slice(firstA, firstA + 16).filter((t) => t === "a").length).toBeGreaterThanOrEqual(7);
+  });
+
   it("a request that waits maxWaitMs gets 429 with the reason; the stats say so", async () => {
     stack = await startStack({ binary, config: config({ maxWaitMs: 200, tickMs: 20 }), servers: 1 });
     const s = http2.connect(stack.base);
