@@ -60,7 +60,7 @@ export class WasmBuildError extends Error {
 }
 
 /** Paths whose changes change the wasm; the recorded revision is the last commit touching them. */
-export const WASM_INPUT_PATHS = ["assembly", "proxy-wasm", "asconfig.json", "package.json", "scripts/build-wasm.ts"];
+export const WASM_INPUT_PATHS = ["assembly", "proxy-wasm", "runtime", "asconfig.json", "package.json", "scripts/build-wasm.ts"];
 
 /**
  * The source revision of the wasm: the last commit that changed one of WASM_INPUT_PATHS (not
@@ -91,7 +91,7 @@ function listSources(dir: string, out: string[] = []): string[] {
 
 function inputsHash(extra: string): string {
   const hash = createHash("sha256");
-  for (const file of [...listSources(path.join(root, "assembly")), ...listSources(path.join(root, "proxy-wasm"))]) {
+  for (const file of [...listSources(path.join(root, "assembly")), ...listSources(path.join(root, "proxy-wasm")), ...listSources(path.join(root, "runtime"))]) {
     hash.update(path.relative(root, file)).update("\0").update(readFileSync(file)).update("\0");
   }
   hash.update(readFileSync(path.join(root, "asconfig.json")));
