@@ -28,6 +28,50 @@ export const SCRATCH_U64: usize = memory.data(8, 8);
 // @ts-ignore: decorator
 @inline const MAX_PENDING: i32 = 8;
 
+/** Host blocks from this size up count as large (request bodies, big responses). */
+// @ts-ignore: decorator
+@inline export const LARGE_BLOCK_BYTES: usize = 65536;
+/**
+ * A large block its owner gave back (recycleHostBlock): the next large host block that fits
+ * reuses it instead of taking new memory. Held here, so the collector never frees it.
+ */
+let spare: ArrayBuffer | null = null;
+
+/** Bytes an ArrayBuffer's heap block can hold (the allocator's block size less the GC header). */
+// @ts-ignore: decorator
+@inline
+function blockCapacity(block: ArrayBuffer): usize {
+  // Runtime layout (std rt/common.ts): a 4-byte block header (size | flags), then the 16-byte
+  // object header, then the data; the block header's size covers object header and data.
+  return <usize>(load<u32>(changetype<usize>(block) - 20) & ~3) - 16;
+}
+
+/**
+ * Size to allocate for a host block of `size` bytes: large blocks get a sixteenth more room,
+ * rounded to a sixteenth of their power of two, so a later body of about the same size (a
+ * little larger included) fits this block when it comes back as the spare.
+ */
+// @ts-ignore: decorator
+@inline
+function roomFor(size: usize): usize {
+  if (size < LARGE_BLOCK_BYTES) return size;
+  const room = size + (size >> 4);
+  const step = (<usize>1 << (<usize>(31 - clz<u32>(<u32>room)) - 4)) - 1;
+  return (room + step) & ~step;
+}
+
+/**
+ * Sets an ArrayBuffer's byte length within its block's capacity. The length is the object
+ * header's last word (rtSize, right before the data); the collector accounts the block's size,
+ * which does not change. Not `__renew`: the minimal runtime's reallocates, which would trim the
+ * block's spare room away.
+ */
+// @ts-ignore: decorator
+@inline
+function setByteLength(ptr: usize, size: usize): void {
+  store<u32>(ptr - 4, <u32>size);
+}
+
 const pending = new StaticArray<usize>(MAX_PENDING);
 let pendingCount: i32 = 0;
 
@@ -40,13 +84,37 @@ export const EMPTY_BUFFER: ArrayBuffer = new ArrayBuffer(0);
  */
 export function hostMalloc(size: usize): usize {
   // Never collects (it runs inside a host call): see collector.ts.
-  const ptr = __pin(__new(size, idof<ArrayBuffer>()));
+  let ptr: usize;
+  const reuse = spare;
+  if (size >= LARGE_BLOCK_BYTES && reuse != null && blockCapacity(reuse) >= size) {
+    // The spare block takes it in place: only its byte length changes (see setByteLength).
+    spare = null;
+    ptr = __pin(changetype<usize>(reuse));
+    setByteLength(ptr, size);
+  } else {
+    // Larger than any body before: the spare goes, and a later collection reclaims its space.
+    if (size >= LARGE_BLOCK_BYTES) spare = null;
+    ptr = __pin(__new(roomFor(size), idof<ArrayBuffer>()));
+    if (size >= LARGE_BLOCK_BYTES) setByteLength(ptr, size);
+  }
   if (pendingCount < MAX_PENDING) {
     unchecked((pending[pendingCount++] = ptr));
   }
   // Past MAX_PENDING the block stays pinned (leaks) rather than risk being swept while the host
   // still writes to it. No host we know of allocates more than once per call.
   return ptr;
+}
+
+/**
+ * Gives back a large host block (a request body) its owner no longer reads: the next large
+ * host block reuses it (one body buffer per VM in the usual case, not one per request). Only a
+ * block nothing else references may be given back, since its bytes will be overwritten. Of two
+ * spare blocks the larger is kept; small blocks are left to the collector.
+ */
+export function recycleHostBlock(block: ArrayBuffer): void {
+  if (<usize>block.byteLength < LARGE_BLOCK_BYTES) return;
+  const kept = spare;
+  if (kept == null || blockCapacity(kept) < blockCapacity(block)) spare = block;
 }
 
 /** Resets the out-parameter scratch words before a host call. Envoy leaves them untouched when
@@ -95,3 +163,5 @@ export function releasePendingHostBlocks(): void {
     __unpin(unchecked(pending[--pendingCount]));
   }
 }
+
+

@@ -12,4 +12,4 @@ export {
   decodePropertyString,
 } from "./property-path";
 export * from "./hostcalls";
-export { EMPTY_BUFFER } from "./allocator";
+export { EMPTY_BUFFER, recycleHostBlock } from "./allocator";

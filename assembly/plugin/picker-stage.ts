@@ -16,7 +16,7 @@
 // Off the request path (root tick + http calls): scraping under a shared lease, endpoint feed,
 // prefix-journal replay. See docs/picker.md.
 import {
-  BufferType, FilterDataStatus, FilterHeadersStatus, MapType, clearRouteCache, getBufferBytes,
+  BufferType, FilterDataStatus, FilterHeadersStatus, MapType, clearRouteCache, getBufferBytes, recycleHostBlock,
   getCurrentTimeNanoseconds, getHeader, getProperty, getPropertyEncoded, getPropertyString, encodePropertyPath, removeHeader, replaceHeader,
   sendLocalResponse, setTickPeriodMilliseconds, getSharedData, setSharedData, Status, decodePropertyU64,
   HeaderPair, continueStream, StreamType,
@@ -536,6 +536,7 @@ export class PickerStage extends Stage {
     let body: ArrayBuffer | null = null;
     let scan = this.scan;
     let br = bodyRoutingSlotOf(stream);
+    let ownedBySlot: ArrayBuffer | null = br != null ? br.body : null;
     if (br != null && br.body != null && br.scan.ok) {
       body = br.body;
       scan = br.scan;
@@ -568,6 +569,9 @@ export class PickerStage extends Stage {
         req.saltLen = parts.salt.length;
       }
     }
+    // Our own read (no bodyRouting slot owns it): model and prompt are copied out, so the next
+    // body may reuse this block.
+    if (body !== ownedBySlot) recycleHostBlock(body);
   }
 
   private callerTrusted(c: PoolConfig): bool {

@@ -96,6 +96,9 @@ export class Stage {
   /** Stream finished (access-log time): final status and upstream are known. */
   onLog(stream: StreamState): void {}
 
+  /** Stream is gone (its last callback): give back large buffers its slot holds. */
+  onDelete(stream: StreamState): void {}
+
   /** Adds the request headers this stage reads or sets that a client must not send. */
   declareClientHeaders(headers: ClientHeaders): void {}
 

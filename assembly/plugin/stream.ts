@@ -98,4 +98,10 @@ export class PluginStream extends HttpContext {
     const state = this.state;
     for (let i = 0, n = stages.length; i < n; i++) unchecked(stages[i]).onLog(state);
   }
+
+  onDelete(): void {
+    const stages = this.stages;
+    const state = this.state;
+    for (let i = 0, n = stages.length; i < n; i++) unchecked(stages[i]).onDelete(state);
+  }
 }

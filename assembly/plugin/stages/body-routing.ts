@@ -41,6 +41,7 @@ import {
   getHeader,
   incrementMetric,
   lastHostStatus,
+  recycleHostBlock,
   removeHeader,
   replaceHeader,
   sendLocalResponse,
@@ -219,6 +220,16 @@ export class BodyRoutingStage extends Stage {
     return FilterHeadersStatus.Continue;
   }
 
+  onDelete(stream: StreamState): void {
+    const s = stream.slots[this.index];
+    if (!(s instanceof BodyRoutingSlot)) return;
+    const slot = <BodyRoutingSlot>s;
+    const body = slot.body;
+    // The stream is gone and the picker copied what it needed: the next body reuses this block.
+    if (body != null) recycleHostBlock(body);
+    slot.body = null;
+  }
+
   onRequestBody(stream: StreamState, bodySize: usize, endOfStream: bool): FilterDataStatus {
     const s = stream.slots[this.index];
     if (!(s instanceof BodyRoutingSlot)) return FilterDataStatus.Continue;
@@ -253,8 +264,16 @@ export class BodyRoutingStage extends Stage {
     slot.requestedModel = result.requestedModel;
     slot.model = result.model;
     if (result.bodyChanged) {
-      // Straight from the reused rewrite buffer: a copy here would cost another body's worth.
-      setBufferBytesFrom(BufferType.HttpRequestBody, 0, bodySize, result.body.dataStart, <usize>result.body.length);
+      // No rewritten copy of the body in the VM: the host's buffer is replaced by the rewritten
+      // prefix (up to the last model value), then the unchanged tail is appended straight from
+      // the body block. Envoy's set_buffer_bytes takes exactly these two forms (start 0 with a
+      // length covering the buffer replaces it; a start at or past its end appends).
+      const prefix = result.body.length;
+      const tail = result.bodyTailStart;
+      const ok = setBufferBytesFrom(BufferType.HttpRequestBody, 0, bodySize, result.body.dataStart, <usize>prefix) == Status.Ok;
+      if (ok && <usize>tail < bodySize) {
+        setBufferBytesFrom(BufferType.HttpRequestBody, <usize>prefix, 0, changetype<usize>(body) + <usize>tail, bodySize - <usize>tail);
+      }
     }
     // Hold mode: the headers are still Envoy's to forward, so these writes land. Otherwise best
     // effort: Envoy refuses request-header writes once the headers were continued.
@@ -264,7 +283,7 @@ export class BodyRoutingStage extends Stage {
     }
     if (stream.holdHeadersForBody && result.bodyChanged && slot.hadContentLength) {
       // Envoy forwards the declared length as is: it must match the rewritten body.
-      const length = result.body.length;
+      const length = result.contentLength;
       headersOk = replaceHeader(MapType.HttpRequestHeaders, "content-length", length.toString()) == Status.Ok && headersOk;
     }
     slot.headersSet = headersOk;
