@@ -99,7 +99,8 @@ function byteAt(base: usize, p: i32): u32 {
 
 /** Zero-pads `out` to a whole 4-byte token (the EPP's align). */
 function align(out: ByteBuffer): void {
-  while ((out.length & 3) != 0) out.pushByte(0);
+  // A counted loop: at the buffer's limit pushes are dropped, and the length stops moving.
+  for (let pad = (4 - (out.length & 3)) & 3; pad > 0; pad--) out.pushByte(0);
 }
 
 /** `count` placeholder tokens, each the low 32 bits of a hash of `[p, p+len)`. */
@@ -708,6 +709,16 @@ export function prefixPrompt(base: usize, len: i32, scan: BodyScan, api: PromptA
   out.reset();
   parts.reset();
   if (!scan.ok) return false;
+  // The text is about the body's size (capped at maxBytes): one allocation of that size, not
+  // a doubling chain whose last step can be twice the need. It is reused by later requests.
+  out.reserveExact(len < maxBytes ? len : maxBytes);
+  out.limit(maxBytes);
+  const found = renderPrompt(base, len, scan, api, out, parts, maxBytes);
+  out.limit(-1);
+  return found;
+}
+
+function renderPrompt(base: usize, len: i32, scan: BodyScan, api: PromptApi, out: ByteBuffer, parts: PromptParts, maxBytes: i32): bool {
   let p = skipWs(base, 0, len);
   if (p >= len || byteAt(base, p) != 0x7b) return false;
   let tools = -1, toolsEnd = -1, system = -1, systemEnd = -1, instr = -1, instrEnd = -1, items = -1, itemsEnd = -1;

@@ -10,6 +10,10 @@
  *   string model to route on.
  * - `encodeJsonString(s, out)`: appends `s` as a JSON string literal: `"` and `\` escaped,
  *   control characters as `\u00XX`, everything else as raw UTF-8 (lone surrogates as U+FFFD).
+ * - `rewriteModelPrefix(base, len, scan, newModel, out): i32`: the same, but only up to the end
+ *   of the last model value; returns that offset (the unchanged tail starts there), -1 when
+ *   there is no string model. The plugin hands the host the prefix and then the tail from the
+ *   body buffer itself, so a rewrite never copies the body inside the VM.
  * - `rewrittenLength(len, scan, newModel)`: the new body length, for `content-length`, without
  *   building the body.
  *
@@ -92,10 +96,22 @@ export function rewrittenLength(len: i32, scan: BodyScan, newModel: string): i32
 }
 
 export function rewriteModel(base: usize, len: i32, scan: BodyScan, newModel: string, out: ByteBuffer): bool {
+  const tail = rewriteModelPrefix(base, len, scan, newModel, out);
+  if (tail < 0) return false;
+  out.pushBytes(base + <usize>tail, len - tail);
+  return true;
+}
+
+/**
+ * The rewritten body up to the end of its last `model` value only: writes into `out` (reset
+ * first) bytes [0, end) with every model span replaced, and returns `end`, the offset from which
+ * the original body continues unchanged (-1, out empty, when there is no string model). The
+ * host can take the prefix and then the unchanged tail straight from the body buffer, so a
+ * rewrite costs a few bytes of guest memory, not a second copy of the body.
+ */
+export function rewriteModelPrefix(base: usize, len: i32, scan: BodyScan, newModel: string, out: ByteBuffer): i32 {
   out.reset();
-  if (!scan.hasStringModel || scan.modelEnd > len) return false;
-  // One exact allocation for a body larger than any before, not a doubling per push.
-  out.reserve(rewrittenLength(len, scan, newModel));
+  if (!scan.hasStringModel || scan.modelEnd > len) return -1;
   let copied = 0;
   for (let i = 0, n = scan.modelSpanCount; i < n; i++) {
     const start = scan.modelSpanStart(i);
@@ -103,6 +119,5 @@ export function rewriteModel(base: usize, len: i32, scan: BodyScan, newModel: st
     encodeJsonString(newModel, out);
     copied = scan.modelSpanEnd(i);
   }
-  out.pushBytes(base + <usize>copied, len - copied);
-  return true;
+  return copied;
 }

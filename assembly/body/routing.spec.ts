@@ -96,8 +96,12 @@ describe("body routing", () => {
     expect(r.requestedModel).toBe("a");
     expect(r.model).toBe("bbb");
     expect(r.bodyChanged).toBe(true);
-    expect(r.body.toString()).toBe('{"model" : "bbb", "messages":[{"role":"user","content":"model a"}]}');
-    expect(r.contentLength).toBe(r.body.length);
+    // The rewritten prefix ends with the model value; the original body continues from there.
+    const original = '{"model" : "a", "messages":[{"role":"user","content":"model a"}]}';
+    expect(r.body.toString()).toBe('{"model" : "bbb"');
+    expect(r.bodyTailStart).toBe(14);
+    expect(r.body.toString() + original.substring(r.bodyTailStart)).toBe('{"model" : "bbb", "messages":[{"role":"user","content":"model a"}]}');
+    expect(r.contentLength).toBe(r.body.length + original.length - r.bodyTailStart);
     expect(r.headerNames.join(",")).toBe("x-gateway-model-name,x-gateway-base-model-name,x-gateway-model-name-rewrite");
   });
 

@@ -27,7 +27,7 @@
 import { ByteBuffer } from "../json/byte-buffer";
 import { Rng } from "../scheduling/rng";
 import { BodyScan, scanBody, modelString } from "./scanner";
-import { rewriteModel } from "./rewrite";
+import { rewriteModelPrefix } from "./rewrite";
 import { BodyRoutingConfig, ModelRewriteRule } from "./routing-config";
 import { isHeaderSafeModel } from "../rewrite/header-name";
 import { pathOnly } from "../rewrite/path-pattern";
@@ -107,8 +107,12 @@ export class BodyRoutingResult {
   headerNames: string[] = [];
   headerValues: string[] = [];
   bodyChanged: bool = false;
-  /** The rewritten body when bodyChanged (reused across requests). */
+  /**
+   * When bodyChanged: the rewritten body up to the end of its last model value (reused across
+   * requests); the original body continues unchanged from `bodyTailStart`.
+   */
   body: ByteBuffer = new ByteBuffer(1024);
+  bodyTailStart: i32 = 0;
   contentLength: i32 = 0;
   clearRouteCache: bool = false;
 
@@ -123,6 +127,7 @@ export class BodyRoutingResult {
     this.headerValues.length = 0;
     this.bodyChanged = false;
     this.body.reset();
+    this.bodyTailStart = 0;
     this.contentLength = 0;
     this.clearRouteCache = false;
   }
@@ -215,8 +220,12 @@ export function routeBody(
     out.headerNames.push(cfg.rewriteHeader);
     out.headerValues.push(model);
     if (cfg.rewriteBody && model != requested) {
-      out.bodyChanged = rewriteModel(base, len, scan, model, out.body);
-      if (out.bodyChanged) out.contentLength = out.body.length;
+      const tail = rewriteModelPrefix(base, len, scan, model, out.body);
+      out.bodyChanged = tail >= 0;
+      if (out.bodyChanged) {
+        out.bodyTailStart = tail;
+        out.contentLength = out.body.length + (len - tail);
+      }
     }
   }
   out.clearRouteCache = cfg.clearRouteCache;

@@ -1,7 +1,7 @@
 /**
  * ByteBuffer: a growable byte array meant to be reused.
  *
- * API: `length`, `reset()`, `truncate(n)`, `pushByte(b)`, `pushBytes(ptr, len)`, `pushString(s)` (UTF-8),
+ * API: `length`, `reset()`, `limit(n)`, `reserve(n)`, `reserveExact(n)`, `truncate(n)`, `pushByte(b)`, `pushBytes(ptr, len)`, `pushString(s)` (UTF-8),
  * `dataStart` (address of byte 0; valid until the next push), `byteAt(i)`, `toString()`
  * (UTF-8 decode), `toArrayBuffer()` (a copy).
  *
@@ -12,6 +12,8 @@
 export class ByteBuffer {
   private store: ArrayBuffer;
   private used: i32 = 0;
+  /** Bytes past this length are dropped (-1: no limit); see `limit`. */
+  private cap: i32 = -1;
 
   constructor(initialCapacity: i32 = 256) {
     this.store = new ArrayBuffer(initialCapacity < 16 ? 16 : initialCapacity);
@@ -35,12 +37,26 @@ export class ByteBuffer {
   }
 
   /**
+   * Drops every byte pushed past `n` bytes (-1 lifts the limit), as if truncated afterwards but
+   * without growing the store for bytes that would be cut: a text capped at n bytes then costs
+   * n bytes of memory, not the doubling step past it.
+   */
+  limit(n: i32): void {
+    this.cap = n;
+  }
+
+  /**
    * Makes room for `total` bytes in all with one allocation, where pushing would double the store
    * step by step (each step a copy, and up to 2x the need). An eighth more than asked, so the next
    * slightly longer body reuses this store instead of growing (and fragmenting) again.
    */
   reserve(total: i32): void {
     if (total > this.store.byteLength) this.ensure(total + (total >> 3) - this.used, true);
+  }
+
+  /** Makes room for `total` bytes in all with one allocation of exactly that size. */
+  reserveExact(total: i32): void {
+    if (total > this.store.byteLength) this.ensure(total - this.used, true);
   }
 
   /** Drops bytes past `n` (no-op when already shorter). */
@@ -55,12 +71,14 @@ export class ByteBuffer {
   }
 
   pushByte(b: u32): void {
+    if (this.used == this.cap) return;
     this.ensure(1);
     store<u8>(changetype<usize>(this.store) + <usize>this.used, <u8>b);
     this.used += 1;
   }
 
   pushBytes(ptr: usize, len: i32): void {
+    if (this.cap >= 0 && len > this.cap - this.used) len = this.cap - this.used;
     if (len <= 0) return;
     this.ensure(len);
     memory.copy(changetype<usize>(this.store) + <usize>this.used, ptr, <usize>len);
@@ -70,6 +88,12 @@ export class ByteBuffer {
   /** Appends the UTF-8 encoding of `s`. */
   pushString(s: string): void {
     const bytes = String.UTF8.byteLength(s, false);
+    if (this.cap >= 0 && bytes > this.cap - this.used) {
+      // Over the limit: through a temporary copy, cut at the limit like every other push.
+      const encoded = String.UTF8.encode(s, false);
+      this.pushBytes(changetype<usize>(encoded), encoded.byteLength);
+      return;
+    }
     this.ensure(bytes);
     String.UTF8.encodeUnsafe(
       changetype<usize>(s),
