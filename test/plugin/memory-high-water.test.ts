@@ -1,16 +1,14 @@
 /**
  * Linear memory over mixed body sizes (1 KB to 1 MiB, seeded random order, after eight 1 MiB
  * bodies): Wasm memory never shrinks, so its size is the VM's high-water mark, and routing a body
- * of B bytes should raise it by at most 2·B (one buffer for the body, none per stage, scratch
- * reused across requests), rounded up to whole 64 KiB pages.
- *
- * Not yet met: the allocator (AssemblyScript's TLSF) grows memory by max(what it needs, its
- * current size), so the first block that does not fit doubles the heap: with the picker's 8 MiB of
- * endpoint state a 1 MiB body adds 8 MiB, and with body routing alone the rewritten body doubles
- * the heap the body just sized. Until the runtime grows by what it needs, each mode is held to
- * what it does today, so it cannot get worse unnoticed (docs/benchmarks.md has the figures):
- * body routing to FACTOR·B, the picker to one doubling of its configured heap; and in every mode
- * the mark stops rising once the largest body has been seen (scratch reused, no creep).
+ * of B bytes raises it by at most 2·B (rounded up to whole 64 KiB pages) in every mode: one
+ * buffer for the body (reused by the next body as the spare host block), a rewrite that hands
+ * the host the rewritten prefix and the unchanged tail from that buffer, the prompt text in a
+ * scratch buffer reused across requests, a heap that grows by need (runtime/heap.ts) and a
+ * collection before memory would grow. Once the largest body has been seen the mark may move
+ * only by the collector's slack: the heap collects before growing once a sixteenth of it was
+ * allocated since the last collection (runtime/global-heap.ts), so up to that much garbage
+ * (plus a page) can sit in it; it never creeps past that.
  */
 import { describe, expect, it } from "vitest";
 import { ProxyWasmHost } from "../../src/host/index.js";
@@ -21,7 +19,7 @@ const MIB = 1_048_576;
 const SIZES = [1024, 4096, 16_384, 65_536, 262_144, 524_288, MIB];
 
 /** Allowed raise of the high-water mark per mode, as a multiple of the largest body. */
-const FACTOR = { picker: 2, extract: 3, rewrite: 6 } as const;
+const FACTOR = { picker: 2, extract: 2, rewrite: 2 } as const;
 /** Requests of the largest size first; after them the mark must not move. */
 const PRIMING = 8;
 
@@ -42,8 +40,8 @@ async function hostFor(mode: keyof typeof FACTOR): Promise<ProxyWasmHost> {
 
 describe("memory high-water mark over mixed body sizes", () => {
   for (const mode of ["picker", "extract", "rewrite"] as const) {
-    const rule = mode === "picker" ? "one doubling of the configured heap (or 2·B)" : `${FACTOR[mode]}·B`;
-    it(`${mode}: a body of B bytes raises linear memory by at most ${rule}; no rise after the largest body`, async () => {
+    const rule = `${FACTOR[mode]}·B`;
+    it(`${mode}: a body of B bytes raises linear memory by at most ${rule}; after the largest body only the collector's slack`, async () => {
       const host = await hostFor(mode);
       try {
         expect(host.configured).toBe(true);
@@ -51,7 +49,7 @@ describe("memory high-water mark over mixed body sizes", () => {
         await host.settle();
         for (let i = 0; i < 10; i++) await sendChat(host, chatBodyOf(1024, `warm-${i}`));
         const baseline = linearMemoryBytes(host);
-        const allowed = (largest: number) => Math.max(pages(FACTOR[mode] * largest), mode === "picker" ? baseline : 0);
+        const allowed = (largest: number) => pages(FACTOR[mode] * largest);
         let primed = 0;
         let seed = 14;
         const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
@@ -67,7 +65,7 @@ describe("memory high-water mark over mixed body sizes", () => {
           const raised = linearMemoryBytes(host) - baseline;
           expect(raised, `request ${i}: a ${body.length}-byte body (largest ${largest})`).toBeLessThanOrEqual(allowed(largest));
           if (i === PRIMING - 1) primed = linearMemoryBytes(host);
-          if (i >= PRIMING) expect(linearMemoryBytes(host), `request ${i}: rose after the largest body`).toBe(primed);
+          if (i >= PRIMING) expect(linearMemoryBytes(host), `request ${i}: rose after the largest body`).toBeLessThanOrEqual(primed + pages(primed / 16) + PAGE_BYTES);
         }
         expect(host.traps).toEqual([]);
       } finally {
