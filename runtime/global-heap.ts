@@ -1,15 +1,15 @@
 // The program's one heap, behind the allocator entry points the AssemblyScript runtime calls
-// (`__alloc`, `__realloc`, `__free`; the collector in std rt/itcms allocates through them).
+// (`__alloc`, `__realloc`, `__free`; the collector in std rt/tcms allocates through them).
 // It starts at __heap_base (static data lies below) and owns the end of linear memory.
-// Policy: memory grows only after a full collection could not make room (see __alloc), so a
-// VM's high-water mark follows its live data, not the garbage between collector cycles.
+// It never collects: with the minimal runtime a collection is safe only where no frame holds a
+// managed value, which proxy-wasm/collector.ts arranges at callback entry. That policy reads
+// `__heapAllocatedSinceCollect` and `__heapHasFreeBlock` below to decide.
 
-import { MAX_PAYLOAD, ROOT_BYTES, heapAllocGrowing, heapAllocNoGrow, heapEnd, heapFree, heapRealloc, initHeap } from "./heap";
+import { MAX_PAYLOAD, ROOT_BYTES, hasFreeBlock, heapAlloc, heapFree, heapRealloc, initHeap } from "./heap";
 
 let root: usize = 0;
-/** Bytes allocated since the last collection this file ran. */
+/** Bytes allocated since the collector last said it collected (heapCollected). */
 let allocatedSinceCollect: usize = 0;
-let collecting = false;
 
 function theHeap(): usize {
   if (root == 0) {
@@ -29,24 +29,13 @@ function theHeap(): usize {
 export function __alloc(size: usize): usize {
   // abort, not throw: an Error object would need the allocator that just failed.
   if (size > MAX_PAYLOAD) abort("allocation too large", null, 0, 0);
-  const heap = theHeap();
-  let ptr = heapAllocNoGrow(heap, size);
-  if (ptr == 0) {
-    // Memory would grow, and Wasm memory never shrinks: first collect, when enough was
-    // allocated since the last collection for its garbage to matter (at least this block and
-    // a sixteenth of the heap, which bounds how often a full collection runs).
-    const sixteenth = (heapEnd(heap) - heap) >> 4;
-    if (!collecting && allocatedSinceCollect >= size && allocatedSinceCollect >= sixteenth) {
-      collecting = true;
-      __collect();
-      collecting = false;
-      allocatedSinceCollect = 0;
-      ptr = heapAllocNoGrow(heap, size);
-    }
-    if (ptr == 0) ptr = heapAllocGrowing(heap, size);
-    if (ptr == 0) abort("out of linear memory", null, 0, 0);
-  }
+  const ptr = heapAlloc(theHeap(), size);
+  if (ptr == 0) abort("out of linear memory", null, 0, 0);
   allocatedSinceCollect += size;
+  // Zeroed, the whole payload: the compiler treats any custom runtime as the incremental one,
+  // whose __new zeroes objects, so the standard library's constructors (ArrayBuffer, Array,
+  // StaticArray) then skip zeroing; the minimal collector's __new does not zero.
+  memory.fill(ptr, 0, <usize>(load<u32>(ptr - 4) & ~3));
   return ptr;
 }
 
@@ -54,8 +43,12 @@ export function __alloc(size: usize): usize {
 @global @unsafe
 export function __realloc(ptr: usize, size: usize): usize {
   if (size > MAX_PAYLOAD) abort("allocation too large", null, 0, 0);
+  const before = <usize>(load<u32>(ptr - 4) & ~3);
   const moved = heapRealloc(theHeap(), ptr, size, __heap_base);
   if (moved == 0) abort("out of linear memory", null, 0, 0);
+  // Zero what the block gained, as __alloc does (see there).
+  const after = <usize>(load<u32>(moved - 4) & ~3);
+  if (after > before) memory.fill(moved + before, 0, after - before);
   return moved;
 }
 
@@ -65,4 +58,28 @@ export function __free(ptr: usize): void {
   // Static data (below __heap_base) is not the heap's.
   if (ptr < __heap_base) return;
   heapFree(theHeap(), ptr);
+}
+
+// For the collection policy (proxy-wasm/collector.ts). Global names, like the entry points
+// above: the runtime is compiled apart from the program, which reaches it only through these.
+
+/** Bytes allocated since the last `__heapCollected()`: an upper bound on the garbage since. */
+// @ts-ignore: decorator
+@global
+export function __heapAllocatedSinceCollect(): usize {
+  return allocatedSinceCollect;
+}
+
+/** The collector ran: garbage made before now is gone. */
+// @ts-ignore: decorator
+@global
+export function __heapCollected(): void {
+  allocatedSinceCollect = 0;
+}
+
+/** Whether a free block of at least `bytes` exists (conservative: bins, not exact sizes). */
+// @ts-ignore: decorator
+@global
+export function __heapHasFreeBlock(bytes: usize): bool {
+  return hasFreeBlock(theHeap(), bytes);
 }

@@ -156,6 +156,18 @@ function findFit(root: usize, span: usize): usize {
   return 0;
 }
 
+/**
+ * Whether a free block of at least `bytes` of payload certainly exists: some bin above the one
+ * holding that size is non-empty (a block in the size's own bin may fit too; not counted).
+ */
+export function hasFreeBlock(root: usize, bytes: usize): bool {
+  const span = spanFor(bytes);
+  let rounded = span;
+  if (span >= SMALL_LIMIT) rounded += (<usize>1 << (<usize>(31 - clz<u32>(<u32>span)) - 4)) - 1;
+  const level = levelOf(rounded);
+  return level < LEVELS && firstAtOrAbove(root, level, binOf(rounded, level)) != 0;
+}
+
 /** Extends the heap so that a free block of `span` exists at its end. False when it cannot. */
 function grow(root: usize, span: usize): bool {
   const end = <usize>load<u32>(root, ROOT_END);
@@ -237,21 +249,6 @@ export function initHeap(root: usize, end: usize, limit: usize): void {
 
 /** Payload address of a new block of at least `size` bytes; 0 when memory cannot grow. */
 export function heapAlloc(root: usize, size: usize): usize {
-  const ptr = heapAllocNoGrow(root, size);
-  return ptr != 0 ? ptr : heapAllocGrowing(root, size);
-}
-
-/** Like heapAlloc from the free blocks only: 0 when none fits (memory is not grown). */
-export function heapAllocNoGrow(root: usize, size: usize): usize {
-  const span = spanFor(size);
-  const block = findFit(root, span);
-  if (block == 0) return 0;
-  carve(root, block, span);
-  return block + 4;
-}
-
-/** Like heapAlloc, growing memory by what the block needs; 0 when memory cannot grow. */
-export function heapAllocGrowing(root: usize, size: usize): usize {
   const span = spanFor(size);
   let block = findFit(root, span);
   if (block == 0) {

@@ -5,10 +5,10 @@
  * buffer for the body (reused by the next body as the spare host block), a rewrite that hands
  * the host the rewritten prefix and the unchanged tail from that buffer, the prompt text in a
  * scratch buffer reused across requests, a heap that grows by need (runtime/heap.ts) and a
- * collection before memory would grow. Once the largest body has been seen the mark may move
- * only by the collector's slack: the heap collects before growing once a sixteenth of it was
- * allocated since the last collection (runtime/global-heap.ts), so up to that much garbage
- * (plus a page) can sit in it; it never creeps past that.
+ * collection at callback entry. Once the largest body has been seen the mark may move only by
+ * the collector's slack: it collects once a sixteenth of memory was allocated since the last
+ * collection (proxy-wasm/collector.ts), so up to that much garbage (plus a page) can sit in the
+ * heap; it never creeps past that.
  */
 import { describe, expect, it } from "vitest";
 import { ProxyWasmHost } from "../../src/host/index.js";
