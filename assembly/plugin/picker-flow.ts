@@ -18,8 +18,9 @@
 // Fairness across workers (with a flowHeader): one shared table per band counts each flow
 // bucket's waiting and in-flight requests on every worker (assembly/flow/fair.ts); a worker
 // gives a free slot only to a flow that no waiting flow trails, and otherwise leaves it to the
-// worker holding that flow (its tick takes it). A worker that has yielded for longer than a few
-// ticks dispatches anyway: a count left behind by a crashed VM cannot stall the pool.
+// worker holding that flow (its tick takes it). A worker that has yielded for ten ticks (at least
+// 200 ms) fills its free slots in that drain and then yields again: a late tick or a count left
+// behind by a crashed VM delays the pool, never stalls it.
 import {
   MetricType, Status, defineMetric, getSharedData, incrementMetric, lastHostStatus, recordMetric,
   setEffectiveContext, setSharedData,
@@ -77,6 +78,8 @@ export class PoolFlow {
   private fairKeys: string[] = [];
   /** Since when this worker leaves its free slots to flows on other workers; -1: it does not. */
   private yieldingSinceMs: i64 = -1;
+  /** This drain dispatches despite the table (it yielded too long); reset when the drain ends. */
+  private overriding: bool = false;
 
   constructor(public config: FlowControlConfig, public pool: string, rootId: string, public owner: FlowOwner, public handle: i32) {
     this.queue = new FlowQueue(config);
@@ -224,8 +227,12 @@ export class PoolFlow {
       }
     }
     if (this.yieldingSinceMs < 0) this.yieldingSinceMs = nowMs;
-    // The other worker's tick takes the slot within tickMs; much longer means a stale count.
-    if (nowMs - this.yieldingSinceMs > max<i64>(5 * this.config.tickMs, 100)) return 0;
+    // The other worker's tick takes the slot within tickMs; much longer means a late tick (a
+    // busy proxy) or a stale count: this drain fills what it can, then the next one yields again.
+    if (this.overriding || nowMs - this.yieldingSinceMs > max<i64>(10 * this.config.tickMs, 200)) {
+      this.overriding = true;
+      return 0;
+    }
     return -1;
   }
 
@@ -288,6 +295,10 @@ export class PoolFlow {
       this.inc(this.dispatchedTotal);
       setEffectiveContext(e.id);
       this.owner.resumeFlow(this, stream, e, nowMs);
+    }
+    if (this.overriding) {
+      this.overriding = false;
+      this.yieldingSinceMs = -1;
     }
     setEffectiveContext(restoreId);
   }
