@@ -153,6 +153,92 @@ describe("O(1) shared-state updates", () => {
   }, 60_000);
 });
 
+/**
+ * Shared-data traffic of the response-headers callbacks only (every key, not just load state):
+ * what applying one ORCA report costs, apart from the request's own reads.
+ */
+async function reportTraffic(host: ProxyWasmHost, fn: () => Promise<unknown>): Promise<{ read: number; written: number; keys: string[] }> {
+  const store = host.sharedData as unknown as {
+    get(vm: string, key: string): { value: Uint8Array } | undefined;
+    set(vm: string, key: string, value: Uint8Array, cas?: number, owned?: boolean): number;
+  };
+  const get = store.get.bind(store);
+  const set = store.set.bind(store);
+  let inReport = false;
+  const out = { read: 0, written: 0, keys: [] as string[] };
+  store.get = (vm, key) => {
+    const v = get(vm, key);
+    if (inReport) {
+      out.read += key.length + (v?.value.length ?? 0);
+      out.keys.push(`get ${key.replace(/^.*\/llm\//, "")}`);
+    }
+    return v;
+  };
+  store.set = (vm, key, value, cas, owned) => {
+    if (inReport) {
+      out.written += key.length + value.length;
+      out.keys.push(`set ${key.replace(/^.*\/llm\//, "")}`);
+    }
+    return set(vm, key, value, cas, owned);
+  };
+  const restore: Array<() => void> = [];
+  for (const w of host.workers) {
+    const vm = w.vm as unknown as { call(name: string, ctx: number, ...a: number[]): number | undefined };
+    const call = vm.call;
+    vm.call = (name, ctx, ...a) => {
+      if (name !== "proxy_on_response_headers") return call.call(vm, name, ctx, ...a);
+      inReport = true;
+      try {
+        return call.call(vm, name, ctx, ...a);
+      } finally {
+        inReport = false;
+      }
+    };
+    restore.push(() => (vm.call = call));
+  }
+  try {
+    await fn();
+  } finally {
+    store.get = get;
+    store.set = set;
+    for (const r of restore) r();
+  }
+  return out;
+}
+
+describe("O(1) shared-state updates: the report itself", () => {
+  it("applying an ORCA report touches one record, the counter and one journal entry, at 64 and at 1024 endpoints", async () => {
+    const per: Record<number, { read: number; written: number }> = {};
+    for (const n of [64, 1024]) {
+      const host = await orcaHost(n);
+      try {
+        for (let i = 0; i < 4; i++) await host.request({ worker: i % 2, upstream: orca(1, 0.1) });
+        let read = 0;
+        let written = 0;
+        const reports = 20;
+        for (let i = 0; i < reports; i++) {
+          const t = await reportTraffic(host, () => host.request({ worker: i % 2, upstream: orca(i % 4, (i % 10) / 10) }));
+          // Exactly: write the endpoint's record, read and CAS the counter, write the journal entry.
+          expect(t.keys.map((k) => k.replace(/^(set|get) (le|lj)\/.*$/, "$1 $2/*"))).toEqual(["set le/*", "get lseq", "set lseq", "set lj/*"]);
+          read += t.read;
+          written += t.written;
+        }
+        per[n] = { read: read / reports, written: written / reports };
+        expect(host.traps).toEqual([]);
+      } finally {
+        host.close();
+      }
+    }
+    for (const n of [64, 1024]) {
+      expect(per[n].written).toBeLessThan(300);
+      expect(per[n].read).toBeLessThan(60);
+    }
+    // The keys and the record carry the endpoint's address: a few bytes longer at 1,024.
+    expect(per[1024].written).toBeLessThanOrEqual(per[64].written + 16);
+    expect(per[1024].read).toBeLessThanOrEqual(per[64].read + 16);
+  }, 60_000);
+});
+
 describe("ORCA-only mode", () => {
   it("no scrape calls; each response's report steers the other worker away from a busy endpoint", async () => {
     const host = await orcaHost(3);
