@@ -747,8 +747,10 @@ export class PickerStage extends Stage {
     // waited, buffered. The pick is made with it, as for a request that never waited; a body
     // still coming is awaited the same way (the next body callback decides).
     if (stream.requestHeadersHeld && !slot.headersEnd) {
-      let deferred = headersHeldForBody(stream);
-      if (!deferred && bodyRoutingSlotOf(stream) == null && this.worthBuffering(h)) {
+      // bodyRouting still reading, or done with a body it read while this waited: its scan is used.
+      let br = bodyRoutingSlotOf(stream);
+      let deferred = headersHeldForBody(stream) || (br != null && br.body != null);
+      if (!deferred && br == null && this.worthBuffering(h)) {
         deferred = true;
         slot.ownBuffer = true;
       }

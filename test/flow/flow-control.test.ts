@@ -333,6 +333,24 @@ describe("flow control: hold mode picks a waiting request with its body", () => 
     expect(host.traps).toEqual([]);
   });
 
+  it("with bodyRouting reading the body too: the waiting request is still picked with its prompt", async () => {
+    const host = await ProxyWasmHost.create({ module: await pluginModule(), rootId: "wayroute", allowOnHeadersStopIteration: true, pluginConfig: { ...holdPrefixConfig(), bodyRouting: {} } });
+    expect(host.configured).toBe(true);
+    const c = new Clients(host);
+    sendChat(c, host, "first", prompt("conversation P"));
+    const home = target(c, "first")!;
+    sendChat(c, host, "filler", prompt("conversation Q"));
+    expect(target(c, "filler")).not.toBe(home);
+    sendChat(c, host, "followUp", prompt("conversation P") + " once more", 2);
+    expect(c.arrived).toEqual(["first", "filler"]);
+    c.end("filler");
+    expect(target(c, "followUp")).toBe(home);
+    expect(c.get("followUp").forwardedRequest?.bodyText).toBe(chat(prompt("conversation P") + " once more"));
+    for (const n of ["first", "followUp"]) c.end(n);
+    expect(dispatchedSlots(host)).toBe(0n);
+    expect(host.traps).toEqual([]);
+  });
+
   it("a request resumed before its body is complete is picked when the body ends, with it", async () => {
     const host = await ProxyWasmHost.create({ module: await pluginModule(), rootId: "wayroute", allowOnHeadersStopIteration: true, pluginConfig: holdPrefixConfig() });
     const c = new Clients(host);
