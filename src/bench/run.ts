@@ -27,6 +27,11 @@ export interface BenchOptions {
   servers?: number;
   workers?: number;
   seed?: number;
+  /**
+   * Runs the routing benchmark this many times, seeds `seed`, `seed + 1`, ...; each run takes
+   * every policy in turn, so a policy's cells and its neighbour's share the machine's load.
+   */
+  repeat?: number;
   sim?: Partial<SimParams>;
   progress?: boolean;
   filtersFor(policy: Policy, sims: SimCluster): Promise<FilterFactory | undefined>;
@@ -62,27 +67,32 @@ export async function runBench(o: BenchOptions): Promise<BenchOutput> {
     results.microSkipped = m.skipped;
   }
   if (o.macro) {
-    const macro = await runMacro({
-      repoRoot: o.repoRoot,
-      workloads: o.workloads ?? defaultWorkloads(o.quick ? 0.5 : 1),
-      policies: o.policies ?? POLICIES,
-      servers, workers, seed: o.seed ?? 42, sim: o.sim ?? {},
-      filtersFor: o.filtersFor,
-      ...(o.proxyFor ? { proxyFor: o.proxyFor } : {}),
-      onProgress: (d, t, label) => bar.update(d, t, label),
-      onSkip: (p, reason) => {
-        bar.done();
-        process.stderr.write(`bench: policy ${p.name} skipped: ${reason}\n`);
-      },
-    });
-    bar.done();
-    results.macro = macro.cells;
+    const repeat = o.repeat ?? 1;
     const seen = new Set<string>();
-    for (const s of macro.skipped) {
-      if (seen.has(s.policy)) continue;
-      seen.add(s.policy);
-      results.notes.push(`Policy ${s.policy} was skipped: ${s.reason}`);
+    for (let i = 0; i < repeat; i++) {
+      const seed = (o.seed ?? 42) + i;
+      const macro = await runMacro({
+        repoRoot: o.repoRoot,
+        workloads: o.workloads ?? defaultWorkloads(o.quick ? 0.5 : 1),
+        policies: o.policies ?? POLICIES,
+        servers, workers, seed, sim: o.sim ?? {},
+        filtersFor: o.filtersFor,
+        ...(o.proxyFor ? { proxyFor: o.proxyFor } : {}),
+        onProgress: (d, t, label) => bar.update(d, t, repeat > 1 ? `seed ${seed}: ${label}` : label),
+        onSkip: (p, reason) => {
+          bar.done();
+          process.stderr.write(`bench: policy ${p.name} skipped: ${reason}\n`);
+        },
+      });
+      bar.done();
+      results.macro.push(...(repeat > 1 ? macro.cells.map((c) => ({ ...c, seed })) : macro.cells));
+      for (const s of macro.skipped) {
+        if (seen.has(s.policy)) continue;
+        seen.add(s.policy);
+        results.notes.push(`Policy ${s.policy} was skipped: ${s.reason}`);
+      }
     }
+    if (repeat > 1) results.environment.repeat = repeat;
   }
   mkdirSync(o.outDir, { recursive: true });
   const jsonPath = join(o.outDir, "results.json");

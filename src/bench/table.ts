@@ -34,3 +34,44 @@ export function classTable(cells: readonly { workload: string; policy: string; s
     ["workload", "policy", "class", "ok", "sheds", "errors", "TTFT p90", "req/s", "out tok/s", "contention served (offered; open start→end)", "contention req/s", "fairness min/max"], rows,
   )];
 }
+
+/** Median (mean of the middle two for an even count) of the finite values; NaN when none. */
+export function median(values: readonly number[]): number {
+  const v = values.filter(Number.isFinite).sort((a, b) => a - b);
+  if (!v.length) return NaN;
+  const m = v.length >> 1;
+  return v.length % 2 ? v[m]! : (v[m - 1]! + v[m]!) / 2;
+}
+
+/** "median (min–max)" of the finite values. */
+export function spread(values: readonly number[]): string {
+  const v = values.filter(Number.isFinite);
+  if (!v.length) return "–";
+  return `${fmtNum(median(v))} (${fmtNum(Math.min(...v))}–${fmtNum(Math.max(...v))})`;
+}
+
+/**
+ * The repeats table (`--repeat`): for every workload, policy and request class, the median and
+ * range over the runs (seeds) of its completions, sheds and TTFT p50/p90, so two policies are
+ * compared by medians rather than by one noisy run each. Empty when every cell ran once.
+ */
+export function repeatTable(cells: readonly { workload: string; policy: string; seed?: number; summary: LoadSummary }[]): string[] {
+  const groups = new Map<string, { workload: string; policy: string; cls: string; ks: LoadSummary["perClass"][string][] }>();
+  for (const c of cells) {
+    if (c.seed === undefined) continue;
+    for (const [cls, k] of Object.entries(c.summary.perClass)) {
+      const key = `${c.workload}\u0000${c.policy}\u0000${cls}`;
+      const g = groups.get(key) ?? { workload: c.workload, policy: c.policy, cls, ks: [] };
+      g.ks.push(k);
+      groups.set(key, g);
+    }
+  }
+  if (![...groups.values()].some((g) => g.ks.length > 1)) return [];
+  const rows = [...groups.values()].map((g) => [
+    g.workload, g.policy, g.cls, g.ks.length,
+    spread(g.ks.map((k) => k.ok)), spread(g.ks.map((k) => k.sheds)), spread(g.ks.map((k) => k.ttftP50Ms)), spread(g.ks.map((k) => k.ttftP90Ms)),
+  ]);
+  return ["", "over the repeats, per request class: median (min–max) over the runs", formatTable(
+    ["workload", "policy", "class", "runs", "ok", "sheds", "TTFT p50 ms", "TTFT p90 ms"], rows,
+  )];
+}

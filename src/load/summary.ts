@@ -64,6 +64,7 @@ export interface ClassSummary {
   ok: number;
   sheds: number;
   errors: number;
+  ttftP50Ms: number;
   ttftP90Ms: number;
   /**
    * Successful requests per second over the class's own active window (its first request's
@@ -92,6 +93,7 @@ export function summarize(records: readonly RequestRecord[], durationMs: number,
       ok: okc.length,
       sheds: rs.filter((r) => r.shed).length,
       errors: rs.filter((r) => !r.shed && (r.status !== 200 || r.error)).length,
+      ttftP50Ms: quantile(okc.flatMap((r) => (r.ttftMs !== undefined ? [r.ttftMs] : [])), 0.5),
       ttftP90Ms: quantile(okc.flatMap((r) => (r.ttftMs !== undefined ? [r.ttftMs] : [])), 0.9),
       throughputRps: okc.length / windowSecs,
       outputTokensPerSec: okc.reduce((a, r) => a + r.outputChars, 0) / 4 / windowSecs,

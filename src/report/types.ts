@@ -18,6 +18,8 @@ export interface MacroCell {
   prefixHitRate: number;
   /** Successful TTFTs in ms, sorted (for the CDF chart). */
   ttftSamples: number[];
+  /** The load generator's seed for this cell (set when the run repeats, `--repeat`). */
+  seed?: number;
 }
 
 export interface BenchResults {

@@ -5,7 +5,7 @@ import { filtersFactory } from "../../bench/filters.js";
 import { parseScrapeBudget, POLICIES, type ScrapeBudget, withScrapeBudget } from "../../bench/policies.js";
 import { repoRoot } from "../../bench/repo-root.js";
 import { runBench } from "../../bench/run.js";
-import { classTable, formatTable } from "../../bench/table.js";
+import { classTable, formatTable, repeatTable } from "../../bench/table.js";
 import { realTables, runRealBench } from "../../bench/real/bench.js";
 import { REAL_POLICIES } from "../../bench/real/policies.js";
 import { realWorkloads } from "../../bench/real/workloads.js";
@@ -37,6 +37,7 @@ export function resultTables(r: BenchResults): string {
     ), "(latencies in ms of wall-clock time against simulators running faster than real time)");
     // Cells with more than one request class (e.g. two tenants): each class's own figures.
     out.push(...classTable(r.macro));
+    out.push(...repeatTable(r.macro));
   }
   for (const n of r.notes) out.push(n);
   return out.join("\n") + "\n";
@@ -63,6 +64,8 @@ options:
   --servers <n>        simulated servers (default 4)
   --workers <n>        proxy workers / plugin VMs (default 2)
   --seed <n>           load generator seed (default 42)
+  --repeat <n>         run the routing benchmark n times, seeds seed .. seed+n-1, every policy in
+                       turn within a run; adds a table of medians and ranges over the runs
   --scrape-budget <b>  A/B of the scrape budget (repeat): every plugin policy runs once per value,
                        side by side, named '<policy> budget=<b>'; b is unlimited (effective
                        interval = intervalMs, as before the budget), default, or 1..10000 per s
@@ -92,6 +95,7 @@ Exit codes: 0 ok, 1 failure, 2 usage error.`,
     servers: { type: "string" },
     workers: { type: "string" },
     seed: { type: "string" },
+    repeat: { type: "string" },
     "scrape-budget": { type: "list" },
     json: { type: "boolean" },
     progress: { type: "boolean", default: true },
@@ -128,6 +132,7 @@ Exit codes: 0 ok, 1 failure, 2 usage error.`,
       servers: intOption(args, "servers", 4, 1, 32),
       workers,
       seed: intOption(args, "seed", 42),
+      repeat: intOption(args, "repeat", 1, 1, 50),
       progress: args.options.progress !== false,
       filtersFor: filtersFactory(root, workers),
     });
