@@ -31,6 +31,7 @@
  *   if (rules != null) for (let i = 0; i < rules.length; i++) { const rule = rules.at(i); … }
  *   if (!r.ok) log(r.error);
  */
+import { hexByte } from "../json/hex";
 import { JsonValue } from "../json/value";
 
 export class ConfigNode {
@@ -87,7 +88,7 @@ export function quote(s: string): string {
     const c = s.charCodeAt(i);
     if (c == 0x22) out += "\\\"";
     else if (c == 0x5c) out += "\\\\";
-    else if (c < 0x20 || c == 0x7f) out += "\\u" + (c < 16 ? "000" : "00") + c.toString(16);
+    else if (c < 0x20 || c == 0x7f) out += "\\u00" + hexByte(c);
     else out += String.fromCharCode(c);
   }
   return out + "\"";

@@ -19,6 +19,7 @@
  * key is nearly always an editing mistake) makes them an error naming the key; `LastWins`
  * keeps the last value, as JSON.parse does.
  */
+import { hexByte } from "./hex";
 import { JsonValue } from "./value";
 import {
   scanString,
@@ -67,7 +68,7 @@ export function parseJsonBytes(bytes: ArrayBuffer, duplicateKeys: DuplicateKeys 
 /** Describes the byte at `pos` for an error message. */
 function describeByte(b: u32): string {
   if (b >= 0x21 && b < 0x7f) return "character '" + String.fromCharCode(<i32>b) + "'";
-  return "byte 0x" + (b < 16 ? "0" : "") + b.toString(16);
+  return "byte 0x" + hexByte(b);
 }
 
 /** What follows an array element or object member. */

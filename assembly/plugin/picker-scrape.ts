@@ -256,9 +256,16 @@ export class PoolScraper {
     // The first ":status" value (one host call, not the whole header map).
     let s = getHeader(MapType.HttpCallResponseHeaders, ":status");
     if (s == null) return 0;
-    let v = parseInt(s);
-    // Range-check before the float→int conversion (no trapping on a hostile ":status").
-    return v >= 100 && v <= 999 ? <i32>v : 0;
+    // Exactly three digits, 100-999, else 0 (no trapping on a hostile ":status"; not parseInt,
+    // which also takes signs, spaces and hex and brings its own parser into the module).
+    if (s.length != 3) return 0;
+    let v = 0;
+    for (let i = 0; i < 3; i++) {
+      const d = s.charCodeAt(i) - 0x30;
+      if (<u32>d > 9) return 0;
+      v = v * 10 + d;
+    }
+    return v >= 100 ? v : 0;
   }
 
   private onScrape(e: i32, headerCount: u32, bodySize: usize, nowMs: i64, filtered: bool): void {
