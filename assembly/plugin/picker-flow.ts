@@ -29,6 +29,7 @@ import { FlowControlConfig } from "../flow/config";
 import { FAIR_TABLE_BYTES, fairAllows, fairBucket, fairMove } from "../flow/fair";
 import { FlowEntry, FlowQueue } from "../flow/queue";
 import { StreamState } from "./stage";
+import { tickAtLeastEvery, wantTickEvery } from "./tick";
 
 /** Response header saying what flow control did with the request (and how long it waited). */
 export const FLOW_HEADER = "x-wayroute-flow";
@@ -323,6 +324,8 @@ export function listFlow(flow: PoolFlow): void {
   if (flow.listed) return;
   flow.listed = true;
   LISTED.push(flow);
+  // Waiting streams need this VM's tick (drain, expiry), at the flow's pace.
+  tickAtLeastEvery(flow.config.tickMs);
 }
 
 /** Root tick: drains every listed flow; drops the ones left empty. */
@@ -333,6 +336,8 @@ export function drainListedFlows(nowMs: i64, rootContextId: u32): void {
     if (f.queue.length == 0) {
       f.listed = false;
       LISTED.splice(i, 1);
+    } else {
+      wantTickEvery(f.config.tickMs);
     }
   }
 }

@@ -118,6 +118,29 @@ export class PoolScraper {
     return eff;
   }
 
+  /**
+   * The tick period this pool's refresh needs on this VM. The lease holder: the configured
+   * interval, or when the budget stretches the effective interval, a quarter of that (each tick
+   * starts about a quarter of the pool's scrapes, so fewer ticks carry the same scrape rate and
+   * a scrape starts at most a quarter interval late), at most four configured intervals apart,
+   * and within half the lease (renewal) and the feed interval. Any other VM: half the lease, to
+   * take it over soon after its holder stops renewing; its requests read the shared state.
+   */
+  tickMs(): i64 {
+    let cfg = this.rt.config;
+    let feed = cfg.feed;
+    if (!cfg.scrape.enabled && feed == null) return 0;
+    let ms = max<i64>(cfg.scrape.leaseMs / 2, 1);
+    if (!this.holding) return ms;
+    if (cfg.scrape.enabled) {
+      let base = cfg.scrape.intervalMs;
+      let batched = this.effectiveIntervalMs() / 4;
+      ms = min(ms, min(max(batched, base), 4 * base));
+    }
+    if (feed != null) ms = min(ms, feed.intervalMs);
+    return max<i64>(ms, 1);
+  }
+
   onTick(nowMs: i64): void {
     let cfg = this.rt.config;
     let needScrape = cfg.scrape.enabled;

@@ -18,7 +18,7 @@
 import {
   BufferType, FilterDataStatus, FilterHeadersStatus, MapType, clearRouteCache, getBufferBytes, recycleHostBlock,
   getCurrentTimeNanoseconds, getHeader, getProperty, getPropertyEncoded, getPropertyString, encodePropertyPath, removeHeader, replaceHeader,
-  sendLocalResponse, setTickPeriodMilliseconds, getSharedData, setSharedData, Status, decodePropertyU64,
+  sendLocalResponse, getSharedData, setSharedData, Status, decodePropertyU64,
   HeaderPair, continueStream, StreamType,
 } from "../../proxy-wasm/index";
 import { ConfigNode, ConfigReader } from "../config/reader";
@@ -40,6 +40,7 @@ import { ConfigSection } from "./section";
 import { ClientHeaders, Stage, StageSlot, StreamState } from "./stage";
 import { PickerMetrics } from "./picker-metrics";
 import { PoolShared } from "./picker-shared";
+import { tickAtLeastEvery, wantTickEvery } from "./tick";
 import { PoolScraper } from "./picker-scrape";
 import { bodyRoutingSlotOf, headersHeldForBody } from "./stages/body-routing";
 import { logWarn, logInfo } from "./log";
@@ -207,7 +208,6 @@ export class PickerStage extends Stage {
     }
     this.vmToken = VM_TOKEN;
     let rootId = getPropertyString(["plugin_root_id"]);
-    let period: i64 = 0;
     for (let i = 0; i < this.configs.length; i++) {
       let c = this.configs[i];
       let h = new PoolHandle(new PoolRuntime(c), rootId != null ? rootId : "", this.vmToken);
@@ -225,17 +225,17 @@ export class PickerStage extends Stage {
       if (fc != null) {
         let flow = new PoolFlow(fc, c.name, rootId != null ? rootId : "", new PickerFlowOwner(this), i);
         flow.define();
-        h.flow = flow;
-        period = period == 0 ? fc.tickMs : min(period, fc.tickMs);
+        h.flow = flow; // ticks when a stream waits (listFlow)
       }
       // Every worker (not just the scraper) stretches staleness to the effective interval.
       if (c.scrape.enabled) h.scraper.effectiveIntervalMs();
-      if (c.scrape.enabled) period = period == 0 ? c.scrape.intervalMs : min(period, c.scrape.intervalMs);
+      // Every VM starts at the fast pace; its first tick settles who holds the lease, and each
+      // tick then says what this VM needs (tick.ts).
+      if (c.scrape.enabled) tickAtLeastEvery(c.scrape.intervalMs);
       let feed = c.feed;
-      if (feed != null) period = period == 0 ? feed.intervalMs : min(period, feed.intervalMs);
-      if (h.rt.index != null && c.prefix.shareAcrossWorkers) period = period == 0 ? 1000 : min(period, 1000);
+      if (feed != null) tickAtLeastEvery(feed.intervalMs);
+      if (h.rt.index != null && c.prefix.shareAcrossWorkers) tickAtLeastEvery(1000);
     }
-    if (period > 0) setTickPeriodMilliseconds(<u32>period);
     logInfo("endpoint picker: " + this.pools.length.toString() + " pool(s), worker token " + this.vmToken.toString());
   }
 
@@ -245,7 +245,11 @@ export class PickerStage extends Stage {
       let h = this.pools[i];
       this.syncFeed(h);
       h.scraper.onTick(now);
-      if (h.rt.index != null && h.rt.config.prefix.shareAcrossWorkers) h.shared.replayJournal();
+      wantTickEvery(h.scraper.tickMs());
+      if (h.rt.index != null && h.rt.config.prefix.shareAcrossWorkers) {
+        h.shared.replayJournal();
+        wantTickEvery(1000);
+      }
       if (h.rt.config.scrape.enabled) {
         h.scraper.effectiveIntervalMs(); // follows the endpoint count (feed)
         h.shared.syncLoad();
@@ -276,6 +280,8 @@ export class PickerStage extends Stage {
     let res = parseEndpointFeed(body, h.rt.config.mode);
     if (!res.ok) return; // the publisher validated it; a torn value is skipped
     h.rt.setEndpoints(res.endpoints);
+    // Staleness follows the new endpoint count here too (a worker's tick is slow).
+    if (h.rt.config.scrape.enabled) h.scraper.effectiveIntervalMs();
     h.shared.syncLoad();
   }
 

@@ -17,6 +17,7 @@ import { PluginConfig, parsePluginConfig } from "./config";
 import { logError, logInfo, logWarn, setLogThreshold } from "./log";
 import { PluginStream } from "./stream";
 import { drainListedFlows } from "./picker-flow";
+import { settleTick } from "./tick";
 
 /** Counter of HTTP requests seen by the plugin (all streams, all outcomes). */
 export const REQUESTS_METRIC = "wayroute_requests_total";
@@ -80,6 +81,8 @@ export class PluginRoot extends RootContext {
     }
     // Streams waiting for pool capacity, also those of a config replaced since they paused.
     drainListedFlows(<i64>(getCurrentTimeNanoseconds() / 1_000_000), this.contextId);
+    // The next tick comes when this tick's duties asked for it (tick.ts).
+    settleTick();
   }
 
   onQueueReady(queueId: u32): void {

@@ -105,7 +105,7 @@ export class Stage {
   /** Root context: this config became active. Start timers, define metrics, etc. here. */
   onActivate(): void {}
 
-  /** Root context timer. */
+  /** Root context timer; says the tick period it needs next with wantTickEvery (tick.ts). */
   onTick(): void {}
 
   /** Root context: an http call finished. Return true if the token was this stage's. */
