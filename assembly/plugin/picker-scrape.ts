@@ -130,15 +130,13 @@ export class PoolScraper {
     let cfg = this.rt.config;
     let feed = cfg.feed;
     if (!cfg.scrape.enabled && feed == null) return 0;
-    let ms = max<i64>(cfg.scrape.leaseMs / 2, 1);
+    let ms = cfg.scrape.leaseMs / 2; // leaseMs >= 100
     if (!this.holding) return ms;
     if (cfg.scrape.enabled) {
       let base = cfg.scrape.intervalMs;
-      let batched = this.effectiveIntervalMs() / 4;
-      ms = min(ms, min(max(batched, base), 4 * base));
+      ms = min(ms, min(max(this.effectiveIntervalMs() / 4, base), 4 * base));
     }
-    if (feed != null) ms = min(ms, feed.intervalMs);
-    return max<i64>(ms, 1);
+    return feed != null ? min(ms, feed.intervalMs) : ms;
   }
 
   onTick(nowMs: i64): void {

@@ -229,13 +229,10 @@ export class PickerStage extends Stage {
       }
       // Every worker (not just the scraper) stretches staleness to the effective interval.
       if (c.scrape.enabled) h.scraper.effectiveIntervalMs();
-      // Every VM starts at the fast pace; its first tick settles who holds the lease, and each
-      // tick then says what this VM needs (tick.ts).
-      if (c.scrape.enabled) tickAtLeastEvery(c.scrape.intervalMs);
-      let feed = c.feed;
-      if (feed != null) tickAtLeastEvery(feed.intervalMs);
-      if (h.rt.index != null && c.prefix.shareAcrossWorkers) tickAtLeastEvery(1000);
     }
+    // A first tick at once settles who holds the lease; each tick then says what this VM
+    // needs (tick.ts).
+    tickAtLeastEvery(1);
     logInfo("endpoint picker: " + this.pools.length.toString() + " pool(s), worker token " + this.vmToken.toString());
   }
 
