@@ -478,8 +478,9 @@ function parsePool(r: ConfigReader, node: ConfigNode, names: string[]): PoolConf
 /** Parses `$.pools`. Returns the pools, or an empty list with `r` holding the first error. */
 /**
  * Bytes all pools' prefix indexes may take together. Envoy caps a VM's linear memory at 1 GiB
- * (proxy-wasm-cpp-host's PROXY_WASM_HOST_MAX_WASM_MEMORY_SIZE_BYTES) and the allocator grows memory
- * by doubling it, so indexes past a quarter of that would trap the VM at configure or soon after.
+ * (proxy-wasm-cpp-host's PROXY_WASM_HOST_MAX_WASM_MEMORY_SIZE_BYTES); a quarter of that for the
+ * indexes leaves the rest for bodies, endpoint state and the collector's slack (the heap grows by
+ * what it needs, runtime/heap.ts, but a VM past the cap traps).
  */
 export const PREFIX_INDEXES_MAX_BYTES: i64 = 268_435_456;
 
@@ -511,7 +512,7 @@ function refuseIndexBudget(r: ConfigReader, pool: ConfigNode, room: i64): void {
   let budget = pc != null ? pc.child("memoryBudgetBytes") : null;
   let blocks = pc != null ? pc.child("maxTotalBlocks") : null;
   let why = "the prefix indexes of all pools must fit in " + PREFIX_INDEXES_MAX_BYTES.toString() +
-    " bytes (Envoy caps a VM at 1 GiB and memory grows by doubling)";
+    " bytes (Envoy caps a VM at 1 GiB)";
   if (room < 65_536) {
     r.fail(budget != null ? budget : blocks != null ? blocks : pool, why + "; the pools before this one use it all");
   } else if (budget != null) {

@@ -1,6 +1,6 @@
 /**
- * The prefix indexes of all pools must fit in 256 MiB of the VM (Envoy caps a VM at 1 GiB and
- * memory grows by doubling): a config over that is refused at the pool's memoryBudgetBytes or
+ * The prefix indexes of all pools must fit in 256 MiB of the VM (Envoy caps a VM at 1 GiB; the
+ * rest is for bodies and state): a config over that is refused at the pool's memoryBudgetBytes or
  * maxTotalBlocks, naming the field and the largest value that still fits; pools without the
  * prefix-cache scorer allocate no index and do not count.
  */
@@ -56,7 +56,7 @@ describe("prefix index memory budget across pools", () => {
     expect(indexBytes(capacityForBudget(room))).toBeLessThanOrEqual(room);
     expect(r.refused).toBe(
       `plugin configuration refused: $.pools[1].prefixCache.memoryBudgetBytes: the prefix indexes of all pools must fit in ${LIMIT} bytes ` +
-        `(Envoy caps a VM at 1 GiB and memory grows by doubling); at most ${room} fits here`,
+        `(Envoy caps a VM at 1 GiB); at most ${room} fits here`,
     );
   });
 
@@ -66,7 +66,7 @@ describe("prefix index memory budget across pools", () => {
     const r = await configure([pool("a", { maxTotalBlocks: big }), pool("b", { maxTotalBlocks: big })]);
     expect(r.refused).toBe(
       `plugin configuration refused: $.pools[1].prefixCache.maxTotalBlocks: the prefix indexes of all pools must fit in ${LIMIT} bytes ` +
-        `(Envoy caps a VM at 1 GiB and memory grows by doubling); at most maxTotalBlocks ${capacityForBudget(room)} (or memoryBudgetBytes ${room}) fits here`,
+        `(Envoy caps a VM at 1 GiB); at most maxTotalBlocks ${capacityForBudget(room)} (or memoryBudgetBytes ${room}) fits here`,
     );
     const full = await configure([pool("a", { memoryBudgetBytes: LIMIT }), pool("b", undefined)]);
     expect(full.refused).toContain("$.pools[1]: the prefix indexes of all pools must fit in");
