@@ -1,6 +1,6 @@
 import { ConfigReader } from "../config/reader";
 import { parseJson } from "../json/parse";
-import { DispatchWhen, FlowControlConfig, parseFlowControl } from "./config";
+import { DispatchWhen, FlowControlConfig, parseFlowControl, shareOfLimit } from "./config";
 
 function parse(text: string, r: ConfigReader): FlowControlConfig | null {
   let j = parseJson(text);
@@ -31,6 +31,11 @@ const REFUSALS: Refusal[] = [
   new Refusal(`{"bands":[{"name":"a"}],"flowHeader":"X-Tenant"}`, "$.flowControl.flowHeader: a lower-case header name"),
   new Refusal(`{"bands":[{"name":"a"}],"maxWaitMs":10,"tickMs":50}`, "$.flowControl.tickMs: must be <= maxWaitMs"),
   new Refusal(`{"bands":[{"name":"a"}],"queue":1}`, "$.flowControl.queue"),
+  new Refusal(`{"bands":[{"name":"a","maxInFlightShare":0}],"maxInFlightPerEndpoint":8}`, "$.flowControl.bands[0].maxInFlightShare: must be > 0"),
+  new Refusal(`{"bands":[{"name":"a","maxInFlightShare":1.5}],"maxInFlightPerEndpoint":8}`, "$.flowControl.bands[0].maxInFlightShare: must be between 0"),
+  new Refusal(`{"bands":[{"name":"a","maxInFlightShare":"half"}],"maxInFlightPerEndpoint":8}`, "$.flowControl.bands[0].maxInFlightShare"),
+  new Refusal(`{"bands":[{"name":"std","minPriority":0,"maxPriority":0},{"name":"low","minPriority":-9,"maxPriority":-1,"maxInFlightShare":0.5}]}`,
+    "$.flowControl.maxInFlightPerEndpoint: required by band \"low\"'s maxInFlightShare"),
 ];
 
 describe("flowControl config", () => {
@@ -68,6 +73,27 @@ describe("flowControl config", () => {
     expect(c!.bandFor(-1)).toBe(-1);
     expect(c!.dispatch).toBe(DispatchWhen.NotSaturated);
     expect(c!.maxInFlightPerEndpoint).toBe(0);
+    expect(c!.bands[0].maxInFlightShare).toBe(1.0);
+  });
+
+  it("parses a band's in-flight share", () => {
+    let r = new ConfigReader();
+    let c = parse(`{"flowControl":{"bands":[{"name":"std","minPriority":0,"maxPriority":0},
+      {"name":"low","minPriority":-9,"maxPriority":-1,"maxInFlightShare":0.75}],"dispatch":"in-flight-below","maxInFlightPerEndpoint":8}}`, r);
+    expect(r.ok).toBe(true, r.error);
+    expect(c!.bands[0].maxInFlightShare).toBe(1.0);
+    expect(c!.bands[1].maxInFlightShare).toBe(0.75);
+  });
+
+  it("gives a band its share of the in-flight limit, rounded down, at least one slot", () => {
+    // [pool limit, share, band limit]
+    const CASES: f64[][] = [
+      [32, 1, 32], [32, 0.75, 24], [32, 0.5, 16], [30, 0.75, 22], [8, 0.1, 1], [1, 0.5, 1], [1, 1, 1], [1000, 0.999, 999],
+    ];
+    for (let i = 0; i < CASES.length; i++) {
+      let t = CASES[i];
+      expect(shareOfLimit(<i64>t[0], t[1])).toBe(<i64>t[2], t[0].toString() + " x " + t[1].toString());
+    }
   });
 
   it("refuses impossible configs, naming the field", () => {

@@ -28,10 +28,24 @@ export class FlowBand {
   maxBytes: i64 = DEFAULT_MAX_BYTES;
   /** Status of a request that waited too long: 429 (retry later) or 503 (do not retry). */
   expireStatus: i32 = 429;
+  /**
+   * Share of the pool's in-flight limit this band may fill: its requests go only while fewer
+   * than that many of the pool's requests (any band) are in flight, so the rest stays free for
+   * higher bands (a dispatched request cannot be overtaken at the model server). 1: no reserve.
+   */
+  maxInFlightShare: f64 = 1;
 
   contains(priority: i32): bool {
     return priority >= this.minPriority && priority <= this.maxPriority;
   }
+}
+
+/**
+ * In-flight limit of a band allowed `share` of a pool limit of `limit`: rounded down, never
+ * below one slot (a band that can never go would only expire).
+ */
+export function shareOfLimit(limit: i64, share: f64): i64 {
+  return share >= 1 ? limit : max<i64>(1, <i64>Math.floor(<f64>limit * share));
 }
 
 export const DEFAULT_MAX_REQUESTS: i32 = 256;
@@ -61,7 +75,7 @@ export class FlowControlConfig {
 }
 
 const KEYS: string[] = ["bands", "flowHeader", "maxWaitMs", "dispatch", "maxInFlightPerEndpoint", "shedSheddable", "tickMs"];
-const BAND_KEYS: string[] = ["name", "minPriority", "maxPriority", "maxRequests", "maxBytes", "expireStatus"];
+const BAND_KEYS: string[] = ["name", "minPriority", "maxPriority", "maxRequests", "maxBytes", "expireStatus", "maxInFlightShare"];
 
 /** Parses a `flowControl` object at `node`. Returns null with `r` holding the first problem. */
 export function parseFlowControl(r: ConfigReader, node: ConfigNode): FlowControlConfig | null {
@@ -91,6 +105,8 @@ export function parseFlowControl(r: ConfigReader, node: ConfigNode): FlowControl
       r.fail(bn.child("expireStatus")!, "must be 429 (retry later) or 503 (do not retry), got " + status.toString());
     }
     b.expireStatus = <i32>status;
+    b.maxInFlightShare = r.optNumber(bn, "maxInFlightShare", 1, 0, 1);
+    if (r.ok && b.maxInFlightShare == 0) r.fail(bn.child("maxInFlightShare")!, "must be > 0: the band would never be dispatched");
     if (!r.ok) return null;
     if (b.minPriority > b.maxPriority) {
       r.fail(bn.child("minPriority") != null ? bn.child("minPriority")! : bn,
@@ -131,6 +147,11 @@ export function parseFlowControl(r: ConfigReader, node: ConfigNode): FlowControl
   c.maxInFlightPerEndpoint = <i32>r.optInt(node, "maxInFlightPerEndpoint", 0, 1, 1_000_000);
   if (r.ok && c.dispatch == DispatchWhen.InFlightBelow && c.maxInFlightPerEndpoint == 0) {
     r.failAt(node.path + ".maxInFlightPerEndpoint", "required when dispatch is \"in-flight-below\"");
+  }
+  for (let i = 0; i < c.bands.length && r.ok; i++) {
+    if (c.bands[i].maxInFlightShare < 1 && c.maxInFlightPerEndpoint == 0) {
+      r.failAt(node.path + ".maxInFlightPerEndpoint", "required by band " + quote(c.bands[i].name) + "'s maxInFlightShare (a share of the in-flight limit)");
+    }
   }
   c.shedSheddable = r.optBool(node, "shedSheddable", false);
   c.tickMs = r.optInt(node, "tickMs", 20, 1, 10_000);

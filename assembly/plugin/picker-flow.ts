@@ -50,8 +50,11 @@ export abstract class FlowOwner {
   abstract resumeFlow(flow: PoolFlow, stream: StreamState, entry: FlowEntry, nowMs: i64): void;
   /** Answer `stream` that waited too long (its context is effective). */
   abstract expireFlow(flow: PoolFlow, stream: StreamState, entry: FlowEntry, nowMs: i64): void;
-  /** Whether the pool has room for one more request now (may take a shared slot). */
-  abstract flowHasRoom(flow: PoolFlow, nowMs: i64): bool;
+  /**
+   * Whether the pool has room for one more request of a band that may fill `share` of the
+   * in-flight limit (FlowBand.maxInFlightShare) now; may take a shared slot.
+   */
+  abstract flowHasRoom(flow: PoolFlow, share: f64, nowMs: i64): bool;
   /** Most dispatches one drain may make (the saturation detector's metrics move per scrape). */
   abstract flowDrainBudget(flow: PoolFlow): i32;
 }
@@ -237,8 +240,8 @@ export class PoolFlow {
     return -1;
   }
 
-  private hasRoom(rule: PoolFlow, nowMs: i64): bool {
-    let ok = rule.owner.flowHasRoom(rule, nowMs);
+  private hasRoom(rule: PoolFlow, share: f64, nowMs: i64): bool {
+    let ok = rule.owner.flowHasRoom(rule, share, nowMs);
     this.tokenTaken = rule.tokenTaken;
     return ok;
   }
@@ -284,7 +287,8 @@ export class PoolFlow {
       // Strict priority: the top band's turn, even when its flows must leave the slot to others.
       let band = this.queue.firstBand();
       let k = this.fairTurn(band, nowMs);
-      if (k < 0 || !this.hasRoom(rule, nowMs)) break;
+      // Strict priority: a band held back by its in-flight share holds the lower bands back too.
+      if (k < 0 || !this.hasRoom(rule, this.config.bands[band].maxInFlightShare, nowMs)) break;
       let e = this.queue.popTurn(band, k);
       budget--;
       this.lengthMoved(e.band, -1);

@@ -47,7 +47,7 @@ import { logWarn, logInfo } from "./log";
 import { LORA_AFFINITY_SCORER } from "../scheduling/scorers/lora-affinity";
 import { LORA_AFFINITY_FILTER } from "../scheduling/filters/lora-affinity";
 import { poolSaturated } from "../scheduling/saturation";
-import { DispatchWhen } from "../flow/config";
+import { DispatchWhen, shareOfLimit } from "../flow/config";
 import { fairBucket } from "../flow/fair";
 import { FlowEntry, Offer } from "../flow/queue";
 import { FLOW_HEADER, FlowOwner, PoolFlow, listFlow, newestFlow } from "./picker-flow";
@@ -120,8 +120,8 @@ class PickerFlowOwner extends FlowOwner {
   expireFlow(flow: PoolFlow, stream: StreamState, entry: FlowEntry, nowMs: i64): void {
     this.stage.expireFlow(flow, stream, entry, nowMs);
   }
-  flowHasRoom(flow: PoolFlow, nowMs: i64): bool {
-    return this.stage.flowHasRoom(flow, nowMs);
+  flowHasRoom(flow: PoolFlow, share: f64, nowMs: i64): bool {
+    return this.stage.flowHasRoom(flow, share, nowMs);
   }
   flowDrainBudget(flow: PoolFlow): i32 {
     return this.stage.flowDrainBudget(flow);
@@ -676,7 +676,7 @@ export class PickerStage extends Stage {
       if (v != null) key = v;
     }
     let bucket = flow.fair ? fairBucket(key) : -1;
-    if (!flow.queue.waitingAtOrAbove(band) && flow.fairAdmits(band, bucket) && this.flowHasRoom(flow, now)) {
+    if (!flow.queue.waitingAtOrAbove(band) && flow.fairAdmits(band, bucket) && this.flowHasRoom(flow, fc.bands[band].maxInFlightShare, now)) {
       slot.flowAdmitted = true;
       slot.flowToken = flow.tokenTaken;
       slot.flowBand = band;
@@ -708,8 +708,11 @@ export class PickerStage extends Stage {
     return GATE_WAIT;
   }
 
-  /** Whether `flow`'s pool takes one more request now; takes a shared slot when limited. */
-  flowHasRoom(flow: PoolFlow, now: i64): bool {
+  /**
+   * Whether `flow`'s pool takes one more request of a band allowed `share` of the in-flight
+   * limit now; takes a shared slot when limited.
+   */
+  flowHasRoom(flow: PoolFlow, share: f64, now: i64): bool {
     let h = this.pools[flow.handle];
     let fc = flow.config;
     flow.tokenTaken = false;
@@ -720,7 +723,7 @@ export class PickerStage extends Stage {
     }
     if (fc.maxInFlightPerEndpoint > 0) {
       let limit = <i64>fc.maxInFlightPerEndpoint * <i64>h.rt.endpoints.length;
-      if (!flow.tryAcquire(limit)) return false;
+      if (!flow.tryAcquire(shareOfLimit(limit, share))) return false;
       flow.tokenTaken = true;
     }
     return true;

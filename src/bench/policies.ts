@@ -62,6 +62,15 @@ function fromExample(file: string, top: Record<string, unknown> = {}) {
   };
 }
 
+/** The same config with every flow-control band's maxInFlightShare dropped (1: no reserve). */
+function withoutFlowReserve(config: (pool: PoolFacts, repoRoot: string) => unknown) {
+  return (pool: PoolFacts, repoRoot: string): unknown => {
+    const cfg = config(pool, repoRoot) as { pools: Array<{ flowControl?: { bands?: Array<Record<string, unknown>> } }> };
+    for (const p of cfg.pools) for (const b of p.flowControl?.bands ?? []) delete b.maxInFlightShare;
+    return cfg;
+  };
+}
+
 export const POLICIES: Policy[] = [
   { name: "round-robin", description: "the proxy's own round-robin, no plugin", lb: "round-robin" },
   { name: "random", description: "the proxy's own random pick, no plugin", lb: "random" },
@@ -77,6 +86,10 @@ export const POLICIES: Policy[] = [
   {
     name: "gie-default-flow", description: "the GIE default profile with flow control: a saturated pool queues requests (priority bands, tenant fairness) instead of shedding", lb: "round-robin",
     wasm: "build/plugin.wasm", config: fromExample("examples/configs/flow-control.json"),
+  },
+  {
+    name: "gie-default-flow-noreserve", description: "gie-default-flow with no reserve for the standard band: the sheddable band may fill every in-flight slot (maxInFlightShare 1)", lb: "round-robin",
+    wasm: "build/plugin.wasm", config: withoutFlowReserve(fromExample("examples/configs/flow-control.json")),
   },
   {
     name: "gie-default-hold", description: "the GIE default profile reading the prompt: holdHeadersForBody, as on standalone Envoy 1.35+ (allow_on_headers_stop_iteration)", lb: "round-robin",

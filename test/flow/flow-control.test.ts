@@ -180,6 +180,48 @@ describe("flow control: ordering", () => {
   });
 });
 
+describe("flow control: a band's in-flight share (headroom for higher bands)", () => {
+  it("sheddable requests fill only their share of the slots; standard ones take the rest, first, and sheddable goes when the pool drains below its share", async () => {
+    const bands = [BANDS[0], BANDS[1], { ...BANDS[2], maxInFlightShare: 0.5 }];
+    const host = await flowHost(flowConfig({ bands, maxInFlightPerEndpoint: 4 }));
+    const c = new Clients(host);
+    // Pool limit 4, sheddable 2 (half): the third sheddable waits although two slots are free.
+    expect(c.send("B1", { objective: "batch" })).toBe("complete");
+    expect(c.send("B2", { objective: "batch" })).toBe("complete");
+    expect(c.send("B3", { objective: "batch" })).toBe("pause");
+    expect(c.send("S1")).toBe("complete");
+    expect(c.send("S2")).toBe("complete");
+    expect(c.send("S3")).toBe("pause");
+    expect(dispatchedSlots(host)).toBe(4n);
+    // A freed slot goes to the standard request; then the pool (3 in flight) is above B3's share.
+    c.end("B1");
+    expect(c.arrived).toEqual(["B1", "B2", "S1", "S2", "S3"]);
+    c.end("S1");
+    await host.advance(20);
+    c.poll();
+    expect(c.arrived).not.toContain("B3");
+    c.end("B2");
+    c.poll();
+    expect(c.arrived).not.toContain("B3");
+    // S3 alone in flight, below half of the limit: B3 is dispatched by S2's end (its on_log).
+    c.end("S2");
+    expect(c.arrived).toEqual(["B1", "B2", "S1", "S2", "S3", "B3"]);
+    expect(dispatchedSlots(host)).toBe(2n);
+    c.end("S3");
+    c.end("B3");
+    expect(c.flowHeader("B3")).toMatch(/^queued; band=sheddable; waited=\d+ms$/);
+    expect(dispatchedSlots(host)).toBe(0n);
+    expect(host.traps).toEqual([]);
+  });
+
+  it("a share of 1 (the default) lets a lower band fill the pool", async () => {
+    const host = await flowHost(flowConfig({ maxInFlightPerEndpoint: 4 }));
+    const c = new Clients(host);
+    for (const n of ["B1", "B2", "B3", "B4"]) expect(c.send(n, { objective: "batch" })).toBe("complete");
+    expect(c.send("S1")).toBe("pause");
+  });
+});
+
 describe("flow control: expiry, disconnects, caps", () => {
   it("a request that waits maxWaitMs gets 429 (503 in a band that must not be retried) with the reason, from the tick", async () => {
     const host = await flowHost(flowConfig({ maxWaitMs: 100 }));
@@ -546,6 +588,9 @@ describe("flow control config", () => {
     // What the schema can say is refused too (overlap and the tick bound are plugin-only).
     expect(validate((flowConfig({ maxWaitMs: 0 }) as { pools: unknown[] }).pools)).toBe(false);
     expect(validate((flowConfig({ bands: [{ name: "a", maxRequests: 0 }] }) as { pools: unknown[] }).pools)).toBe(false);
+    expect(validate((flowConfig({ bands: [{ name: "a", maxInFlightShare: 0 }] }) as { pools: unknown[] }).pools)).toBe(false);
+    expect(validate((flowConfig({ bands: [{ name: "a", maxInFlightShare: 1.2 }] }) as { pools: unknown[] }).pools)).toBe(false);
+    expect(validate((flowConfig({ bands: [{ name: "a", maxInFlightShare: 0.5 }] }) as { pools: unknown[] }).pools)).toBe(true);
   });
 
   it("impossible configs are refused with the field named", async () => {
@@ -554,6 +599,8 @@ describe("flow control config", () => {
       [{ bands: [{ name: "a", minPriority: 0, maxPriority: 5 }, { name: "b", minPriority: 3, maxPriority: 9 }] }, /\$\.pools\[0\]\.flowControl\.bands\[1\]: priorities 3\.\.9 overlap band "a"/],
       [{ bands: [{ name: "a", maxRequests: 0 }] }, /\$\.pools\[0\]\.flowControl\.bands\[0\]\.maxRequests: must be between 1/],
       [{ bands: [{ name: "a", maxBytes: -1 }] }, /\$\.pools\[0\]\.flowControl\.bands\[0\]\.maxBytes: must be between 1/],
+      [{ bands: [{ name: "a", maxInFlightShare: 0 }] }, /\$\.pools\[0\]\.flowControl\.bands\[0\]\.maxInFlightShare: must be > 0/],
+      [{ bands: [{ name: "a", maxInFlightShare: 0.5 }], dispatch: "not-saturated", maxInFlightPerEndpoint: undefined }, /\$\.pools\[0\]\.flowControl\.maxInFlightPerEndpoint: required by band "a"'s maxInFlightShare/],
     ];
     for (const [flow, error] of cases) {
       const host = await ProxyWasmHost.create({ module: await pluginModule(), pluginConfig: flowConfig(flow) });
