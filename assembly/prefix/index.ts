@@ -12,7 +12,12 @@
 const NIL: i32 = -1;
 
 export const DEFAULT_PER_ENDPOINT: i32 = 31_250;
-export const DEFAULT_CAPACITY: i32 = 131_072;
+/**
+ * Default entries of the whole index: the most that fit in 4 MiB (indexBytes: 98,304 x 32 bytes
+ * plus 262,144 bucket heads). With 1,024 endpoints and 1 MiB bodies that keeps a VM within
+ * 8 MiB of linear memory (docs/benchmarks.md); 131,072 entries (5 MiB) took it to 8.9 MiB.
+ */
+export const DEFAULT_CAPACITY: i32 = 98_304;
 
 /** Bytes per entry of the parallel arrays (hash + 6 links). */
 const ENTRY_BYTES: i32 = 8 + 6 * 4;
