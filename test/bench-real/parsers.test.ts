@@ -146,13 +146,14 @@ describe("EPP files and simulator command line", () => {
     const flow = findRealPolicy("envoy-epp-flow")!;
     expect(flow).toMatchObject({ kind: "epp", flowControl: true });
     expect(findRealPolicy("wayroute-flow")).toMatchObject({ kind: "wayroute", policy: { name: "gie-default-flow" } });
-    for (const name of ["envoy-epp-flow", "wayroute-flow"]) {
+    expect(findRealPolicy("wayroute-flow-noreserve")).toMatchObject({ kind: "wayroute", policy: { name: "gie-default-flow-noreserve" } });
+    for (const name of ["envoy-epp-flow", "wayroute-flow", "wayroute-flow-noreserve"]) {
       const p = findRealPolicy(name)!;
       expect(runsOn(p, "overload + sheddable"), name).toBe(true);
       expect(runsOn(p, "bursty two tenants"), name).toBe(true);
       expect(runsOn(p, "shared-prefix chat"), name).toBe(false);
     }
-    for (const p of REAL_POLICIES.filter((x) => !x.name.endsWith("-flow"))) expect(runsOn(p, "shared-prefix chat"), p.name).toBe(true);
+    for (const p of REAL_POLICIES.filter((x) => !x.name.includes("-flow"))) expect(runsOn(p, "shared-prefix chat"), p.name).toBe(true);
   });
 
   it("llm-d-inference-sim runs the per-token latency model with its prefix cache on", () => {

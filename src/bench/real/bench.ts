@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { renderReport } from "../../report/index.js";
 import type { BenchResults } from "../../report/types.js";
 import { ProgressBar } from "../progress.js";
-import { classTable, formatTable } from "../table.js";
+import { classTable, formatTable, repeatTable } from "../table.js";
 import { type RealStackOptions, runRealStack } from "./run.js";
 import type { RealStackResults } from "./types.js";
 
@@ -17,15 +17,21 @@ import type { RealStackResults } from "./types.js";
 export interface RealBenchOptions extends Pick<RealStackOptions, "repoRoot" | "quick" | "macro" | "overhead" | "workloads" | "policies" | "servers" | "workers" | "seed" | "command"> {
   outDir: string;
   progress: boolean;
+  /**
+   * Runs the routing benchmark this many times, seeds `seed`, `seed + 1`, ... (the overhead
+   * measurement only in the first); cells carry their seed and the tables add medians.
+   */
+  repeat?: number;
 }
 
 export async function runRealBench(o: RealBenchOptions): Promise<{ results: BenchResults; reportPath: string; jsonPath: string }> {
   const bar = new ProgressBar(process.stderr, 30, o.progress);
   const startedAt = new Date().toISOString();
-  const real = await runRealStack({
-    repoRoot: o.repoRoot, quick: o.quick, macro: o.macro, overhead: o.overhead,
+  const repeat = o.repeat ?? 1;
+  const run = (seed: number, overhead: boolean) => runRealStack({
+    repoRoot: o.repoRoot, quick: o.quick, macro: o.macro, overhead,
     ...(o.workloads ? { workloads: o.workloads } : {}), ...(o.policies ? { policies: o.policies } : {}),
-    servers: o.servers, workers: o.workers, seed: o.seed, command: o.command,
+    servers: o.servers, workers: o.workers, seed, command: o.command,
     onProgress: (d, t, label) => bar.update(d, t, label),
     log: (line) => {
       bar.done();
@@ -36,6 +42,15 @@ export async function runRealBench(o: RealBenchOptions): Promise<{ results: Benc
       writeFileSync(join(o.outDir, "real.partial.json"), JSON.stringify(partial, null, 2) + "\n");
     },
   });
+  const real = await run(o.seed, o.overhead);
+  if (repeat > 1) {
+    real.macro = real.macro.map((c) => ({ ...c, seed: o.seed }));
+    for (let i = 1; i < repeat && o.macro; i++) {
+      const more = await run(o.seed + i, false);
+      real.macro.push(...more.macro.map((c) => ({ ...c, seed: o.seed + i })));
+      for (const s of more.skipped) if (!real.skipped.some((x) => x.policy === s.policy && x.workload === s.workload)) real.skipped.push(s);
+    }
+  }
   bar.done();
   const results: BenchResults = {
     startedAt,
@@ -64,6 +79,7 @@ export function realTables(r: RealStackResults): string {
       r.macro.map((c) => [c.workload, c.policy, c.summary.requests, c.summary.ttftP50Ms, c.summary.ttftP90Ms, c.summary.e2eP90Ms, c.summary.throughputRps, c.prefixHitRate * 100, c.summary.sheds, c.summary.errors, Object.values(c.summary.perServer).join("/")]),
     ), "(latencies in wall-clock ms; the simulators model a GPU server 4x faster than real time)");
     out.push(...classTable(r.macro));
+    out.push(...repeatTable(r.macro));
     // The flows the EPP's flow control saw (its fairness_id), to check the tenant header reached it.
     for (const c of r.macro) {
       const flows = c.steering.epp?.flowQueuedByFlow;

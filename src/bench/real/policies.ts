@@ -46,7 +46,8 @@ export const REAL_POLICIES: RealPolicy[] = [
   wayroute("wayroute-headers", "wayroute, headers only (stock waypoint): GIE default profile without the body", "gie-default"),
   wayroute("wayroute-hold", "wayroute, hold mode (allow_on_headers_stop_iteration): GIE default profile reading the prompt", "gie-default-hold"),
   wayroute("wayroute-tuned", "wayroute, tuned: tenant affinity (bounded load), in-flight, queue and KV scorers (headers only)", "wayroute"),
-  wayroute("wayroute-flow", "wayroute, headers only, GIE default profile with flow control (bands, round-robin across x-llm-d-inference-fairness-id flows, 8 in flight per endpoint)", "gie-default-flow", FLOW_WORKLOADS),
+  wayroute("wayroute-flow", "wayroute, headers only, GIE default profile with flow control (bands, round-robin across x-llm-d-inference-fairness-id flows, 8 in flight per endpoint, sheddable at most 75 % of them)", "gie-default-flow", FLOW_WORKLOADS),
+  wayroute("wayroute-flow-noreserve", "wayroute-flow without the reserve: the sheddable band may fill every in-flight slot", "gie-default-flow-noreserve", FLOW_WORKLOADS),
 ];
 
 /** Whether `policy` runs on the workload named `workload`. */

@@ -79,6 +79,7 @@ routing-overhead measurement. Install the peers first: npm run setup:peers. A mi
 what needs it, with the reason. See docs/benchmarks.md.
   --stack <name>       local (default) or real
   --no-overhead        real stack: skip the routing-overhead measurement
+                       (--repeat works on the real stack too; the overhead runs once)
   (real-stack policies: ${REAL_POLICIES.map((p) => p.name).join(", ")})
 
 Exit codes: 0 ok, 1 failure, 2 usage error.`,
@@ -160,6 +161,7 @@ async function runRealCommand(args: ParsedArgs, root: string, quick: boolean): P
     servers: intOption(args, "servers", 4, 1, 32),
     workers: intOption(args, "workers", 2, 1, 16),
     seed: intOption(args, "seed", 42),
+    repeat: intOption(args, "repeat", 1, 1, 50),
     progress: args.options.progress !== false,
     command: `npm run bench -- ${process.argv.slice(2).join(" ")}`.trim(),
   });
