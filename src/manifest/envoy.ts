@@ -136,21 +136,38 @@ function originalDstCluster(pool: EnvoyPool): Record<string, unknown> {
     lb_policy: "CLUSTER_PROVIDED",
     connect_timeout: "2s",
     original_dst_lb_config: { use_http_header: true, http_header_name: pool.header ?? DESTINATION_HEADER },
+    ...poolBreakers(pool),
   };
+}
+
+/** Envoy's default per-cluster limit of connections (all threads) and of requests. */
+const ENVOY_DEFAULT_LIMIT = 1024;
+
+/**
+ * Circuit breakers of an endpoint-mode pool's cluster, which the plugin's scrapes go through
+ * too (`scrape.cluster`). The thread holding the scrape lease keeps a connection to every
+ * endpoint (each is scraped once per effective interval): with Envoy's default 1,024
+ * connections per cluster, a pool of 1,024 endpoints takes all of them and the workers'
+ * requests count `upstream_cx_overflow` (observed in Envoy 1.40). So the limit is the default
+ * plus one connection per endpoint. Fallback addresses are tried as retries, and Envoy allows
+ * only 3 concurrent retries per cluster by default: past that a dead primary's requests get 503
+ * (upstream_rq_retry_overflow) instead of their fallback, as observed in Envoy 1.40 under 4
+ * parallel requests. These retries only follow connect failures, so they are bounded by the
+ * requests themselves: allow as many as Envoy's default request limit.
+ */
+function poolBreakers(pool: EnvoyPool): Record<string, unknown> {
+  const t: Record<string, unknown> = { priority: "DEFAULT" };
+  if (pool.endpoints.length > 0) t.max_connections = ENVOY_DEFAULT_LIMIT + pool.endpoints.length;
+  if ((pool.maxEndpoints ?? 1) > 1) t.max_retries = ENVOY_DEFAULT_LIMIT;
+  return Object.keys(t).length > 1 ? { circuit_breakers: { thresholds: [t] } } : {};
 }
 
 function overrideHostCluster(pool: EnvoyPool, fallback: FallbackPolicy): Record<string, unknown> {
   if (pool.endpoints.length === 0) {
     throw new ManifestError("E_BAD_OPTION", `pool '${pool.name}' has no ip:port endpoints; give --endpoints ip:port,... or list addresses in the config`);
   }
-  // Fallback addresses are tried as retries, and Envoy allows only 3 concurrent retries per
-  // cluster by default: past that a dead primary's requests get 503 (upstream_rq_retry_overflow)
-  // instead of their fallback, as observed in Envoy 1.40 under 4 parallel requests. These retries
-  // only follow connect failures, so they are bounded by the requests themselves: allow as many
-  // as Envoy's default request limit.
-  const retryBreaker = (pool.maxEndpoints ?? 1) > 1 ? { circuit_breakers: { thresholds: [{ priority: "DEFAULT", max_retries: 1024 }] } } : {};
   return staticCluster(pool.cluster, pool.endpoints, {
-    ...retryBreaker,
+    ...poolBreakers(pool),
     load_balancing_policy: {
       policies: [
         {

@@ -13,6 +13,7 @@ import { pluginConfigProblems } from "../../src/manifest/plugin-config.js";
 import { buildRouteMode, replicaBackends } from "../../src/manifest/route-mode.js";
 import { waypointServiceCluster, withWaypointScrapeClusters } from "../../src/manifest/waypoint-clusters.js";
 import { findSchemasDir } from "../../src/manifest/schemas-dir.js";
+import { standaloneBootstrap } from "../../src/envoy/standalone.js";
 
 const DIGEST = `sha256:${"ab".repeat(32)}`;
 const IMAGE = `registry.example.com/wayroute/plugin:1@${DIGEST}`;
@@ -234,6 +235,24 @@ describe("modes and backends from the config's pools", () => {
 });
 
 describe("endpoint mode Envoy config", () => {
+  it("the pool cluster, which the scrapes go through too, allows Envoy's default 1,024 connections plus one per endpoint", () => {
+    const addrs = Array.from({ length: 1024 }, (_, i) => `10.2.${i >> 8}.${i & 255}:8000`);
+    for (const endpointCluster of ["override_host", "original_dst"] as const) {
+      for (const maxEndpoints of [1, 3]) {
+        if (endpointCluster === "original_dst" && maxEndpoints > 1) continue; // one address per header
+        const pluginConfig = { pools: [{ name: "p", endpoints: addrs.map((address) => ({ address })), steering: { maxEndpoints }, scrape: { cluster: "pool" } }] };
+        const b = standaloneBootstrap({ pluginConfig, wasmPath: "plugin.wasm", endpointCluster }) as any;
+        const cluster = b.static_resources.clusters.find((c: any) => c.name === "pool");
+        // Fallbacks are retries: Envoy's default of 3 concurrent retries is raised with them.
+        expect(cluster.circuit_breakers, `${endpointCluster} maxEndpoints ${maxEndpoints}`).toEqual({
+          thresholds: [{ priority: "DEFAULT", max_connections: 2048, ...(maxEndpoints > 1 ? { max_retries: 1024 } : {}) }],
+        });
+      }
+    }
+    const small = standaloneBootstrap({ pluginConfig: { pools: [{ name: "p", endpoints: [{ address: "10.0.0.1:8000" }], scrape: { cluster: "pool" } }] }, wasmPath: "plugin.wasm" }) as any;
+    expect(small.static_resources.clusters[0].circuit_breakers.thresholds[0].max_connections).toBe(1025);
+  });
+
   it("wires the Wasm filter (V8, local file, StringValue config) and an override_host cluster with a fallback", async () => {
     const cfg = join(dir, "cfg.json");
     await writeFile(cfg, JSON.stringify({ logLevel: "debug" }));
