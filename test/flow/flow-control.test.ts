@@ -214,6 +214,27 @@ describe("flow control: a band's in-flight share (headroom for higher bands)", (
     expect(host.traps).toEqual([]);
   });
 
+  it("the share counts the pool's requests on every worker (the shared slot counter)", async () => {
+    const bands = [BANDS[1], { ...BANDS[2], maxInFlightShare: 0.5 }];
+    const host = await flowHost(flowConfig({ bands, maxInFlightPerEndpoint: 4 }), 2);
+    const c = new Clients(host);
+    expect(c.send("S1", { worker: 0 })).toBe("complete");
+    expect(c.send("B1", { objective: "batch", worker: 0 })).toBe("complete");
+    // Two in flight on worker 0: worker 1's sheddable request waits, its standard one goes.
+    expect(c.send("B2", { objective: "batch", worker: 1 })).toBe("pause");
+    expect(c.send("S2", { worker: 1 })).toBe("complete");
+    c.end("S1");
+    c.end("B1");
+    // Worker 0's stream ends leave one in flight (S2): worker 1's tick dispatches B2.
+    await host.advance(20);
+    c.poll();
+    expect(c.arrived).toEqual(["S1", "B1", "S2", "B2"]);
+    c.end("S2");
+    c.end("B2");
+    expect(dispatchedSlots(host)).toBe(0n);
+    expect(host.traps).toEqual([]);
+  });
+
   it("a share of 1 (the default) lets a lower band fill the pool", async () => {
     const host = await flowHost(flowConfig({ maxInFlightPerEndpoint: 4 }));
     const c = new Clients(host);
