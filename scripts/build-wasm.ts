@@ -12,6 +12,11 @@
  * with or without them) and written twice: with the `name` section as plugin.names.wasm and
  * without it as plugin.wasm. plugin.wasm must fit its budget in size-budget.json.
  *
+ * plugin.wasm then has its data packed (src/datapack/pack-data.ts): the static data is stored
+ * compressed in one segment and restored by `_initialize`, and the step fails the build unless
+ * memory after start is byte for byte that of the unpacked module. plugin.names.wasm and the debug
+ * build keep their data as the compiler laid it out (for debugging and `npm run size`).
+ *
  * Skips compiling when the inputs (AssemblyScript sources, asconfig.json, package version, git
  * revision) hash the same as the last build and the outputs exist. `--force` rebuilds.
  *
@@ -25,6 +30,7 @@ import { fileURLToPath } from "node:url";
 import asc from "assemblyscript/asc";
 import wabtInit from "wabt";
 import { checkBudget, readBudgets } from "../src/footprint/budget.js";
+import { packData } from "../src/datapack/pack-data.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const buildDir = path.join(root, "build");
@@ -41,10 +47,12 @@ interface ModuleSpec {
   outFile: string;
   /** Also write the module with its `name` section here (the shipped file drops it). */
   namesFile?: string;
+  /** Store the data compressed, restored on start (src/datapack). */
+  packData?: boolean;
 }
 
 const MODULES: ModuleSpec[] = [
-  { name: "plugin", entry: "assembly/index.ts", target: "release", outFile: "build/plugin.wasm", namesFile: "build/plugin.names.wasm" },
+  { name: "plugin", entry: "assembly/index.ts", target: "release", outFile: "build/plugin.wasm", namesFile: "build/plugin.names.wasm", packData: true },
   { name: "plugin", entry: "assembly/index.ts", target: "debug", outFile: "build/plugin.debug.wasm" },
   { name: "passthrough", entry: "assembly/baselines/passthrough.ts", target: "release", outFile: "build/passthrough.wasm" },
   { name: "body-reader", entry: "assembly/baselines/body-reader.ts", target: "release", outFile: "build/body-reader.wasm" },
@@ -60,7 +68,7 @@ export class WasmBuildError extends Error {
 }
 
 /** Paths whose changes change the wasm; the recorded revision is the last commit touching them. */
-export const WASM_INPUT_PATHS = ["assembly", "proxy-wasm", "runtime", "asconfig.json", "package.json", "scripts/build-wasm.ts"];
+export const WASM_INPUT_PATHS = ["assembly", "proxy-wasm", "runtime", "asconfig.json", "package.json", "scripts/build-wasm.ts", "src/datapack"];
 
 /**
  * The source revision of the wasm: the last commit that changed one of WASM_INPUT_PATHS (not
@@ -91,7 +99,7 @@ function listSources(dir: string, out: string[] = []): string[] {
 
 function inputsHash(extra: string): string {
   const hash = createHash("sha256");
-  for (const file of [...listSources(path.join(root, "assembly")), ...listSources(path.join(root, "proxy-wasm")), ...listSources(path.join(root, "runtime"))]) {
+  for (const file of [...listSources(path.join(root, "assembly")), ...listSources(path.join(root, "proxy-wasm")), ...listSources(path.join(root, "runtime")), ...listSources(path.join(root, "src/datapack"))]) {
     hash.update(path.relative(root, file)).update("\0").update(readFileSync(file)).update("\0");
   }
   hash.update(readFileSync(path.join(root, "asconfig.json")));
@@ -241,8 +249,18 @@ async function main(): Promise<void> {
       module: spec.name,
       target: spec.target,
     };
-    const named = appendCustomSection(compiled, VERSION_SECTION, new TextEncoder().encode(JSON.stringify(metadata)));
-    const binary = namesPath ? removeCustomSection(named, "name") : named;
+    const version = new TextEncoder().encode(JSON.stringify(metadata));
+    const named = appendCustomSection(compiled, VERSION_SECTION, version);
+    let binary = namesPath ? removeCustomSection(named, "name") : named;
+    let note = "";
+    if (spec.packData) {
+      // Packed without the name section (binaryen would not keep it), then labelled like the rest.
+      const packed = packData(removeCustomSection(compiled, "name"));
+      if (packed.packed) {
+        binary = appendCustomSection(packed.binary, VERSION_SECTION, version);
+        note = `, data ${packed.imageBytes} -> ${packed.packedBytes} bytes packed`;
+      }
+    }
     const module = wabt.readWasm(binary, { readDebugNames: false });
     try {
       module.validate();
@@ -256,7 +274,7 @@ async function main(): Promise<void> {
     if (namesPath) writeAtomic(namesPath, named);
     stamp[spec.outFile] = hash;
     writeAtomic(stampFile, JSON.stringify(stamp, null, 2));
-    console.log(`${spec.outFile.padEnd(26)} ${String(binary.length).padStart(8)} bytes (${Date.now() - started} ms)`);
+    console.log(`${spec.outFile.padEnd(26)} ${String(binary.length).padStart(8)} bytes (${Date.now() - started} ms${note})`);
   }
   // Checked on every build, also when nothing was recompiled, so an over-budget module keeps failing.
   // `--no-budget` (used by `npm run size`) builds without failing, to show where the bytes went.

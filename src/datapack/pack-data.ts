@@ -1,0 +1,185 @@
+/**
+ * Post-link step that stores a module's data compressed and restores it on start.
+ *
+ * AssemblyScript emits one active data segment per static string or array (about 1,900 for the
+ * plugin, each with ~7 bytes of framing) and stores strings as UTF-16. This step joins all active
+ * segments into one image (the gaps between them are zeros, as in fresh memory), compresses it
+ * with `lz-codec.ts` and puts the compressed stream in ONE active segment placed at the END of
+ * the image's own address range (plus the codec's in-place slack). A new `_initialize` first runs
+ * the decoder (`unpack-function.ts`), which rewrites the image over its original addresses and
+ * overwrites the stream as it goes, zeroes the slack bytes past the image, then calls the original
+ * `_initialize`. Memory after start is byte for byte the memory of the unpacked module: no copy of
+ * the stream is left for the heap to trip over, and memory keeps its size.
+ *
+ * The step checks itself: it decodes the stream with the reference decoder, then instantiates the
+ * packed and the unpacked module and compares their whole memory after `_initialize`; any
+ * difference throws.
+ */
+import binaryen from "binaryen";
+import { lzCompress, lzDecompress } from "./lz-codec.js";
+import { addUnpackFunction } from "./unpack-function.js";
+
+/** Name of the exported start function that the step wraps. */
+export const START_EXPORT = "_initialize";
+const UNPACK = "~wayroute/datapack/unpack";
+const START = "~wayroute/datapack/start";
+const PAGE = 65536;
+
+/** What the step did, for the build log and `npm run size`. */
+export interface DataPackResult {
+  /** The packed module (or the input unchanged when packing would not shrink it). */
+  binary: Uint8Array;
+  packed: boolean;
+  /** Active data segments joined into the image. */
+  segments: number;
+  /** Address and length of the image (first segment start to last segment end). */
+  imageStart: number;
+  imageBytes: number;
+  /** Length of the compressed stream (the one segment's payload). */
+  packedBytes: number;
+}
+
+/** Thrown when the packed module does not restore memory exactly or does not fit. */
+export class DataPackError extends Error {
+  readonly code = "E_DATA_PACK";
+  constructor(message: string) {
+    super(message);
+    this.name = "DataPackError";
+  }
+}
+
+/** Data segment reads that binaryen.js has but its typings lack. */
+interface DataSegmentReads {
+  getNumDataSegments(): number;
+  getDataSegmentInfo(segment: binaryen.DataSegmentRef): { offset: number | null; data: ArrayBuffer; passive: boolean };
+}
+
+interface Segment {
+  offset: number;
+  data: Uint8Array;
+}
+
+/** Packs the data of `binary` (a module exporting `_initialize` and one memory). */
+export function packData(binary: Uint8Array): DataPackResult {
+  const module = binaryen.readBinary(binary);
+  try {
+    const F = binaryen.Features;
+    module.setFeatures(F.MVP | F.MutableGlobals | F.SignExt | F.NontrappingFPToInt | F.BulkMemory | F.BulkMemoryOpt);
+    const segments: Segment[] = [];
+    const reads = module as unknown as DataSegmentReads;
+    const count = reads.getNumDataSegments();
+    for (let i = 0; i < count; i++) {
+      const info = reads.getDataSegmentInfo(module.getDataSegmentByIndex(i));
+      if (info.passive || info.offset === null) throw new DataPackError(`data segment ${i} is passive: only active segments can be packed`);
+      segments.push({ offset: info.offset, data: new Uint8Array(info.data) });
+    }
+    const unchanged = (imageStart = 0, imageBytes = 0): DataPackResult => ({ binary, packed: false, segments: count, imageStart, imageBytes, packedBytes: imageBytes });
+    if (segments.length === 0) return unchanged();
+    const start = Math.min(...segments.map((s) => s.offset));
+    const end = Math.max(...segments.map((s) => s.offset + s.data.length));
+    const image = new Uint8Array(end - start);
+    for (const s of segments) image.set(s.data, s.offset - start);
+
+    const stream = lzCompress(image);
+    const { output, inPlaceSlack } = lzDecompress(stream, image.length);
+    if (!equalBytes(output, image)) throw new DataPackError("the compressed data image does not decode to the image");
+    const streamAt = end + inPlaceSlack - stream.length;
+    // Not worth it (or the stream would start below the image, where nothing restores memory).
+    if (streamAt < start || stream.length + 64 >= image.length) return unchanged(start, image.length);
+
+    const memoryExports = exportsOfKind(module, binaryen.ExternalMemory);
+    if (memoryExports.length !== 1) throw new DataPackError(`expected one exported memory, found ${memoryExports.length}`);
+    const memoryName = memoryExports[0]!.value;
+    const memory = module.getMemoryInfo(memoryName);
+    if (memory.module) throw new DataPackError("the memory is imported: its initial contents are not ours to pack");
+    if (end + inPlaceSlack > memory.initial * PAGE) {
+      throw new DataPackError(`the packed data needs ${end + inPlaceSlack} bytes of memory, more than the ${memory.initial} initial pages`);
+    }
+    const initialize = module.getExport(START_EXPORT);
+    if (!initialize) throw new DataPackError(`the module exports no ${START_EXPORT} to restore the data in`);
+    const originalStart = binaryen.getExportInfo(initialize).value;
+
+    addUnpackFunction(module, UNPACK);
+    const m = module;
+    // Zero the slack past the image: in a fresh unpacked instance those bytes are zero.
+    const zeroSlack: number[] = [];
+    for (let at = end; at < end + inPlaceSlack; at++) zeroSlack.push(m.i32.store8(0, 1, m.i32.const(at), m.i32.const(0)));
+    m.addFunction(
+      START,
+      binaryen.none,
+      binaryen.none,
+      [],
+      m.block(null, [
+        m.call(UNPACK, [m.i32.const(streamAt), m.i32.const(streamAt + stream.length), m.i32.const(start)], binaryen.none),
+        ...zeroSlack,
+        m.call(originalStart, [], binaryen.none),
+      ]),
+    );
+    m.removeExport(START_EXPORT);
+    m.addFunctionExport(START, START_EXPORT);
+    m.removeExport(memoryExports[0]!.name);
+    m.setMemory(
+      memory.initial,
+      memory.max ?? -1,
+      memoryExports[0]!.name,
+      [{ offset: m.i32.const(streamAt), data: stream, passive: false }],
+      memory.shared,
+      memory.is64,
+      memoryName,
+    );
+    const packed = m.emitBinary();
+    verifyMemoryAfterStart(binary, packed);
+    return { binary: packed, packed: true, segments: count, imageStart: start, imageBytes: image.length, packedBytes: stream.length };
+  } finally {
+    module.dispose();
+  }
+}
+
+function exportsOfKind(module: binaryen.Module, kind: number): binaryen.ExportInfo[] {
+  const out: binaryen.ExportInfo[] = [];
+  for (let i = 0; i < module.getNumExports(); i++) {
+    const info = binaryen.getExportInfo(module.getExportByIndex(i));
+    if (info.kind === kind) out.push(info);
+  }
+  return out;
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * Memory of `binary` right after `_initialize`, instantiated with imports that refuse to be
+ * called (start code that needs the host cannot be checked this way, and says so).
+ */
+export function memoryAfterStart(binary: Uint8Array): Uint8Array {
+  const compiled = new WebAssembly.Module(new Uint8Array(binary));
+  const imports: Record<string, Record<string, WebAssembly.ImportValue>> = {};
+  for (const imp of WebAssembly.Module.imports(compiled)) {
+    if (imp.kind !== "function") throw new DataPackError(`cannot check start-up: the module imports a ${imp.kind} (${imp.module}.${imp.name})`);
+    (imports[imp.module] ??= {})[imp.name] = () => {
+      throw new DataPackError(`cannot check start-up: ${START_EXPORT} called the host (${imp.module}.${imp.name})`);
+    };
+  }
+  const instance = new WebAssembly.Instance(compiled, imports);
+  (instance.exports[START_EXPORT] as () => void)();
+  const memory = Object.values(instance.exports).find((e): e is WebAssembly.Memory => e instanceof WebAssembly.Memory);
+  if (!memory) throw new DataPackError("the module exports no memory");
+  return new Uint8Array(memory.buffer.slice(0));
+}
+
+/** Throws unless the two modules' memories are identical after `_initialize`. */
+export function verifyMemoryAfterStart(plain: Uint8Array, packed: Uint8Array): void {
+  const expected = memoryAfterStart(plain);
+  const actual = memoryAfterStart(packed);
+  if (expected.length !== actual.length) {
+    throw new DataPackError(`packed module starts with ${actual.length} bytes of memory, the unpacked one with ${expected.length}`);
+  }
+  for (let i = 0; i < expected.length; i++) {
+    if (expected[i] !== actual[i]) {
+      throw new DataPackError(`packed module's memory differs from the unpacked one's after ${START_EXPORT} at byte ${i} (${actual[i]} != ${expected[i]})`);
+    }
+  }
+}
