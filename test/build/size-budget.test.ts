@@ -2,6 +2,8 @@
  * The shipped plugin fits its size budget (size-budget.json), the build's named copy holds the
  * same code as the shipped file, and the size breakdown accounts for every code byte.
  */
+import { execFileSync } from "node:child_process";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { breakdown, sourceFileOf, withoutTypeArguments } from "../../src/footprint/breakdown.js";
 import { checkBudget, readBudgets } from "../../src/footprint/budget.js";
@@ -66,5 +68,15 @@ describe("size breakdown", () => {
 
   it("drops nested type arguments", () => {
     expect(withoutTypeArguments("~lib/map/Map<i32,~lib/array/Array<i32>>#get")).toBe("~lib/map/Map#get");
+  });
+
+  it("`npm run size` reports the shipped module's packed data against the data it restores", () => {
+    wasmBytes("plugin.wasm");
+    const out = execFileSync(process.execPath, ["--import", "tsx", path.join(repoRoot, "src/footprint/main.ts"), "--top", "1"], { cwd: repoRoot, encoding: "utf8" });
+    const shipped = readWasmLayout(wasmBytes("plugin.wasm"));
+    const named = readWasmLayout(wasmBytes("plugin.names.wasm"));
+    const payload = named.dataSegments.reduce((n, x) => n + x, 0);
+    expect(out).toContain(`build/plugin.wasm: ${shipped.totalBytes} bytes; data `);
+    expect(out).toContain(`(${shipped.dataSegments[0]} bytes packed) for ${payload} bytes of data in ${named.dataSegments.length} segments unpacked`);
   });
 });

@@ -4,12 +4,15 @@
  * after routing a mix of bodies from 1 KB to 1 MiB through it; and, when Envoy is installed, cold
  * start with 2 workers (Envoy start to the first request served, and a config push by LDS file to
  * the first request served by the new listener) with the plugin, with `passthrough.wasm` and with
- * no Wasm filter, plus V8's eager compile time of the module. Rows carry a value and a unit.
+ * no Wasm filter, plus V8's eager compile time of the module; and what each new VM pays once the
+ * module is compiled (instantiate, `_initialize` with the data unpacking), against the unpacked
+ * build `plugin.names.wasm`. Rows carry a value and a unit.
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { tryFindEnvoy } from "../../envoy/index.js";
 import { compileMs, measureColdStart } from "../../footprint/cold-start.js";
+import { measureVmStart } from "../../footprint/vm-start.js";
 import { chatBodyOf, footprintHost, linearMemoryBytes, sendChat } from "../../footprint/memory.js";
 import { BenchError, type MicroResult, type MicroSuite } from "../suite.js";
 
@@ -40,6 +43,17 @@ export const footprintSuite: MicroSuite = {
       rows.push(figure("linear memory after bodies of 1 KB to 1 MiB, 1024 endpoints", linearMemoryBytes(host) / 1024, "KiB", "hold mode, prefix index learning, one scrape round"));
     } finally {
       host.close();
+    }
+
+    // Per-VM start with TurboFan only, as in Envoy's V8: packed data against the unpacked build.
+    const unpacked = join(ctx.repoRoot, "build/plugin.names.wasm");
+    for (const [label, file] of [["plugin.wasm", plugin], ["plugin.names.wasm (data not packed)", unpacked]] as const) {
+      if (!existsSync(file)) continue;
+      ctx.log(`VM start, ${label}`);
+      const starts = Array.from({ length: ctx.quick ? 1 : 3 }, () => measureVmStart(file, "turbofan"));
+      const note = "TurboFan, median of 21 VMs in a fresh Node process";
+      rows.push(figure(`VM instantiate, ${label}`, median(starts.map((s) => s.instantiateMs)) * 1000, "µs", note));
+      rows.push(figure(`VM _initialize, ${label}`, median(starts.map((s) => s.initializeMs)) * 1000, "µs", note));
     }
 
     const binary = tryFindEnvoy();
