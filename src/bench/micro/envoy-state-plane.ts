@@ -14,7 +14,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { ENVOY_INSTALL_COMMAND, tryFindEnvoy } from "../../envoy/index.js";
 import { MetricsPool } from "../real/metrics-pool.js";
-import { measureStatePlane, type StatePlaneSample } from "../real/state-plane.js";
+import { measureRequests, measureStatePlane, type StatePlaneSample } from "../real/state-plane.js";
 import { BenchError, type MicroResult, type MicroSuite } from "../suite.js";
 import { filteredPage, vllmPage } from "./state-plane.js";
 
@@ -34,9 +34,39 @@ function threadsNote(s: StatePlaneSample): string {
   return s.threads.slice(0, 3).map((t) => `${t.name} ${t.msPerSec.toFixed(1)}`).join(", ");
 }
 
+/** An ORCA report as vLLM sends it (TEXT form, two named metrics). */
+const ORCA_REPORT = "TEXT named_metrics.num_requests_waiting=2, named_metrics.kv_cache_usage_perc=0.4";
+
+/**
+ * One ORCA report's cost in Envoy: CPU per request with every response carrying a report
+ * against none (scraping off), alternating twice so drift falls on both.
+ */
+async function orcaRows(ctx: Parameters<MicroSuite["run"]>[0], binary: NonNullable<ReturnType<typeof tryFindEnvoy>>, wasmPath: string, pool: MetricsPool): Promise<MicroResult[]> {
+  const requests = ctx.quick ? 1000 : 4000;
+  const without: number[] = [];
+  const withOrca: number[] = [];
+  for (let round = 0; round < 2; round++) {
+    for (const orca of [false, true]) {
+      pool.replyHeaders = orca ? { "endpoint-load-metrics": ORCA_REPORT } : {};
+      ctx.log(`Envoy state plane: ${pool.addresses.length} endpoints, requests ${orca ? "with" : "without"} ORCA reports`);
+      const s = await measureRequests({ binary, wasmPath, pool, warm: 500, requests, parallel: 4 });
+      (orca ? withOrca : without).push(s.cpuMsPerRequest);
+    }
+  }
+  pool.replyHeaders = {};
+  const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
+  const us = (ms: number) => (ms * 1000).toFixed(0);
+  const d = mean(withOrca) - mean(without);
+  return [{
+    case: `Envoy 1.40: ${pool.addresses.length} endpoints, one ORCA report per response`, baseline: "no report", opsPerSec: 0,
+    value: d * 1000, unit: "µs CPU/request",
+    notes: `Envoy CPU per request (all threads, ${requests} requests, 4 at a time, scraping off): with a report ${withOrca.map(us).join(" / ")} µs, without ${without.map(us).join(" / ")} µs (two alternating rounds); difference of the means ${us(d)} µs`,
+  }];
+}
+
 export const envoyStatePlaneSuite: MicroSuite = {
   name: "envoy-state-plane",
-  description: "state plane through real Envoy 1.40 (2 workers, idle): CPU spent scraping 64 and 1,024 loopback endpoints (45 KB vLLM page, and filtered) at default settings against scraping off; scrape rate counted by the servers against the budget",
+  description: "state plane through real Envoy 1.40 (2 workers, idle): CPU spent scraping 64 and 1,024 loopback endpoints (45 KB vLLM page, and filtered) at default settings against scraping off; scrape rate counted by the servers against the budget; at 1,024 endpoints, one ORCA report's Envoy CPU per request (responses with a report against none, scraping off)",
   async run(ctx): Promise<MicroResult[]> {
     const binary = tryFindEnvoy();
     if (!binary) throw new BenchError(`Envoy not found (install: ${ENVOY_INSTALL_COMMAND}, or set WAYROUTE_ENVOY)`);
@@ -71,6 +101,7 @@ export const envoyStatePlaneSuite: MicroSuite = {
             notes: `Envoy ${on.cpuMsPerSec.toFixed(1)} ms CPU per s scraping vs ${off.cpuMsPerSec.toFixed(1)} off = ${share.toFixed(2)} % of one thread (busiest: ${threadsNote(on)}); servers counted ${on.scrapesPerSec.toFixed(1)} scrapes/s (budget ${budget ?? DEFAULT_BUDGET}/s${budget !== undefined ? " from WAYROUTE_BENCH_SCRAPE_BUDGET" : ""}; ${(on.filteredShare * 100).toFixed(0)} % with ?name[]=), ${on.endpointsScraped}/${n} endpoints in ${(on.windowMs / 1000).toFixed(1)} s; effective interval ${on.effectiveIntervalMs ?? "?"} ms; scrape errors ${on.scrapeErrors ?? 0}; upstream_cx_overflow ${on.connectionOverflows ?? "?"}`,
           });
         }
+        if (n === 1024) rows.push(...(await orcaRows(ctx, binary, wasmPath, pool)));
       } finally {
         await pool.stop();
       }

@@ -44,6 +44,8 @@ export class MetricsPool {
   private readonly servers: Server[] = [];
   private page: string;
   private filtered: string | undefined;
+  /** Extra response headers of every non-scrape reply (e.g. an ORCA `endpoint-load-metrics`). */
+  replyHeaders: Record<string, string> = {};
 
   private constructor(private readonly o: MetricsPoolOptions) {
     this.scrapesPerEndpoint = new Uint32Array(o.count);
@@ -118,7 +120,7 @@ export class MetricsPool {
     this.requestsPerEndpoint[i]!++;
     req.on("data", () => undefined);
     req.on("end", () => {
-      res.writeHead(200, { "content-type": "application/json", "x-upstream": String(i) });
+      res.writeHead(200, { ...this.replyHeaders, "content-type": "application/json", "x-upstream": String(i) });
       res.end(REPLY);
     });
   }

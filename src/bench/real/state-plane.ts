@@ -116,3 +116,55 @@ export async function measureStatePlane(o: {
     await envoy.stop();
   }
 }
+
+/** What {@link measureRequests} measured. */
+export interface RequestCostSample {
+  requests: number;
+  /** Envoy's CPU (all threads) per request, ms. */
+  cpuMsPerRequest: number;
+  /** Plugin picks counted by Envoy's stats at the end. */
+  picks?: number;
+}
+
+/**
+ * Envoy (2 workers) with the plugin on `pool`, scraping off (load from ORCA reports and in-flight
+ * counts): after `warm` requests, Envoy's CPU over `requests` more, sent `parallel` at a time.
+ * The pool's `replyHeaders` decide whether each response carries an ORCA report.
+ */
+export async function measureRequests(o: {
+  binary: EnvoyBinary;
+  wasmPath: string;
+  pool: MetricsPool;
+  warm: number;
+  requests: number;
+  parallel: number;
+}): Promise<RequestCostSample> {
+  const bootstrap = statePlaneBootstrap(statePlaneConfig(o.pool.addresses, false), o.wasmPath);
+  const envoy = await EnvoyProcess.start({ bootstrap, concurrency: 2, binary: o.binary });
+  try {
+    const url = `http://${envoy.listenerAddress()}/v1/chat/completions`;
+    const body = JSON.stringify({ model: "m", messages: [{ role: "user", content: "hello" }] });
+    const send = async (n: number) => {
+      let next = 0;
+      const one = async () => {
+        while (next < n) {
+          next++;
+          const r = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body });
+          await r.text();
+          if (r.status !== 200) throw new Error(`request answered ${r.status}`);
+        }
+      };
+      await Promise.all(Array.from({ length: o.parallel }, one));
+    };
+    await send(o.warm);
+    const before = threadCpuMs(envoy.pid);
+    await send(o.requests);
+    const after = threadCpuMs(envoy.pid);
+    let total = 0;
+    for (const [tid, t] of after) total += t.ms - (before.get(tid)?.ms ?? 0);
+    const picks = await pluginStat(envoy, "picks_total");
+    return { requests: o.requests, cpuMsPerRequest: total / o.requests, ...(picks !== undefined ? { picks } : {}) };
+  } finally {
+    await envoy.stop();
+  }
+}
