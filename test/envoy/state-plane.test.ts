@@ -87,11 +87,13 @@ describeEnvoy("state plane in Envoy 1.40: the scrape budget at 1,024 endpoints",
     // arrivals are timed by the servers: a tick that fires late, or a batch whose calls leave a
     // few ms apart, shifts arrivals across a window boundary. Seen: 207-222 in the busiest
     // second with 50 ms ticks (batches of 10), up to 290 with 200 ms ticks. Allowed: three
-    // batches over; and over the whole round, at most the budget.
+    // batches over; and over the whole round, at most the budget per second it spans.
     const batch = (BUDGET * HOLDER_TICK_MS) / 1000;
     expect(times.length, "scrapes in the second round").toBeGreaterThan(0);
     expect(worst, `busiest second: ${worst} scrapes (${times.length} over ${spanS.toFixed(1)} s)`).toBeLessThanOrEqual(BUDGET + 3 * batch);
-    expect((times.length - batch) / spanS, "scrapes per second over the round").toBeLessThanOrEqual(BUDGET);
+    // A sliding one-second window admits at most the budget in each second the span starts
+    // (a plugin catching up after the first round's connection setup sends at that rate).
+    expect(times.length, `scrapes over the round (${spanS.toFixed(2)} s)`).toBeLessThanOrEqual(BUDGET * Math.ceil(spanS) + batch);
     // The filter was asked for (vLLM's default).
     expect(p.filteredScrapes - filteredBefore).toBe(times.length);
 
