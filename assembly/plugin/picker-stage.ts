@@ -39,7 +39,7 @@ import { staleCount } from "../scheduling/saturation";
 import { ConfigSection } from "./section";
 import { ClientHeaders, Stage, StageSlot, StreamState } from "./stage";
 import { PickerMetrics } from "./picker-metrics";
-import { PoolShared } from "./picker-shared";
+import { JOURNAL_SLOTS, PoolShared } from "./picker-shared";
 import { tickAtLeastEvery, wantTickEvery } from "./tick";
 import { PoolScraper } from "./picker-scrape";
 import { bodyRoutingSlotOf, headersHeldForBody } from "./stages/body-routing";
@@ -139,6 +139,8 @@ class PoolHandle {
   modelAtHeaders: bool;
   /** Flow control (flowControl config); null: requests are never queued. */
   flow: PoolFlow | null = null;
+  /** When the tick last replayed the prefix journal (its pace follows the journal's rate). */
+  replayedAtMs: i64 = 0;
   constructor(public rt: PoolRuntime, rootId: string, vmToken: u32) {
     let metrics = new PickerMetrics(rt.config.name);
     let shared = new PoolShared(rootId, rt);
@@ -244,8 +246,12 @@ export class PickerStage extends Stage {
       h.scraper.onTick(now);
       wantTickEvery(h.scraper.tickMs());
       if (h.rt.index != null && h.rt.config.prefix.shareAcrossWorkers) {
-        h.shared.replayJournal();
-        wantTickEvery(1000);
+        // Often enough that a quarter of the journal's ring fills between two replays (an idle
+        // worker stays current while others decide), between 50 ms and a second.
+        let learned = h.shared.replayJournal();
+        let elapsed = now - h.replayedAtMs;
+        h.replayedAtMs = now;
+        wantTickEvery(learned > 0 ? min(max(elapsed * <i64>(JOURNAL_SLOTS / 4) / <i64>learned, 50), 1000) : 1000);
       }
       if (h.rt.config.scrape.enabled) {
         h.scraper.effectiveIntervalMs(); // follows the endpoint count (feed)

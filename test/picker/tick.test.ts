@@ -114,6 +114,35 @@ describe("tick pace", () => {
   });
 });
 
+describe("tick pace: prefix journal", () => {
+  it("an idle worker's tick follows the journal's rate: a quarter of the ring between two replays", async () => {
+    const addrs = addresses(4);
+    const pool = new FakePool(addrs);
+    const host = await pickerHost(poolConfig({ steering: { maxEndpoints: 1 } }, addrs), pool, 2);
+    await run(host, 1200);
+    const counts = countTicks(host);
+    await run(host, 1000);
+    // Nothing to replay: the lease watch (500 ms) is the pace.
+    expect(counts[2].ticks).toBeLessThanOrEqual(2);
+    // 150 prompts on worker 0 in 1.5 s (100 journal records a second, more than the ring's 64):
+    // worker 1 replays about every 160 ms (16 records apart), not once a second.
+    const prompt = (i: number) => `conversation ${i}: ` + "the same long system prompt of this tenant. ".repeat(40);
+    counts[2].ticks = 0;
+    for (let i = 0; i < 150; i++) {
+      expect(steering(await host.request({ worker: 0, body: chat(prompt(i)) }))).toBeDefined();
+      await host.advance(10);
+      await host.settle();
+    }
+    expect(counts[2].ticks).toBeGreaterThanOrEqual(6);
+    // Quiet again: back to the lease watch.
+    await run(host, 2000);
+    counts[2].ticks = 0;
+    await run(host, 1000);
+    expect(counts[2].ticks).toBeLessThanOrEqual(2);
+    expect(host.traps).toEqual([]);
+  });
+});
+
 describe("tick pace: flow control", () => {
   const config = {
     pools: [{
