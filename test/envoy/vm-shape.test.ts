@@ -134,7 +134,7 @@ describeEnvoy("VM shape: harness against Envoy 1.40 (two workers)", (binary) => 
     await Promise.all(upstreams.map((u) => u.stop()));
   });
 
-  it("same VM counts, same configure calls per thread, same lease holder", async () => {
+  it("same VM counts, same configure calls per thread; the lease goes to one live VM, never the canary", async () => {
     for (let i = 0; i < 2; i++) upstreams.push(await RecordingUpstream.start(`up-${i}`));
     const addresses = upstreams.map((u) => u.address);
     const config = pluginConfig(addresses);
@@ -155,13 +155,24 @@ describeEnvoy("VM shape: harness against Envoy 1.40 (two workers)", (binary) => 
     await host.advance(350);
     const modelled = harnessShape(host);
 
-    expect(real).toEqual({
+    // Which live VM takes the lease is a race in Envoy: every root ticks soon after configure,
+    // and the main thread, still busy starting the server, often but not always fires first. So
+    // Envoy is held to "one live VM, never the dropped canary"; the harness fires the main
+    // thread's first tick first, the usual outcome.
+    const { lease: realLease, ...realRest } = real;
+    const { lease: modelledLease, ...modelledRest } = modelled;
+    expect(realRest).toEqual({
       created: WORKERS + 3,
       active: WORKERS + 2,
       configured: ["main", "main", "worker", "worker"],
       tokens: { main: [1, 2], worker: [3, 4] },
-      lease: { thread: "main", token: 2 },
     });
-    expect(modelled).toEqual(real);
+    expect(modelledRest).toEqual(realRest);
+    expect([
+      { thread: "main", token: 2 },
+      { thread: "worker", token: 3 },
+      { thread: "worker", token: 4 },
+    ]).toContainEqual(realLease);
+    expect(modelledLease).toEqual({ thread: "main", token: 2 });
   });
 });
