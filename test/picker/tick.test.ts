@@ -52,7 +52,7 @@ describe("tick pace", () => {
     pool.scrapes = [];
     await run(host, 2000);
     const [main, w0, w1] = counts;
-    // The main thread's VM ticks first and holds the lease: 50 ms ticks (3 endpoints, budget 200/s).
+    // The main thread's VM ticks first and holds the lease: 50 ms ticks (3 endpoints, budget 100/s).
     expect(main.ticks).toBeGreaterThanOrEqual(38);
     expect(main.ticks).toBeLessThanOrEqual(41);
     // Workers: every 500 ms (leaseMs 1000 / 2).
@@ -71,27 +71,28 @@ describe("tick pace", () => {
   });
 
   it("when the budget stretches the interval, the holder batches a quarter interval's scrapes per tick and the budget holds", async () => {
-    const addrs = addresses(64); // 64 / 200 per s: every endpoint every 320 ms
+    const addrs = addresses(64); // 64 / 100 per s (the default budget): every endpoint every 640 ms
     const pool = new FakePool(addrs);
     const host = await pickerHost(poolConfig({}, addrs), pool, 2);
     await run(host, 1000);
     const counts = countTicks(host);
     pool.scrapes = [];
     await run(host, 3200);
-    // Ticks every 80 ms (320 / 4), not 50.
-    expect(counts[0].ticks).toBeGreaterThanOrEqual(39);
-    expect(counts[0].ticks).toBeLessThanOrEqual(41);
+    // Ticks every 160 ms (640 / 4), not 50.
+    expect(counts[0].ticks).toBeGreaterThanOrEqual(19);
+    expect(counts[0].ticks).toBeLessThanOrEqual(21);
     for (const w of counts.slice(1)) expect(w.ticks).toBeLessThanOrEqual(7);
-    // The same scrape rate: 200/s, every endpoint 10 times in 3.2 s.
-    expect(pool.scrapes.length).toBeGreaterThanOrEqual(600);
-    expect(pool.scrapes.length).toBeLessThanOrEqual(640);
+    // The same scrape rate: at most 100/s, every endpoint about 5 times in 3.2 s. Batches of 16
+    // (100/s x 160 ms) fit a sliding one-second window 6 at a time, so about 90/s arrive.
+    expect(pool.scrapes.length).toBeGreaterThanOrEqual(270);
+    expect(pool.scrapes.length).toBeLessThanOrEqual(320);
     const per = new Map<string, number>();
     for (const s of pool.scrapes) {
       const a = s.headers.get("x-gateway-destination-endpoint")!;
       per.set(a, (per.get(a) ?? 0) + 1);
     }
     expect(per.size).toBe(64);
-    for (const n of per.values()) expect(n).toBeGreaterThanOrEqual(9);
+    for (const n of per.values()) expect(n).toBeGreaterThanOrEqual(4);
   });
 
   it("a worker whose lease holder died takes the lease over and then ticks at the scrape pace", async () => {

@@ -18,8 +18,8 @@ import { measureRequests, measureStatePlane, type StatePlaneSample } from "../re
 import { BenchError, type MicroResult, type MicroSuite } from "../suite.js";
 import { filteredPage, vllmPage } from "./state-plane.js";
 
-/** The plugin's default scrape budget (scrapes per second per pool). */
-const DEFAULT_BUDGET = 200;
+/** The plugin's default scrape budget (scrapes per second per pool; DEFAULT_SCRAPE_BUDGET in assembly/pools/config.ts). */
+const DEFAULT_BUDGET = 100;
 
 /** `WAYROUTE_BENCH_SCRAPE_BUDGET=<n>`: measure with `scrape.budgetPerSecond: n` instead of the default. */
 function budgetFromEnv(): number | undefined {
