@@ -56,7 +56,9 @@ async function picksFor(all: ServerLoad[][]): Promise<string[][]> {
       pools: [{
         name: "llm",
         endpoints: ADDRS.map((address) => ({ address })),
-        scrape: { engine: "vllm", cluster: "pool", intervalMs: 50 },
+        // The schedule the fixture was recorded with (12 endpoints every 60 ms), so one
+        // scrapeRound refreshes every endpoint.
+        scrape: { engine: "vllm", cluster: "pool", intervalMs: 50, budgetPerSecond: 200 },
         steering: { maxEndpoints: 3 },
         profile: {
           scorers: [
