@@ -76,8 +76,10 @@ const CONFIG: { holdHeadersForBody: boolean; pools: Array<Record<string, unknown
   pools: [{
     name: "llm",
     endpoints: POOL.map((address) => ({ address })),
-    // A failing scrape ages an endpoint's metrics (stale) without ejecting it.
-    scrape: { engine: "vllm", cluster: "pool", intervalMs: 50, countFailuresAsUnhealthy: false },
+    // A failing scrape ages an endpoint's metrics (stale) without ejecting it. The EPP's schedule:
+    // every endpoint each 50 ms (8 / 200 per s = 40 ms, below intervalMs; the default budget of
+    // 100/s would stretch it to 80 ms).
+    scrape: { engine: "vllm", cluster: "pool", intervalMs: 50, countFailuresAsUnhealthy: false, budgetPerSecond: 200 },
     steering: { maxEndpoints: 8 },
     priority: { objectives: { batch: -1 } },
     trustedCallers: [{ property: "source.address", prefix: "127.0.0.1" }],
