@@ -85,7 +85,7 @@ describe("pools config", () => {
     expect(p.failOpen).toBe(true);
     expect(p.steeringHeader).toBe("x-gateway-destination-endpoint");
     expect(p.scrape.enabled).toBe(true);
-    // Default budget: 100 scrapes/s keeps 64 endpoints under 2 % of an Envoy thread.
+    // Default budget: 100 scrapes/s keeps 64 endpoints at or under 2 % of an Envoy thread.
     expect(p.scrape.budgetPerSecond).toBe(100);
     expect(p.saturation.metricsRequired).toBe(true);
     expect(p.saturation.queueDepth).toBe(8);

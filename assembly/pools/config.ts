@@ -70,7 +70,7 @@ export class ScrapeConfig {
 
 /**
  * Default scrape budget. Envoy's own work around each http_call (~0.1-0.2 ms of its CPU) sets the
- * cost, not the page: 100/s keeps 64 endpoints under 2 % of one worker (docs/picker.md §8.6);
+ * cost, not the page: 100/s keeps 64 endpoints at or under 2 % of one thread (docs/picker.md §8.6);
  * pools of up to 5 endpoints keep the 50 ms interval.
  */
 export const DEFAULT_SCRAPE_BUDGET: i64 = 100;
