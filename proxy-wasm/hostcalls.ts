@@ -338,6 +338,11 @@ export function setSharedData(key: string, value: ArrayBuffer, cas: u32 = 0): St
   return setSharedDataAt(String.UTF8.encode(key), ptrOf(value), sizeOf(value), cas);
 }
 
+/** setSharedData with the key already UTF-8 encoded. */
+export function setSharedDataBytes(keyBytes: ArrayBuffer, value: ArrayBuffer, cas: u32 = 0): Status {
+  return setSharedDataAt(keyBytes, ptrOf(value), sizeOf(value), cas);
+}
+
 /**
  * setSharedData with the key already UTF-8 encoded and the value given as `size` bytes at
  * `value` (part of a larger buffer: one encoding can serve two keys).

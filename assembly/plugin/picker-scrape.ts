@@ -4,7 +4,7 @@
 // holder stops renewing (its VM died), the lease lapses and the next worker to tick takes over.
 import {
   BufferType, HeaderPair, LogLevel, MapType, Status, getBufferBytes, getHeader, getSharedDataBytes, httpCall,
-  setSharedDataAt,
+  setSharedDataBytes,
 } from "../../proxy-wasm/index";
 import { Endpoint } from "../endpoints/endpoint";
 import { EngineMetrics, metricNames, readEngineMetricsBytes } from "../metrics/engines";
@@ -88,8 +88,7 @@ export class PoolScraper {
     }
     l.holder = this.vmToken;
     l.expiresAtMs = nowMs + this.rt.config.scrape.leaseMs;
-    let v = encodeLease(l);
-    let st = setSharedDataAt(key, changetype<usize>(v), <usize>v.byteLength, cas);
+    let st = setSharedDataBytes(key, encodeLease(l), cas);
     this.holding = st == Status.Ok;
     return this.holding;
   }

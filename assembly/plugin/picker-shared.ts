@@ -17,7 +17,7 @@
 //   lease           which VM scrapes, until when (taken over when it lapses)
 //   feed, feedv     the last valid endpoint-feed body; version
 //   pj/seq, pj/<i>  prefix-decision journal: sequence counter and a ring of JOURNAL_SLOTS records
-import { SharedDataValue, Status, getSharedDataBytes, setSharedDataAt } from "../../proxy-wasm/index";
+import { Status, getSharedDataBytes, setSharedDataAt, setSharedDataBytes } from "../../proxy-wasm/index";
 import { PoolRuntime } from "../pools/runtime";
 import {
   applyHealth, encodeHealth, decodeInFlight, encodeInFlight, adjustInFlight, LoadRecord, decodeLoadRecord,
@@ -35,14 +35,6 @@ const CAS_RETRIES: i32 = 16;
 
 function utf8(s: string): ArrayBuffer {
   return String.UTF8.encode(s, false);
-}
-
-function getSharedData(key: ArrayBuffer): SharedDataValue | null {
-  return getSharedDataBytes(key);
-}
-
-function setSharedData(key: ArrayBuffer, value: ArrayBuffer, cas: u32 = 0): Status {
-  return setSharedDataAt(key, changetype<usize>(value), <usize>value.byteLength, cas);
 }
 
 function readU64(b: ArrayBuffer): u64 {
@@ -146,7 +138,7 @@ export class PoolShared {
   syncLoad(): void {
     let eps = this.rt.endpoints;
     if (eps.length > 0) this.endpointKey(0); // notices a new endpoint list
-    let cur = getSharedData(this.loadSeqKey);
+    let cur = getSharedDataBytes(this.loadSeqKey);
     if (cur == null) return;
     if (this.loadPrimed && cur.cas == this.loadSeqCas) return;
     this.loadSeqCas = cur.cas;
@@ -158,7 +150,7 @@ export class PoolShared {
     }
     let rec = this.loadRec;
     for (let s = this.loadSeen + 1; s <= seq; s++) {
-      let slot = getSharedData(this.loadSlotKey(s));
+      let slot = getSharedDataBytes(this.loadSlotKey(s));
       let at = slot != null && slot.value.byteLength >= 8 ? load<u64>(changetype<usize>(slot.value)) : 0;
       if (at < s) {
         // The writer moved the counter and has not written its entry yet: look again next time.
@@ -184,7 +176,7 @@ export class PoolShared {
     let eps = this.rt.endpoints;
     let rec = this.loadRec;
     for (let i = 0; i < eps.length; i++) {
-      let v = getSharedData(this.endpointKey(i));
+      let v = getSharedDataBytes(this.endpointKey(i));
       if (v == null) continue;
       if (decodeLoadRecord(v.value, 0, rec)) applyLoadRecord(rec, eps, this.rt.byKey);
       else this.malformed++;
@@ -209,9 +201,9 @@ export class PoolShared {
     // until that endpoint's next update. One host call instead of a CAS loop per report.
     if (setSharedDataAt(key, entry + 8, <usize>size, 0) != Status.Ok) return;
     for (let attempt = 0; attempt < CAS_RETRIES; attempt++) {
-      let cur = getSharedData(this.loadSeqKey);
+      let cur = getSharedDataBytes(this.loadSeqKey);
       let seq: u64 = cur != null ? readU64(cur.value) : 0;
-      let st = setSharedData(this.loadSeqKey, this.u64Value(seq + 1), cur != null ? cur.cas : 0);
+      let st = setSharedDataBytes(this.loadSeqKey, this.u64Value(seq + 1), cur != null ? cur.cas : 0);
       if (st == Status.CasMismatch) continue;
       if (st != Status.Ok) return;
       store<u64>(entry, seq + 1);
@@ -224,7 +216,7 @@ export class PoolShared {
   // ---- health ----------------------------------------------------------------------------
 
   syncHealth(): void {
-    let h = getSharedData(this.healthKey);
+    let h = getSharedDataBytes(this.healthKey);
     if (h == null) {
       if (this.healthCas != 0) {
         applyHealth("", this.rt.endpoints, this.rt.byKey);
@@ -243,7 +235,7 @@ export class PoolShared {
    */
   updateHealth(e: i32, failed: bool, nowMs: i64): bool {
     for (let attempt = 0; attempt < CAS_RETRIES; attempt++) {
-      let cur = getSharedData(this.healthKey);
+      let cur = getSharedDataBytes(this.healthKey);
       let cas: u32 = 0;
       applyHealth(cur != null ? String.UTF8.decode(cur.value) : "", this.rt.endpoints, this.rt.byKey);
       if (cur != null) cas = cur.cas;
@@ -260,9 +252,9 @@ export class PoolShared {
         this.healthCas = cas;
         return false;
       }
-      let st = setSharedData(this.healthKey, String.UTF8.encode(encodeHealth(this.rt.endpoints), false), cas);
+      let st = setSharedDataBytes(this.healthKey, String.UTF8.encode(encodeHealth(this.rt.endpoints), false), cas);
       if (st == Status.Ok) {
-        let mine = getSharedData(this.healthKey);
+        let mine = getSharedDataBytes(this.healthKey);
         this.healthCas = mine != null ? mine.cas : 0;
         return ejected;
       }
@@ -279,7 +271,7 @@ export class PoolShared {
     let n = eps.length;
     for (let i = 0; i < n; i++) endpointAt(eps, i).inFlight = 0; // every request: no calls
     this.ifFresh = false;
-    let cur = getSharedData(this.inflightKey);
+    let cur = getSharedDataBytes(this.inflightKey);
     if (cur == null) return;
     if (!decodeInFlight(cur.value, this.ifHashes, this.ifCounts)) {
       this.malformed++;
@@ -307,12 +299,12 @@ export class PoolShared {
         reuse = false;
         cas = this.ifCas;
         adjustInFlight(this.ifHashes, this.ifCounts, h, delta);
-        let st = setSharedData(this.inflightKey, encodeInFlight(this.ifHashes, this.ifCounts), cas);
+        let st = setSharedDataBytes(this.inflightKey, encodeInFlight(this.ifHashes, this.ifCounts), cas);
         if (st == Status.Ok) return true;
         if (st != Status.CasMismatch) return false;
         continue;
       }
-      let cur = getSharedData(this.inflightKey);
+      let cur = getSharedDataBytes(this.inflightKey);
       if (cur != null) {
         cas = cur.cas;
         if (!decodeInFlight(cur.value, this.ifHashes, this.ifCounts)) {
@@ -325,7 +317,7 @@ export class PoolShared {
         this.ifCounts.length = 0;
       }
       adjustInFlight(this.ifHashes, this.ifCounts, h, delta);
-      let st = setSharedData(this.inflightKey, encodeInFlight(this.ifHashes, this.ifCounts), cas);
+      let st = setSharedDataBytes(this.inflightKey, encodeInFlight(this.ifHashes, this.ifCounts), cas);
       if (st == Status.Ok) return true;
       if (st != Status.CasMismatch) return false;
     }
@@ -352,17 +344,17 @@ export class PoolShared {
         seq = this.seqValue;
         cas = this.seqCas;
       } else {
-        let cur = getSharedData(seqKey);
+        let cur = getSharedDataBytes(seqKey);
         if (cur != null) {
           seq = readU64(cur.value);
           cas = cur.cas;
         }
       }
       let next = seq + 1;
-      let st = setSharedData(seqKey, this.u64Value(next), cas);
+      let st = setSharedDataBytes(seqKey, this.u64Value(next), cas);
       if (st == Status.CasMismatch) continue;
       if (st != Status.Ok) return;
-      setSharedData(this.journalKey(next), encodeJournalRecord(next, key, hashes, n), 0);
+      setSharedDataBytes(this.journalKey(next), encodeJournalRecord(next, key, hashes, n), 0);
       if (this.journalSeen == seq) this.journalSeen = next; // own record: already learned
       return;
     }
@@ -371,7 +363,7 @@ export class PoolShared {
   /** Learns the decisions other workers published since this VM last looked. */
   replayJournal(): i32 {
     this.seqFresh = false;
-    let cur = getSharedData(this.seqKey);
+    let cur = getSharedDataBytes(this.seqKey);
     if (cur == null) return 0;
     let seq = readU64(cur.value);
     this.seqValue = seq;
@@ -390,7 +382,7 @@ export class PoolShared {
     }
     let learned = 0;
     for (let s = from; s <= seq; s++) {
-      let slot = getSharedData(this.journalKey(s));
+      let slot = getSharedDataBytes(this.journalKey(s));
       if (slot == null) {
         // Writer bumped the sequence but has not written the record yet: retry next time.
         this.journalSeen = s - 1;
@@ -423,16 +415,16 @@ export class PoolShared {
 
   /** The shared feed body when it changed since last read, else null. */
   changedFeed(): string | null {
-    let v = getSharedData(this.feedvKey);
+    let v = getSharedDataBytes(this.feedvKey);
     if (v == null || v.cas == this.feedCas) return null;
     this.feedCas = v.cas;
-    let body = getSharedData(this.feedKey);
+    let body = getSharedDataBytes(this.feedKey);
     return body == null ? null : String.UTF8.decode(body.value);
   }
 
   publishFeed(body: string): void {
-    setSharedData(this.feedKey, String.UTF8.encode(body, false), 0);
-    let ver = getSharedData(this.feedvKey);
-    setSharedData(this.feedvKey, this.u64Value(ver != null ? readU64(ver.value) + 1 : 1), 0);
+    setSharedDataBytes(this.feedKey, String.UTF8.encode(body, false), 0);
+    let ver = getSharedDataBytes(this.feedvKey);
+    setSharedDataBytes(this.feedvKey, this.u64Value(ver != null ? readU64(ver.value) + 1 : 1), 0);
   }
 }
