@@ -28,21 +28,12 @@ import {
 import { FlowControlConfig } from "../flow/config";
 import { FAIR_TABLE_BYTES, fairAllows, fairBucket, fairMove } from "../flow/fair";
 import { FlowEntry, FlowQueue } from "../flow/queue";
+import { metricName } from "./picker-metrics";
 import { StreamState } from "./stage";
 import { tickAtLeastEvery, wantTickEvery } from "./tick";
 
 /** Response header saying what flow control did with the request (and how long it waited). */
 export const FLOW_HEADER = "x-wayroute-flow";
-
-function metricName(s: string): string {
-  let out = "";
-  for (let i = 0; i < s.length; i++) {
-    let c = s.charCodeAt(i);
-    let ok = (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c == 95 || c == 45;
-    out += ok ? String.fromCharCode(c) : "_";
-  }
-  return out;
-}
 
 /** What the stage that owns a flow does with the streams the flow lets go. */
 export abstract class FlowOwner {

@@ -2,7 +2,8 @@
 // counters are defined on first use and cached, so a feed that adds endpoints needs no restart.
 import { MetricType, Status, defineMetric, incrementMetric, recordMetric, lastHostStatus } from "../../proxy-wasm/index";
 
-function sanitize(s: string): string {
+/** `s` as a metric-name part: letters, digits, `_` and `-` kept, anything else `_`. */
+export function metricName(s: string): string {
   let out = "";
   for (let i = 0; i < s.length; i++) {
     let c = s.charCodeAt(i);
@@ -32,7 +33,7 @@ export class PickerMetrics {
   private perEndpoint: Map<string, u32> = new Map<string, u32>();
 
   constructor(pool: string) {
-    this.base = "wayroute_picker_" + sanitize(pool) + "_";
+    this.base = "wayroute_picker_" + metricName(pool) + "_";
   }
 
   private def(type: MetricType, name: string): u32 {
@@ -74,7 +75,7 @@ export class PickerMetrics {
     if (this.perEndpoint.has(key)) {
       id = this.perEndpoint.get(key);
     } else {
-      id = defineMetric(MetricType.Counter, this.base + "endpoint_" + sanitize(key) + "_picks_total");
+      id = defineMetric(MetricType.Counter, this.base + "endpoint_" + metricName(key) + "_picks_total");
       if (lastHostStatus() != Status.Ok) return;
       this.perEndpoint.set(key, id);
     }
