@@ -14,6 +14,7 @@ import { type ExternalProxy, runMacro } from "./macro.js";
 import { runMicro } from "./micro-runner.js";
 import { POLICIES, type Policy } from "./policies.js";
 import { ProgressBar } from "./progress.js";
+import type { PluginAbInput } from "./suite.js";
 
 export interface BenchOptions {
   repoRoot: string;
@@ -22,6 +23,8 @@ export interface BenchOptions {
   macro: boolean;
   quick: boolean;
   suites?: string[];
+  /** Two plugin builds to compare in the `plugin-ab` suite (`--baseline-plugin`). */
+  ab?: PluginAbInput;
   workloads?: Workload[];
   policies?: Policy[];
   servers?: number;
@@ -61,7 +64,7 @@ export async function runBench(o: BenchOptions): Promise<BenchOutput> {
     micro: [], microSkipped: [], macro: [], notes: [],
   };
   if (o.micro) {
-    const m = await runMicro({ repoRoot: o.repoRoot, quick: o.quick, ...(o.suites ? { only: o.suites } : {}), log: (msg) => bar.update(0, 1, msg) });
+    const m = await runMicro({ repoRoot: o.repoRoot, quick: o.quick, ...(o.suites ? { only: o.suites } : {}), ...(o.ab ? { ab: o.ab } : {}), log: (msg) => bar.update(0, 1, msg) });
     bar.done();
     results.micro = m.rows;
     results.microSkipped = m.skipped;

@@ -6,6 +6,7 @@
  * Adding a suite is one file under `src/bench/micro/` exporting a `MicroSuite`, plus one line in
  * `src/bench/micro/index.ts`.
  */
+import type { CpuAb } from "./cpu-ab.js";
 
 /** What the runner hands a suite. */
 export interface MicroContext {
@@ -17,6 +18,20 @@ export interface MicroContext {
   quick: boolean;
   /** Progress line for the runner's progress bar; never write to stdout from a suite. */
   log(message: string): void;
+  /** Two builds of the plugin to compare (`--baseline-plugin`); read by the `plugin-ab` suite. */
+  ab?: PluginAbInput;
+}
+
+/** The `plugin-ab` suite's input: the new build, the old one, and how much to run. */
+export interface PluginAbInput {
+  /** The new module (default `build/plugin.wasm`). */
+  plugin: string;
+  /** The old module, the baseline of every ratio. */
+  baseline: string;
+  /** Interleaved rounds per case (default 12, 2 under `--quick`). */
+  rounds?: number;
+  /** Only cases whose name contains one of these. */
+  cases?: string[];
 }
 
 /** One row of the micro table. */
@@ -39,6 +54,13 @@ export interface MicroResult {
   value?: number;
   /** Unit of `value`, e.g. "bytes", "KiB", "ms". */
   unit?: string;
+  /** A side-by-side CPU comparison of two builds (the `plugin-ab` suite), with its spread. */
+  cpuAb?: CpuAbRow;
+}
+
+/** A {@link CpuAb} measurement plus whether both builds answered the probe request alike. */
+export interface CpuAbRow extends CpuAb {
+  sameAnswer: boolean;
 }
 
 /** A named group of micro cases. */
@@ -47,6 +69,11 @@ export interface MicroSuite {
   name: string;
   /** One line for the report. */
   description: string;
+  /**
+   * Runs only when asked for by name (`--suite`) or by its input (`--baseline-plugin` for
+   * `plugin-ab`), not in a plain `npm run bench`.
+   */
+  optIn?: boolean;
   /** Measures every case; throws a `BenchError` when a prerequisite (e.g. a build) is missing. */
   run(ctx: MicroContext): Promise<MicroResult[]>;
 }

@@ -1,5 +1,7 @@
 /** Plain-text tables for the terminal. */
 import type { LoadSummary } from "../load/index.js";
+import { verdict } from "./cpu-ab.js";
+import type { MicroResult } from "./suite.js";
 
 export function formatTable(head: string[], rows: (string | number)[][]): string {
   const cells = rows.map((r) => r.map((c) => (typeof c === "number" ? fmtNum(c) : c)));
@@ -73,5 +75,24 @@ export function repeatTable(cells: readonly { workload: string; policy: string; 
   ]);
   return ["", "over the repeats, per request class: median (min–max) over the runs", formatTable(
     ["workload", "policy", "class", "runs", "ok", "sheds", "TTFT p50 ms", "TTFT p90 ms"], rows,
+  )];
+}
+
+/**
+ * The side-by-side table of two builds (rows of the `plugin-ab` suite): CPU per request of each,
+ * new/old as the median of the rounds' ratios, the middle half and the range of those ratios,
+ * the ratio of the cheapest rounds, and whether the middle half clears 1 ("noise" when not).
+ * Empty when no row carries a comparison.
+ */
+export function cpuAbTable(rows: readonly MicroResult[]): string[] {
+  const ab = rows.filter((r) => r.cpuAb);
+  if (!ab.length) return [];
+  const f = (x: number) => x.toFixed(2);
+  return ["", `CPU per request, new/old (process user+system µs; ${ab[0]!.cpuAb!.rounds} interleaved rounds, alternating order; baseline ${ab[0]!.baseline})`, formatTable(
+    ["case", "verdict", "new µs", "old µs", "new/old", "middle half", "range", "cheapest", "same answer"],
+    ab.map((r) => {
+      const m = r.cpuAb!;
+      return [r.case, verdict(m), m.newUs, m.oldUs, f(m.ratio), `${f(m.q1)}-${f(m.q3)}`, `${f(m.min)}-${f(m.max)}`, f(m.minRatio), m.sameAnswer ? "yes" : "NO"];
+    }),
   )];
 }

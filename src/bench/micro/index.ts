@@ -9,6 +9,7 @@ import { pickerSuite } from "./picker.js";
 import { statePlaneSuite } from "./state-plane.js";
 import { envoyStatePlaneSuite } from "./envoy-state-plane.js";
 import { footprintSuite } from "./footprint.js";
+import { pluginAbSuite } from "./plugin-ab.js";
 
 export const microSuites: MicroSuite[] = [
   harnessSuite,
@@ -17,4 +18,5 @@ export const microSuites: MicroSuite[] = [
   statePlaneSuite,
   envoyStatePlaneSuite,
   footprintSuite,
+  pluginAbSuite,
 ];

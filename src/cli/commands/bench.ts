@@ -1,11 +1,13 @@
-import { resolve } from "node:path";
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { intOption, stringOption } from "../args.js";
-import { type Command, UsageError } from "../command.js";
+import { CliError, type Command, UsageError } from "../command.js";
 import { filtersFactory } from "../../bench/filters.js";
 import { parseScrapeBudget, POLICIES, type ScrapeBudget, withScrapeBudget } from "../../bench/policies.js";
+import { PLUGIN_AB_CASES } from "../../bench/micro/plugin-ab.js";
 import { repoRoot } from "../../bench/repo-root.js";
 import { runBench } from "../../bench/run.js";
-import { classTable, formatTable, repeatTable } from "../../bench/table.js";
+import { classTable, cpuAbTable, formatTable, repeatTable } from "../../bench/table.js";
 import { realTables, runRealBench } from "../../bench/real/bench.js";
 import { REAL_POLICIES } from "../../bench/real/policies.js";
 import { realWorkloads } from "../../bench/real/workloads.js";
@@ -16,7 +18,7 @@ import type { BenchResults } from "../../report/types.js";
 /** The terminal tables of a run: one for every micro row, one for the macro cells. */
 export function resultTables(r: BenchResults): string {
   const out: string[] = [];
-  const rates = r.micro.filter((m) => m.unit === undefined);
+  const rates = r.micro.filter((m) => m.unit === undefined && !m.cpuAb);
   const figures = r.micro.filter((m) => m.unit !== undefined);
   if (rates.length) {
     out.push("micro benchmarks", formatTable(
@@ -27,8 +29,9 @@ export function resultTables(r: BenchResults): string {
   if (figures.length) {
     out.push("", "footprint", formatTable(["suite", "case", "value", "unit"], figures.map((m) => [m.suite, m.case, m.value ?? NaN, m.unit ?? ""])));
   }
+  out.push(...cpuAbTable(r.micro));
   // Rows that measure something other than a rate (e.g. memory) carry their figure in notes.
-  for (const m of r.micro) if (m.notes) out.push(`${m.suite}: ${m.case}: ${m.notes}`);
+  for (const m of r.micro) if (m.notes && !m.cpuAb) out.push(`${m.suite}: ${m.case}: ${m.notes}`);
   for (const s of r.microSkipped) out.push(`micro suite ${s.suite} skipped: ${s.reason}`);
   if (r.macro.length) {
     out.push("", "routing (macro)", formatTable(
@@ -69,6 +72,16 @@ options:
   --scrape-budget <b>  A/B of the scrape budget (repeat): every plugin policy runs once per value,
                        side by side, named '<policy> budget=<b>'; b is unlimited (effective
                        interval = intervalMs, as before the budget), default, or 1..10000 per s
+  --baseline-plugin <file>
+                       compare two builds of the plugin (suite plugin-ab, alone unless --suite
+                       names others; no routing benchmark): the request-path workloads through
+                       the harness with both modules, interleaved rounds in alternating order,
+                       process CPU (user+system) per request; prints new/old per workload with
+                       the spread of the rounds and "noise" when their middle half straddles 1
+  --plugin <file>      the new build for --baseline-plugin (default build/plugin.wasm)
+  --rounds <n>         interleaved rounds per plugin-ab case (default 12, --quick 2)
+  --case <text>        only plugin-ab cases whose name contains this (repeat), e.g. 'picker 1024'
+                       (cases: ${PLUGIN_AB_CASES.join("; ")})
   --json               print results.json to stdout instead of tables
   --no-progress        no progress bar on stderr
 
@@ -98,6 +111,10 @@ Exit codes: 0 ok, 1 failure, 2 usage error.`,
     seed: { type: "string" },
     repeat: { type: "string" },
     "scrape-budget": { type: "list" },
+    "baseline-plugin": { type: "string" },
+    plugin: { type: "string" },
+    rounds: { type: "string" },
+    case: { type: "list" },
     json: { type: "boolean" },
     progress: { type: "boolean", default: true },
   },
@@ -121,13 +138,28 @@ Exit codes: 0 ok, 1 failure, 2 usage error.`,
     const workloads = defaultWorkloads(quick ? 0.5 : 1).filter((w) => !wl.length || wl.some((x) => w.name.includes(x)));
     if (!workloads.length) throw new UsageError(`no workload matches ${wl.join(", ")}`);
     const workers = intOption(args, "workers", 2, 1, 16);
+    const baseline = stringOption(args, "baseline-plugin");
+    for (const o of ["plugin", "rounds", "case"]) {
+      const given = Array.isArray(args.options[o]) ? (args.options[o] as string[]).length > 0 : args.options[o] !== undefined;
+      if (given && !baseline) throw new UsageError(`--${o} goes with --baseline-plugin`);
+    }
+    const ab = baseline
+      ? {
+        plugin: resolve(stringOption(args, "plugin") ?? join(root, "build/plugin.wasm")),
+        baseline: resolve(baseline),
+        ...(args.options.rounds !== undefined ? { rounds: intOption(args, "rounds", 12, 1, 200) } : {}),
+        cases: args.options.case as string[],
+      }
+      : undefined;
+    for (const f of ab ? [ab.plugin, ab.baseline] : []) if (!existsSync(f)) throw new CliError(`${f} does not exist (the plugin-ab suite compares two built modules)`);
     const out = await runBench({
       repoRoot: root,
       outDir: resolve(stringOption(args, "out") ?? "bench-results"),
       micro: args.options.micro !== false,
-      macro: args.options.macro !== false,
+      macro: args.options.macro !== false && !ab,
       quick,
       suites: args.options.suite as string[],
+      ...(ab ? { ab } : {}),
       workloads,
       policies,
       servers: intOption(args, "servers", 4, 1, 32),
