@@ -18,6 +18,8 @@
  *   `optArray(obj, key)` / `requireArrayField` (→ ConfigNode | null), `optEnum(obj, key,
  *   allowed, dflt)`, `optStringArray(obj, key)`, `checkEnum(node, allowed)`.
  * - Values: `stringOf(node)`, `numberOf(node, min, max)`, `intOf(node, min, max)` for elements.
+ * - Declared fields (fields.ts): `readObject(obj, target, keys, rows)` refuses unknown keys, then
+ *   `readFields(obj, target, keys, rows, from)` checks and stores each declared field.
  *
  * JSON `null` is a wrong type, not "absent": the schemas say so too, and accepting it would make
  * `{"timeoutMs": null}` silently mean the default.
@@ -33,6 +35,9 @@
  */
 import { hexByte } from "../json/hex";
 import { JsonValue } from "../json/value";
+import {
+  BOOL, CHECKED, CUSTOM, ENUM, ENUM_BOOL, HEADER, INT32, INT64, KIND_MASK, NON_EMPTY, NUMBER, PATH, REQUIRED, ROW,
+} from "./fields";
 
 export class ConfigNode {
   constructor(
@@ -79,6 +84,29 @@ function isIdentifier(key: string): bool {
     if (!(alpha || (digit && i > 0))) return false;
   }
   return true;
+}
+
+/** The names of a blank-separated list (spaces or line breaks): a field table's keys or choices. */
+export function words(list: string): string[] {
+  const out = new Array<string>();
+  let start = -1;
+  for (let i = 0, n = list.length; i <= n; i++) {
+    const c = i < n ? list.charCodeAt(i) : 0x20;
+    if (c == 0x20 || c == 0x0a) {
+      if (start >= 0) out.push(list.substring(start, i));
+      start = -1;
+    } else if (start < 0) {
+      start = i;
+    }
+  }
+  return out;
+}
+
+/** RFC 7230 tchar, lower-case only (Envoy lower-cases header names). */
+function isTokenChar(c: i32): bool {
+  return (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c == 45 || c == 95 || c == 46 ||
+    c == 33 || c == 35 || c == 36 || c == 37 || c == 38 || c == 39 || c == 42 || c == 43 ||
+    c == 94 || c == 96 || c == 124 || c == 126;
 }
 
 /** A JSON string literal for `s`, for messages. Control characters are escaped. */
@@ -155,6 +183,86 @@ export class ConfigReader {
     return true;
   }
 
+  /** rejectUnknownKeys for a field table's key list (`keys`: names separated by blanks). */
+  rejectUnknown(obj: ConfigNode, keys: string): bool {
+    return this.rejectUnknownKeys(obj, words(keys));
+  }
+
+  // ---- declared fields (fields.ts) ----
+
+  /**
+   * Refuses keys of `obj` not in `keys`, then reads the declared fields from the first one:
+   * `readFields(obj, target, keys, rows, 0, choices)`. Returns where reading stopped.
+   */
+  readObject(obj: ConfigNode, target: Object, keys: string, rows: usize, choices: string = ""): i32 {
+    this.rejectUnknown(obj, keys);
+    return this.readFields(obj, target, keys, rows, 0, choices);
+  }
+
+  /**
+   * Reads declared fields `from`, `from + 1`, ... of `obj` into `target`: `keys` names them
+   * (separated by blanks) and `rows` (memory.data) holds one row per name (fields.ts). A present
+   * key is checked by its row (kind, flags, bounds) and stored at the row's offset in `target`;
+   * an absent one keeps the target's initializer, or is refused when REQUIRED. Stops before a
+   * CUSTOM row and just after a CHECKED one, and returns that index: the caller reads or checks
+   * that field itself and goes on from there, so problems are found in the order of `keys`.
+   * `choices`: the allowed strings (separated by blanks) of the ENUM / ENUM_BOOL rows it reads.
+   */
+  readFields(obj: ConfigNode, target: Object, keys: string, rows: usize, from: i32 = 0, choices: string = ""): i32 {
+    const base = changetype<usize>(target);
+    const names = words(keys);
+    const n = names.length;
+    for (let i = from; i < n; i++) {
+      const row = rows + <usize>(i * ROW) * sizeof<f64>();
+      const spec = <i32>load<f64>(row);
+      const kind = spec & KIND_MASK;
+      if (kind == <i32>CUSTOM || !this.ok) return i;
+      const key = unchecked(names[i]);
+      const node = obj.child(key);
+      if (node == null) {
+        if (spec & <i32>REQUIRED) this.missing(obj, key);
+      } else {
+        const at = base + <usize>load<f64>(row, 8);
+        const min = load<f64>(row, 16);
+        const max = load<f64>(row, 24);
+        if (kind == <i32>INT32) store<i32>(at, <i32>this.intOf(node, <i64>min, <i64>max));
+        else if (kind == <i32>INT64) store<i64>(at, this.intOf(node, <i64>min, <i64>max));
+        else if (kind == <i32>NUMBER) store<f64>(at, this.numberOf(node, min, max));
+        else if (kind == <i32>BOOL) {
+          if (node.value.isBool()) store<bool>(at, node.value.asBool());
+          else this.wrongType(node, "boolean");
+        } else if (kind == <i32>ENUM || kind == <i32>ENUM_BOOL) {
+          const choice = this.choiceIn(node, words(choices));
+          if (kind == <i32>ENUM) store<i32>(at, choice);
+          else store<bool>(at, choice == 1);
+        } else {
+          const s = this.stringOf(node);
+          if (this.ok) this.checkString(node, s, kind, spec);
+          // A string is a managed reference: tell the collector (a no-op under the minimal one).
+          store<usize>(at, changetype<usize>(s));
+          __link(base, changetype<usize>(s), false);
+        }
+      }
+      if (spec & <i32>CHECKED) return i + 1;
+    }
+    return n;
+  }
+
+  private checkString(node: ConfigNode, s: string, kind: i32, spec: i32): void {
+    if (s.length == 0 && (kind == <i32>HEADER || (spec & <i32>NON_EMPTY) != 0)) {
+      this.fail(node, "must not be empty");
+    } else if (kind == <i32>PATH && !s.startsWith("/")) {
+      this.fail(node, "must start with '/'");
+    } else if (kind == <i32>HEADER) {
+      for (let i = 0, n = s.length; i < n; i++) {
+        if (!isTokenChar(s.charCodeAt(i))) {
+          this.fail(node, "header names are lower-case tokens (got " + quote(s) + ")");
+          return;
+        }
+      }
+    }
+  }
+
   // ---- values (array elements or members already fetched) ----
 
   stringOf(node: ConfigNode): string {
@@ -193,17 +301,24 @@ export class ConfigReader {
     return <i64>x;
   }
 
+  /** Index of `node`'s string in `allowed`; -1 (and a refusal listing them) when it is not one. */
+  choiceIn(node: ConfigNode, allowed: string[]): i32 {
+    const s = this.stringOf(node);
+    if (!this.ok) return -1;
+    const i = allowed.indexOf(s);
+    if (i < 0) {
+      const quoted = new Array<string>();
+      for (let j = 0; j < allowed.length; j++) quoted.push(quote(allowed[j]));
+      this.fail(node, "must be one of " + quoted.join(", ") + ", got " + quote(s));
+    }
+    return i;
+  }
+
   /** Fails unless `node` is a string in `allowed`; returns it (or `allowed[0]` on error). */
   checkEnum(node: ConfigNode, allowed: string[]): string {
-    const s = this.stringOf(node);
-    if (!this.ok) return allowed.length > 0 ? allowed[0] : "";
-    if (!allowed.includes(s)) {
-      const quoted = new Array<string>();
-      for (let i = 0; i < allowed.length; i++) quoted.push(quote(allowed[i]));
-      this.fail(node, "must be one of " + quoted.join(", ") + ", got " + quote(s));
-      return allowed.length > 0 ? allowed[0] : "";
-    }
-    return s;
+    const i = this.choiceIn(node, allowed);
+    if (i < 0) return allowed.length > 0 ? allowed[0] : "";
+    return allowed[i];
   }
 
   // ---- members ----
