@@ -7,6 +7,7 @@
 // when its band is full (requests or bytes) or it waited `maxWaitMs`.
 // Every refusal names the JSON path. Mirrors schemas/pools.schema.json.
 import { ConfigNode, ConfigReader, quote } from "../config/reader";
+import { BOOL, CHECKED, CUSTOM, ENUM, INT32, INT64, NON_EMPTY, NUMBER, REQUIRED, STRING } from "../config/fields";
 
 /** When a waiting request may go. */
 export enum DispatchWhen {
@@ -16,7 +17,7 @@ export enum DispatchWhen {
   InFlightBelow = 1,
 }
 
-export const DISPATCH_NAMES: string[] = ["not-saturated", "in-flight-below"];
+export const DISPATCH_NAMES = "not-saturated in-flight-below";
 
 export class FlowBand {
   name: string = "";
@@ -74,13 +75,56 @@ export class FlowControlConfig {
   }
 }
 
-const KEYS: string[] = ["bands", "flowHeader", "maxWaitMs", "dispatch", "maxInFlightPerEndpoint", "shedSheddable", "tickMs"];
-const BAND_KEYS: string[] = ["name", "minPriority", "maxPriority", "maxRequests", "maxBytes", "expireStatus", "maxInFlightShare"];
+// Field tables (config/fields.ts): keys in the order they are read, one row per key.
+
+const KEYS = "bands flowHeader maxWaitMs dispatch maxInFlightPerEndpoint shedSheddable tickMs";
+const FIELDS = memory.data<f64>([
+  CUSTOM, 0, 0, 0, // bands
+  CUSTOM, 0, 0, 0, // flowHeader
+  INT64 + CHECKED, offsetof<FlowControlConfig>("maxWaitMs"), 0, 3_600_000, // > 0
+  ENUM, offsetof<FlowControlConfig>("dispatch"), 0, 0, // DISPATCH_NAMES
+  INT32 + CHECKED, offsetof<FlowControlConfig>("maxInFlightPerEndpoint"), 1, 1_000_000, // absent: 0, none
+  BOOL, offsetof<FlowControlConfig>("shedSheddable"), 0, 0,
+  INT64 + CHECKED, offsetof<FlowControlConfig>("tickMs"), 1, 10_000, // <= maxWaitMs
+]);
+
+const BAND_KEYS = "name minPriority maxPriority maxRequests maxBytes expireStatus maxInFlightShare";
+const BAND_FIELDS = memory.data<f64>([
+  STRING + REQUIRED + NON_EMPTY, offsetof<FlowBand>("name"), 0, 0,
+  INT32, offsetof<FlowBand>("minPriority"), -1000, 1000,
+  INT32, offsetof<FlowBand>("maxPriority"), -1000, 1000,
+  INT32, offsetof<FlowBand>("maxRequests"), 1, 1_000_000,
+  INT64, offsetof<FlowBand>("maxBytes"), 1, 1_099_511_627_776, // 1 TiB
+  INT32 + CHECKED, offsetof<FlowBand>("expireStatus"), 100, 599, // 429 or 503
+  NUMBER + CHECKED, offsetof<FlowBand>("maxInFlightShare"), 0, 1, // > 0
+]);
+
+/** Parses one band; null with `r` holding the problem. */
+function parseBand(r: ConfigReader, bn: ConfigNode): FlowBand | null {
+  if (!r.requireObject(bn)) return null;
+  let b = new FlowBand();
+  // A band without bounds takes every priority.
+  b.minPriority = -1000;
+  b.maxPriority = 1000;
+  let next = r.readObject(bn, b, BAND_KEYS, BAND_FIELDS); // up to expireStatus
+  if (r.ok && b.expireStatus != 429 && b.expireStatus != 503) {
+    r.fail(bn.child("expireStatus")!, "must be 429 (retry later) or 503 (do not retry), got " + b.expireStatus.toString());
+  }
+  r.readFields(bn, b, BAND_KEYS, BAND_FIELDS, next); // maxInFlightShare
+  if (r.ok && b.maxInFlightShare == 0) r.fail(bn.child("maxInFlightShare")!, "must be > 0: the band would never be dispatched");
+  if (!r.ok) return null;
+  if (b.minPriority > b.maxPriority) {
+    r.fail(bn.child("minPriority") != null ? bn.child("minPriority")! : bn,
+      "must be <= maxPriority (" + b.minPriority.toString() + " > " + b.maxPriority.toString() + ")");
+    return null;
+  }
+  return b;
+}
 
 /** Parses a `flowControl` object at `node`. Returns null with `r` holding the first problem. */
 export function parseFlowControl(r: ConfigReader, node: ConfigNode): FlowControlConfig | null {
   if (!r.requireObject(node)) return null;
-  r.rejectUnknownKeys(node, KEYS);
+  r.rejectUnknown(node, KEYS);
   let c = new FlowControlConfig();
   let bands = r.requireArrayField(node, "bands");
   if (bands == null || !r.ok) return null;
@@ -91,28 +135,8 @@ export function parseFlowControl(r: ConfigReader, node: ConfigNode): FlowControl
   let paths: string[] = [];
   for (let i = 0; i < bands.length && r.ok; i++) {
     let bn = bands.at(i)!;
-    if (!r.requireObject(bn)) return null;
-    r.rejectUnknownKeys(bn, BAND_KEYS);
-    let b = new FlowBand();
-    b.name = r.requireString(bn, "name");
-    if (r.ok && b.name.length == 0) r.fail(bn.child("name")!, "must not be empty");
-    b.minPriority = <i32>r.optInt(bn, "minPriority", -1000, -1000, 1000);
-    b.maxPriority = <i32>r.optInt(bn, "maxPriority", 1000, -1000, 1000);
-    b.maxRequests = <i32>r.optInt(bn, "maxRequests", DEFAULT_MAX_REQUESTS, 1, 1_000_000);
-    b.maxBytes = r.optInt(bn, "maxBytes", DEFAULT_MAX_BYTES, 1, 1 << 40);
-    let status = r.optInt(bn, "expireStatus", 429, 100, 599);
-    if (r.ok && status != 429 && status != 503) {
-      r.fail(bn.child("expireStatus")!, "must be 429 (retry later) or 503 (do not retry), got " + status.toString());
-    }
-    b.expireStatus = <i32>status;
-    b.maxInFlightShare = r.optNumber(bn, "maxInFlightShare", 1, 0, 1);
-    if (r.ok && b.maxInFlightShare == 0) r.fail(bn.child("maxInFlightShare")!, "must be > 0: the band would never be dispatched");
-    if (!r.ok) return null;
-    if (b.minPriority > b.maxPriority) {
-      r.fail(bn.child("minPriority") != null ? bn.child("minPriority")! : bn,
-        "must be <= maxPriority (" + b.minPriority.toString() + " > " + b.maxPriority.toString() + ")");
-      return null;
-    }
+    let b = parseBand(r, bn);
+    if (b == null) return null;
     for (let j = 0; j < c.bands.length; j++) {
       let o = c.bands[j];
       if (o.name == b.name) {
@@ -138,13 +162,11 @@ export function parseFlowControl(r: ConfigReader, node: ConfigNode): FlowControl
     }
     c.flowHeader = s;
   }
-  c.maxWaitMs = r.optInt(node, "maxWaitMs", DEFAULT_MAX_WAIT_MS, 0, 3_600_000);
+  let next = r.readFields(node, c, KEYS, FIELDS, 2); // maxWaitMs
   if (r.ok && c.maxWaitMs == 0) {
     r.fail(node.child("maxWaitMs")!, "must be > 0: with a queue, a wait of 0 would expire every request it holds");
   }
-  c.dispatch = r.optEnum(node, "dispatch", DISPATCH_NAMES, "not-saturated") == "in-flight-below"
-    ? DispatchWhen.InFlightBelow : DispatchWhen.NotSaturated;
-  c.maxInFlightPerEndpoint = <i32>r.optInt(node, "maxInFlightPerEndpoint", 0, 1, 1_000_000);
+  next = r.readFields(node, c, KEYS, FIELDS, next, DISPATCH_NAMES); // dispatch, maxInFlightPerEndpoint
   if (r.ok && c.dispatch == DispatchWhen.InFlightBelow && c.maxInFlightPerEndpoint == 0) {
     r.failAt(node.path + ".maxInFlightPerEndpoint", "required when dispatch is \"in-flight-below\"");
   }
@@ -153,8 +175,7 @@ export function parseFlowControl(r: ConfigReader, node: ConfigNode): FlowControl
       r.failAt(node.path + ".maxInFlightPerEndpoint", "required by band " + quote(c.bands[i].name) + "'s maxInFlightShare (a share of the in-flight limit)");
     }
   }
-  c.shedSheddable = r.optBool(node, "shedSheddable", false);
-  c.tickMs = r.optInt(node, "tickMs", 20, 1, 10_000);
+  r.readFields(node, c, KEYS, FIELDS, next); // shedSheddable, tickMs
   if (r.ok && c.tickMs > c.maxWaitMs) {
     r.fail(node.child("tickMs")!, "must be <= maxWaitMs (" + c.maxWaitMs.toString() + "): expiry is checked on the tick");
   }

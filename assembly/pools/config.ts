@@ -4,8 +4,11 @@
 // size, priorities, trusted callers, session affinity, passive health and debug explanations.
 // Mirrors schemas/pools.schema.json exactly; every refusal names the JSON path.
 import { ConfigReader, ConfigNode, quote } from "../config/reader";
+import {
+  BOOL, CUSTOM, ENUM, ENUM_BOOL, HEADER, INT32, INT64, NON_EMPTY, NUMBER, PATH, REQUIRED, STRING,
+} from "../config/fields";
 import { checkAddress } from "../endpoints/address";
-import { Endpoint, Engine, engineFromName } from "../endpoints/endpoint";
+import { Endpoint, Engine } from "../endpoints/endpoint";
 import { HealthPolicy } from "../endpoints/health";
 import { SaturationThresholds } from "../scheduling/saturation";
 import { Profile, parseProfile } from "../scheduling/profile";
@@ -14,7 +17,8 @@ import { FlowControlConfig, parseFlowControl } from "../flow/config";
 
 export const ENDPOINT_HEADER = "x-gateway-destination-endpoint";
 export const ROUTE_HEADER = "x-wayroute-backend";
-export const ENGINES: string[] = ["auto", "vllm", "sglang", "trtllm-serve", "triton-trtllm"];
+/** Engine names, in Engine order (a field table's choices, fields.ts). */
+export const ENGINES = "auto vllm sglang trtllm-serve triton-trtllm";
 
 export enum SteeringMode {
   Endpoint = 0,
@@ -194,41 +198,141 @@ export class PoolConfig {
   flowControl: FlowControlConfig | null = null;
 }
 
-const POOL_KEYS: string[] = [
-  "name", "match", "endpoints", "endpointFeed", "steering", "failureMode", "profile", "scrape",
-  "saturation", "prefixCache", "priority", "trustedCallers", "sessionAffinity", "health", "locality", "debug",
-  "flowControl",
-];
+const POOL_KEYS = `name match endpoints endpointFeed steering failureMode profile scrape saturation prefixCache
+  priority trustedCallers sessionAffinity health locality debug flowControl`;
 
-const ENDPOINT_KEYS: string[] = ["address", "zone", "cluster", "network", "engine", "weight", "backend", "metricsCluster"];
+// Field tables (config/fields.ts): keys in the order they are read, one row per key.
 
-function isTokenChar(c: i32): bool {
-  // RFC 7230 tchar, lower-case only (Envoy lower-cases header names).
-  return (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c == 45 || c == 95 || c == 46 ||
-    c == 33 || c == 35 || c == 36 || c == 37 || c == 38 || c == 39 || c == 42 || c == 43 ||
-    c == 94 || c == 96 || c == 124 || c == 126;
-}
+const ENDPOINT_KEYS = "address zone cluster network engine weight backend metricsCluster";
+const ENDPOINT_FIELDS = memory.data<f64>([
+  CUSTOM, 0, 0, 0, // address: required in endpoint mode, checked by checkAddress
+  STRING, offsetof<Endpoint>("zone"), 0, 0,
+  STRING, offsetof<Endpoint>("cluster"), 0, 0,
+  STRING, offsetof<Endpoint>("network"), 0, 0,
+  ENUM, offsetof<Endpoint>("engine"), 0, 0, // ENGINES
+  NUMBER, offsetof<Endpoint>("weight"), 0.000001, 1_000_000,
+  STRING, offsetof<Endpoint>("backend"), 0, 0,
+  STRING, offsetof<Endpoint>("metricsCluster"), 0, 0,
+]);
 
-/** Reads a header name: non-empty, lower-case token. */
-function headerName(r: ConfigReader, obj: ConfigNode, key: string, dflt: string): string {
-  let node = obj.child(key);
-  if (node == null) return dflt;
-  let s = r.stringOf(node);
-  if (!r.ok) return dflt;
-  if (s.length == 0) { r.fail(node, "must not be empty"); return dflt; }
-  for (let i = 0; i < s.length; i++) {
-    if (!isTokenChar(s.charCodeAt(i))) {
-      r.fail(node, "header names are lower-case tokens (got " + quote(s) + ")");
-      return dflt;
-    }
-  }
-  return s;
-}
+const MATCH_KEYS = "authority pathPrefix headers";
+const MATCH_FIELDS = memory.data<f64>([
+  STRING, offsetof<PoolMatch>("authority"), 0, 0,
+  STRING, offsetof<PoolMatch>("pathPrefix"), 0, 0, // "" or a path (checked by parseMatch)
+  CUSTOM, 0, 0, 0, // headers
+]);
+
+const HEADER_MATCH_KEYS = "name value";
+const HEADER_MATCH_FIELDS = memory.data<f64>([
+  HEADER + REQUIRED, offsetof<HeaderMatch>("name"), 0, 0,
+  STRING, offsetof<HeaderMatch>("value"), 0, 0,
+]);
+
+const STEERING_MODES = "endpoint route";
+const STEERING_KEYS = "mode header maxEndpoints";
+const STEERING_FIELDS = memory.data<f64>([
+  ENUM, offsetof<PoolConfig>("mode"), 0, 0, // STEERING_MODES
+  HEADER, offsetof<PoolConfig>("steeringHeader"), 0, 0,
+  INT32, offsetof<PoolConfig>("maxEndpoints"), 1, 8,
+]);
+
+const FEED_KEYS = "cluster path authority intervalMs timeoutMs";
+const FEED_FIELDS = memory.data<f64>([
+  STRING + REQUIRED + NON_EMPTY, offsetof<EndpointFeed>("cluster"), 0, 0,
+  PATH, offsetof<EndpointFeed>("path"), 0, 0,
+  STRING, offsetof<EndpointFeed>("authority"), 0, 0,
+  INT64, offsetof<EndpointFeed>("intervalMs"), 100, 3_600_000,
+  INT64, offsetof<EndpointFeed>("timeoutMs"), 10, 60_000,
+]);
+
+const SCRAPE_KEYS = `enabled path intervalMs timeoutMs engine cluster clusterTemplate authority
+  countFailuresAsUnhealthy leaseMs maxBodyBytes budgetPerSecond nameFilter`;
+const SCRAPE_FIELDS = memory.data<f64>([
+  BOOL, offsetof<ScrapeConfig>("enabled"), 0, 0,
+  PATH, offsetof<ScrapeConfig>("path"), 0, 0,
+  INT64, offsetof<ScrapeConfig>("intervalMs"), 10, 600_000,
+  INT64, offsetof<ScrapeConfig>("timeoutMs"), 10, 60_000,
+  ENUM, offsetof<ScrapeConfig>("engine"), 0, 0, // ENGINES
+  STRING, offsetof<ScrapeConfig>("cluster"), 0, 0,
+  STRING, offsetof<ScrapeConfig>("clusterTemplate"), 0, 0,
+  STRING, offsetof<ScrapeConfig>("authority"), 0, 0,
+  BOOL, offsetof<ScrapeConfig>("countFailuresAsUnhealthy"), 0, 0,
+  INT64, offsetof<ScrapeConfig>("leaseMs"), 100, 600_000,
+  INT64, offsetof<ScrapeConfig>("maxBodyBytes"), 1024, 268_435_456, // 256 MiB
+  INT64, offsetof<ScrapeConfig>("budgetPerSecond"), 1, 10_000,
+  BOOL, offsetof<ScrapeConfig>("nameFilter"), 0, 0, // absent: filtersByDefault(engine)
+]);
+
+const SHED_WHEN = "mean-saturated all-saturated";
+const SATURATION_KEYS = "queueDepthThreshold kvCacheUtilThreshold metricsStalenessMs shedWhen";
+const SATURATION_FIELDS = memory.data<f64>([
+  NUMBER, offsetof<SaturationThresholds>("queueDepth"), 0.000001, 1_000_000,
+  NUMBER, offsetof<SaturationThresholds>("kvCacheUtil"), 0.000001, 1,
+  INT64, offsetof<SaturationThresholds>("metricsStalenessMs"), 1, 3_600_000,
+  ENUM_BOOL, offsetof<SaturationThresholds>("shedWhenAllSaturated"), 0, 0, // SHED_WHEN
+]);
+
+const PREFIX_MATCHING = "any-holder leading-run";
+const PREFIX_KEYS = `blockSizeTokens blockSize maxBlocks matching lruCapacityPerEndpoint maxTotalBlocks
+  memoryBudgetBytes shareAcrossWorkers`;
+const PREFIX_FIELDS = memory.data<f64>([
+  CUSTOM, 0, 0, 0, // blockSizeTokens: x 4 bytes
+  INT32, offsetof<PrefixCacheConfig>("blockSize"), 1, 65536,
+  INT32, offsetof<PrefixCacheConfig>("maxBlocks"), 1, MAX_PREFIX_BLOCKS, // absent: derived from the block size
+  ENUM, offsetof<PrefixCacheConfig>("matching"), 0, 0, // PREFIX_MATCHING
+  INT32, offsetof<PrefixCacheConfig>("lruCapacityPerEndpoint"), 1, 1_000_000,
+  INT32, offsetof<PrefixCacheConfig>("maxTotalBlocks"), 1, 4_194_304,
+  CUSTOM, 0, 0, 0, // memoryBudgetBytes: sets maxTotalBlocks
+  BOOL, offsetof<PrefixCacheConfig>("shareAcrossWorkers"), 0, 0,
+]);
+
+const PRIORITY_KEYS = "default models objectives objectiveHeader header";
+const PRIORITY_FIELDS = memory.data<f64>([
+  INT32, offsetof<PriorityConfig>("default"), -1000, 1000,
+  CUSTOM, 0, 0, 0, // models
+  CUSTOM, 0, 0, 0, // objectives
+  HEADER, offsetof<PriorityConfig>("objectiveHeader"), 0, 0,
+  HEADER, offsetof<PriorityConfig>("header"), 0, 0,
+]);
+
+const TRUST_KEYS = "property equals prefix";
+const TRUST_FIELDS = memory.data<f64>([
+  STRING + REQUIRED, offsetof<TrustRule>("property"), 0, 0,
+  STRING, offsetof<TrustRule>("equals"), 0, 0,
+  STRING, offsetof<TrustRule>("prefix"), 0, 0,
+]);
+
+const SESSION_KEYS = "header cookie";
+const SESSION_FIELDS = memory.data<f64>([
+  HEADER, offsetof<SessionAffinityConfig>("header"), 0, 0,
+  STRING, offsetof<SessionAffinityConfig>("cookie"), 0, 0,
+]);
+
+const HEALTH_KEYS = "failureThreshold baseEjectionMs maxEjectionMs";
+const HEALTH_FIELDS = memory.data<f64>([
+  INT32, offsetof<HealthPolicy>("failureThreshold"), 1, 1000,
+  INT64, offsetof<HealthPolicy>("baseEjectionMs"), 1, 3_600_000,
+  INT64, offsetof<HealthPolicy>("maxEjectionMs"), 1, 86_400_000,
+]);
+
+const LOCALITY_KEYS = "zone cluster";
+const LOCALITY_FIELDS = memory.data<f64>([
+  STRING, offsetof<PoolConfig>("localZone"), 0, 0,
+  STRING, offsetof<PoolConfig>("localCluster"), 0, 0,
+]);
+
+const DEBUG_KEYS = "explain explainTop explainDigits header";
+const DEBUG_FIELDS = memory.data<f64>([
+  BOOL, offsetof<DebugConfig>("explain"), 0, 0,
+  INT32, offsetof<DebugConfig>("explainTop"), 1, 1024,
+  INT32, offsetof<DebugConfig>("explainDigits"), 1, 9,
+  HEADER, offsetof<DebugConfig>("header"), 0, 0,
+]);
 
 /** Parses one endpoint object (config or feed). `mode` decides which fields are required. */
 export function parseEndpoint(r: ConfigReader, node: ConfigNode, mode: SteeringMode): Endpoint | null {
   if (!r.requireObject(node)) return null;
-  r.rejectUnknownKeys(node, ENDPOINT_KEYS);
+  r.rejectUnknown(node, ENDPOINT_KEYS);
   let address = mode == SteeringMode.Endpoint ? r.requireString(node, "address") : r.optString(node, "address", "");
   if (!r.ok) return null;
   // Optional in route mode, but when present it must be valid (as the schema says), even "".
@@ -240,14 +344,8 @@ export function parseEndpoint(r: ConfigReader, node: ConfigNode, mode: SteeringM
     }
   }
   let ep = new Endpoint(address);
-  ep.zone = r.optString(node, "zone", "");
-  ep.cluster = r.optString(node, "cluster", "");
-  ep.network = r.optString(node, "network", "");
-  let engine = r.optEnum(node, "engine", ENGINES, "");
-  ep.engine = engine.length > 0 ? engineFromName(engine) : -1;
-  ep.weight = r.optNumber(node, "weight", 1, 0.000001, 1000000);
-  ep.backend = r.optString(node, "backend", "");
-  ep.metricsCluster = r.optString(node, "metricsCluster", "");
+  ep.engine = -1; // absent: the pool's scrape engine (parsePool)
+  r.readFields(node, ep, ENDPOINT_KEYS, ENDPOINT_FIELDS, 1, ENGINES);
   if (r.ok && mode == SteeringMode.Route && ep.backend.length == 0) {
     r.failAt(node.path + ".backend", "required in route mode (the backend name the route header carries)");
   }
@@ -256,69 +354,54 @@ export function parseEndpoint(r: ConfigReader, node: ConfigNode, mode: SteeringM
 
 function parseMatch(r: ConfigReader, node: ConfigNode | null, m: PoolMatch): void {
   if (node == null) return;
-  r.rejectUnknownKeys(node, ["authority", "pathPrefix", "headers"]);
-  m.authority = r.optString(node, "authority", "").toLowerCase();
-  m.pathPrefix = r.optString(node, "pathPrefix", "");
+  r.readObject(node, m, MATCH_KEYS, MATCH_FIELDS);
   if (r.ok && m.pathPrefix.length > 0 && !m.pathPrefix.startsWith("/")) {
     r.fail(node.child("pathPrefix")!, "must start with '/'");
   }
+  m.authority = m.authority.toLowerCase();
   let headers = r.optArray(node, "headers");
   if (headers == null) return;
   for (let i = 0; i < headers.length && r.ok; i++) {
     let h = headers.at(i)!;
     if (!r.requireObject(h)) return;
-    r.rejectUnknownKeys(h, ["name", "value"]);
-    let name = headerName(r, h, "name", "");
-    if (r.ok && !h.value.has("name")) r.failAt(h.path + ".name", "required field is missing");
-    let hasValue = h.value.has("value");
-    let value = r.optString(h, "value", "");
-    m.headers.push(new HeaderMatch(name, value, !hasValue));
+    let hm = new HeaderMatch("", "", !h.value.has("value"));
+    r.readObject(h, hm, HEADER_MATCH_KEYS, HEADER_MATCH_FIELDS);
+    m.headers.push(hm);
   }
 }
 
 function parseSteering(r: ConfigReader, node: ConfigNode | null, p: PoolConfig): void {
   if (node == null) return;
-  r.rejectUnknownKeys(node, ["mode", "header", "maxEndpoints"]);
-  let mode = r.optEnum(node, "mode", ["endpoint", "route"], "endpoint");
-  p.mode = mode == "route" ? SteeringMode.Route : SteeringMode.Endpoint;
-  p.steeringHeader = headerName(r, node, "header", p.mode == SteeringMode.Route ? ROUTE_HEADER : ENDPOINT_HEADER);
-  p.maxEndpoints = <i32>r.optInt(node, "maxEndpoints", 3, 1, 8);
+  r.readObject(node, p, STEERING_KEYS, STEERING_FIELDS, STEERING_MODES);
+  if (p.mode == SteeringMode.Route && node.child("header") == null) p.steeringHeader = ROUTE_HEADER;
   if (p.mode == SteeringMode.Route && r.ok) p.maxEndpoints = 1;
-}
-
-function parseFeed(r: ConfigReader, node: ConfigNode): EndpointFeed {
-  let f = new EndpointFeed();
-  r.rejectUnknownKeys(node, ["cluster", "path", "authority", "intervalMs", "timeoutMs"]);
-  f.cluster = r.requireString(node, "cluster");
-  if (r.ok && f.cluster.length == 0) r.fail(node.child("cluster")!, "must not be empty");
-  f.path = r.optString(node, "path", "/endpoints");
-  if (r.ok && !f.path.startsWith("/")) r.fail(node.child("path")!, "must start with '/'");
-  f.authority = r.optString(node, "authority", "");
-  f.intervalMs = r.optInt(node, "intervalMs", 5000, 100, 3_600_000);
-  f.timeoutMs = r.optInt(node, "timeoutMs", 1000, 10, 60_000);
-  return f;
 }
 
 function parseScrape(r: ConfigReader, node: ConfigNode | null, s: ScrapeConfig): void {
   if (node == null) return;
-  r.rejectUnknownKeys(node, [
-    "enabled", "path", "intervalMs", "timeoutMs", "engine", "cluster", "clusterTemplate", "authority",
-    "countFailuresAsUnhealthy", "leaseMs", "maxBodyBytes", "budgetPerSecond", "nameFilter",
-  ]);
-  s.enabled = r.optBool(node, "enabled", true);
-  s.path = r.optString(node, "path", "/metrics");
-  if (r.ok && !s.path.startsWith("/")) r.fail(node.child("path")!, "must start with '/'");
-  s.intervalMs = r.optInt(node, "intervalMs", 50, 10, 600_000);
-  s.timeoutMs = r.optInt(node, "timeoutMs", 1000, 10, 60_000);
-  s.engine = engineFromName(r.optEnum(node, "engine", ENGINES, "auto"));
-  s.cluster = r.optString(node, "cluster", "");
-  s.clusterTemplate = r.optString(node, "clusterTemplate", "");
-  s.authority = r.optString(node, "authority", "");
-  s.countFailuresAsUnhealthy = r.optBool(node, "countFailuresAsUnhealthy", true);
-  s.leaseMs = r.optInt(node, "leaseMs", 1000, 100, 600_000);
-  s.maxBodyBytes = r.optInt(node, "maxBodyBytes", DEFAULT_SCRAPE_MAX_BODY, 1024, 256 << 20);
-  s.budgetPerSecond = r.optInt(node, "budgetPerSecond", DEFAULT_SCRAPE_BUDGET, 1, 10_000);
-  s.nameFilter = r.optBool(node, "nameFilter", filtersByDefault(s.engine));
+  s.enabled = true; // a scrape block turns scraping on unless it says otherwise
+  r.readObject(node, s, SCRAPE_KEYS, SCRAPE_FIELDS, ENGINES);
+  if (node.child("nameFilter") == null) s.nameFilter = filtersByDefault(s.engine);
+}
+
+function parsePrefixCache(r: ConfigReader, pc: ConfigNode, c: PrefixCacheConfig): void {
+  r.rejectUnknown(pc, PREFIX_KEYS);
+  if (r.ok && pc.child("blockSizeTokens") != null && pc.child("blockSize") != null) {
+    r.fail(pc.child("blockSize")!, "give blockSizeTokens or blockSize (bytes), not both");
+  }
+  c.blockSize = <i32>r.optInt(pc, "blockSizeTokens", 64, 1, 16384) * 4;
+  let next = r.readFields(pc, c, PREFIX_KEYS, PREFIX_FIELDS, 1, PREFIX_MATCHING); // up to memoryBudgetBytes
+  if (pc.child("maxBlocks") == null) {
+    // The EPP matches at most 131,072 tokens: maxBlocks = 131072 / blockSizeTokens (capped here).
+    let tokensPerBlock = max(1, c.blockSize >> 2);
+    c.maxBlocks = <i32>min(<i64>MAX_PREFIX_BLOCKS, max(<i64>1, <i64>131_072 / <i64>tokensPerBlock));
+  }
+  if (pc.child("memoryBudgetBytes") != null) {
+    if (pc.child("maxTotalBlocks") != null) r.fail(pc.child("memoryBudgetBytes")!, "give maxTotalBlocks or memoryBudgetBytes, not both");
+    // The index's arrays are sized once; a budget picks the largest entry count that fits.
+    c.maxTotalBlocks = capacityForBudget(r.optInt(pc, "memoryBudgetBytes", 0, 65_536, 268_435_456));
+  }
+  r.readFields(pc, c, PREFIX_KEYS, PREFIX_FIELDS, next + 1);
 }
 
 function parseRules(r: ConfigReader, node: ConfigNode | null, into: PriorityRule[]): void {
@@ -333,12 +416,10 @@ function parseRules(r: ConfigReader, node: ConfigNode | null, into: PriorityRule
 
 function parsePriority(r: ConfigReader, node: ConfigNode | null, p: PriorityConfig): void {
   if (node == null) return;
-  r.rejectUnknownKeys(node, ["default", "models", "objectives", "objectiveHeader", "header"]);
-  p.default = <i32>r.optInt(node, "default", 0, -1000, 1000);
+  let next = r.readObject(node, p, PRIORITY_KEYS, PRIORITY_FIELDS); // stops at models
   parseRules(r, r.optObject(node, "models"), p.models);
   parseRules(r, r.optObject(node, "objectives"), p.objectives);
-  p.objectiveHeader = headerName(r, node, "objectiveHeader", p.objectiveHeader);
-  p.header = headerName(r, node, "header", p.header);
+  r.readFields(node, p, PRIORITY_KEYS, PRIORITY_FIELDS, next + 2);
 }
 
 function parseTrusted(r: ConfigReader, node: ConfigNode | null, into: TrustRule[]): void {
@@ -346,26 +427,25 @@ function parseTrusted(r: ConfigReader, node: ConfigNode | null, into: TrustRule[
   for (let i = 0; i < node.length && r.ok; i++) {
     let t = node.at(i)!;
     if (!r.requireObject(t)) return;
-    r.rejectUnknownKeys(t, ["property", "equals", "prefix"]);
-    let prop = r.requireString(t, "property");
-    let eq = r.optString(t, "equals", "");
-    let pre = r.optString(t, "prefix", "");
+    let rule = new TrustRule("", "", "");
+    r.readObject(t, rule, TRUST_KEYS, TRUST_FIELDS);
     if (!r.ok) return;
+    let prop = rule.property;
     if (prop.length == 0 || prop.startsWith(".") || prop.endsWith(".")) {
       r.fail(t.child("property")!, "a dotted property path such as source.principal");
       return;
     }
-    if ((eq.length == 0) == (pre.length == 0)) {
+    if ((rule.equals.length == 0) == (rule.prefix.length == 0)) {
       r.fail(t, "exactly one of equals or prefix (non-empty) is required");
       return;
     }
-    into.push(new TrustRule(prop, eq, pre));
+    into.push(rule);
   }
 }
 
 function parsePool(r: ConfigReader, node: ConfigNode, names: string[]): PoolConfig | null {
   if (!r.requireObject(node)) return null;
-  r.rejectUnknownKeys(node, POOL_KEYS);
+  r.rejectUnknown(node, POOL_KEYS);
   let p = new PoolConfig();
   p.name = r.requireString(node, "name");
   if (r.ok && p.name.length == 0) r.fail(node.child("name")!, "must not be empty");
@@ -390,8 +470,12 @@ function parsePool(r: ConfigReader, node: ConfigNode, names: string[]): PoolConf
       p.endpoints.push(ep);
     }
   }
-  let feed = r.optObject(node, "endpointFeed");
-  if (feed != null && r.ok) p.feed = parseFeed(r, feed);
+  let feedNode = r.optObject(node, "endpointFeed");
+  if (feedNode != null && r.ok) {
+    let feed = new EndpointFeed();
+    r.readObject(feedNode, feed, FEED_KEYS, FEED_FIELDS);
+    p.feed = feed;
+  }
   if (r.ok && p.endpoints.length == 0 && p.feed == null) {
     r.fail(node, "needs endpoints, an endpointFeed, or both");
   }
@@ -400,73 +484,29 @@ function parsePool(r: ConfigReader, node: ConfigNode, names: string[]): PoolConf
   if (r.ok) p.profile = parseProfile(r, node.child("profile"));
   parseScrape(r, r.optObject(node, "scrape"), p.scrape);
   let sat = r.optObject(node, "saturation");
-  if (sat != null) {
-    r.rejectUnknownKeys(sat, ["queueDepthThreshold", "kvCacheUtilThreshold", "metricsStalenessMs", "shedWhen"]);
-    p.saturation.queueDepth = r.optNumber(sat, "queueDepthThreshold", 5, 0.000001, 1_000_000);
-    p.saturation.kvCacheUtil = r.optNumber(sat, "kvCacheUtilThreshold", 0.8, 0.000001, 1);
-    p.saturation.metricsStalenessMs = r.optInt(sat, "metricsStalenessMs", 200, 1, 3_600_000);
-    p.saturation.shedWhenAllSaturated = r.optEnum(sat, "shedWhen", ["mean-saturated", "all-saturated"], "mean-saturated") == "all-saturated";
-  }
+  if (sat != null) r.readObject(sat, p.saturation, SATURATION_KEYS, SATURATION_FIELDS, SHED_WHEN);
   let pc = r.optObject(node, "prefixCache");
-  if (pc != null) {
-    r.rejectUnknownKeys(pc, [
-      "blockSizeTokens", "blockSize", "maxBlocks", "matching", "lruCapacityPerEndpoint", "maxTotalBlocks", "memoryBudgetBytes", "shareAcrossWorkers",
-    ]);
-    if (r.ok && pc.child("blockSizeTokens") != null && pc.child("blockSize") != null) {
-      r.fail(pc.child("blockSize")!, "give blockSizeTokens or blockSize (bytes), not both");
-    }
-    p.prefix.blockSize = <i32>r.optInt(pc, "blockSizeTokens", 64, 1, 16384) * 4;
-    if (pc.child("blockSize") != null) p.prefix.blockSize = <i32>r.optInt(pc, "blockSize", 256, 1, 65536);
-    // The EPP matches at most 131,072 tokens: maxBlocks = 131072 / blockSizeTokens (capped here).
-    let tokensPerBlock = max(1, p.prefix.blockSize >> 2);
-    let derived = <i32>min(<i64>MAX_PREFIX_BLOCKS, max(<i64>1, <i64>131_072 / <i64>tokensPerBlock));
-    p.prefix.maxBlocks = <i32>r.optInt(pc, "maxBlocks", derived, 1, MAX_PREFIX_BLOCKS);
-    p.prefix.matching = r.optEnum(pc, "matching", ["any-holder", "leading-run"], "any-holder") == "leading-run"
-      ? PrefixMatching.LeadingRun : PrefixMatching.AnyHolder;
-    p.prefix.lruCapacityPerEndpoint = <i32>r.optInt(pc, "lruCapacityPerEndpoint", DEFAULT_PER_ENDPOINT, 1, 1_000_000);
-    p.prefix.maxTotalBlocks = <i32>r.optInt(pc, "maxTotalBlocks", DEFAULT_CAPACITY, 1, 4_194_304);
-    if (pc.child("memoryBudgetBytes") != null) {
-      if (pc.child("maxTotalBlocks") != null) r.fail(pc.child("memoryBudgetBytes")!, "give maxTotalBlocks or memoryBudgetBytes, not both");
-      // The index's arrays are sized once; a budget picks the largest entry count that fits.
-      p.prefix.maxTotalBlocks = capacityForBudget(r.optInt(pc, "memoryBudgetBytes", 0, 65_536, 268_435_456));
-    }
-    p.prefix.shareAcrossWorkers = r.optBool(pc, "shareAcrossWorkers", true);
-  }
+  if (pc != null) parsePrefixCache(r, pc, p.prefix);
   parsePriority(r, r.optObject(node, "priority"), p.priority);
   parseTrusted(r, r.optArray(node, "trustedCallers"), p.trustedCallers);
   let sa = r.optObject(node, "sessionAffinity");
   if (sa != null) {
-    r.rejectUnknownKeys(sa, ["header", "cookie"]);
-    p.session.header = headerName(r, sa, "header", "");
-    p.session.cookie = r.optString(sa, "cookie", "");
+    r.readObject(sa, p.session, SESSION_KEYS, SESSION_FIELDS);
     if (r.ok && p.session.header.length == 0 && p.session.cookie.length == 0) {
       r.fail(sa, "needs header or cookie");
     }
   }
   let h = r.optObject(node, "health");
   if (h != null) {
-    r.rejectUnknownKeys(h, ["failureThreshold", "baseEjectionMs", "maxEjectionMs"]);
-    p.health.failureThreshold = <i32>r.optInt(h, "failureThreshold", 5, 1, 1000);
-    p.health.baseEjectionMs = r.optInt(h, "baseEjectionMs", 10_000, 1, 3_600_000);
-    p.health.maxEjectionMs = r.optInt(h, "maxEjectionMs", 300_000, 1, 86_400_000);
+    r.readObject(h, p.health, HEALTH_KEYS, HEALTH_FIELDS);
     if (r.ok && p.health.maxEjectionMs < p.health.baseEjectionMs) {
       r.fail(h.child("maxEjectionMs") != null ? h.child("maxEjectionMs")! : h, "must be >= baseEjectionMs");
     }
   }
   let loc = r.optObject(node, "locality");
-  if (loc != null) {
-    r.rejectUnknownKeys(loc, ["zone", "cluster"]);
-    p.localZone = r.optString(loc, "zone", "");
-    p.localCluster = r.optString(loc, "cluster", "");
-  }
+  if (loc != null) r.readObject(loc, p, LOCALITY_KEYS, LOCALITY_FIELDS);
   let d = r.optObject(node, "debug");
-  if (d != null) {
-    r.rejectUnknownKeys(d, ["explain", "explainTop", "explainDigits", "header"]);
-    p.debug.explain = r.optBool(d, "explain", false);
-    p.debug.explainTop = <i32>r.optInt(d, "explainTop", 3, 1, 1024);
-    p.debug.explainDigits = <i32>r.optInt(d, "explainDigits", 3, 1, 9);
-    p.debug.header = headerName(r, d, "header", p.debug.header);
-  }
+  if (d != null) r.readObject(d, p.debug, DEBUG_KEYS, DEBUG_FIELDS);
   let fc = node.child("flowControl");
   if (fc != null && r.ok) p.flowControl = parseFlowControl(r, fc);
   if (r.ok) {
