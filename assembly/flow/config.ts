@@ -75,42 +75,29 @@ export class FlowControlConfig {
   }
 }
 
-// Field tables (config/fields.ts): keys in the order they are read, one row per key.
-
-const KEYS = "bands flowHeader maxWaitMs dispatch maxInFlightPerEndpoint shedSheddable tickMs";
-const FIELDS = memory.data<f64>([
-  CUSTOM, 0, 0, 0, // bands
-  CUSTOM, 0, 0, 0, // flowHeader
-  INT64 + CHECKED, offsetof<FlowControlConfig>("maxWaitMs"), 0, 3_600_000, // > 0
-  ENUM, offsetof<FlowControlConfig>("dispatch"), 0, 0, // DISPATCH_NAMES
-  INT32 + CHECKED, offsetof<FlowControlConfig>("maxInFlightPerEndpoint"), 1, 1_000_000, // absent: 0, none
-  BOOL, offsetof<FlowControlConfig>("shedSheddable"), 0, 0,
-  INT64 + CHECKED, offsetof<FlowControlConfig>("tickMs"), 1, 10_000, // <= maxWaitMs
-]);
-
-const BAND_KEYS = "name minPriority maxPriority maxRequests maxBytes expireStatus maxInFlightShare";
-const BAND_FIELDS = memory.data<f64>([
-  STRING + REQUIRED + NON_EMPTY, offsetof<FlowBand>("name"), 0, 0,
-  INT32, offsetof<FlowBand>("minPriority"), -1000, 1000,
-  INT32, offsetof<FlowBand>("maxPriority"), -1000, 1000,
-  INT32, offsetof<FlowBand>("maxRequests"), 1, 1_000_000,
-  INT64, offsetof<FlowBand>("maxBytes"), 1, 1_099_511_627_776, // 1 TiB
-  INT32 + CHECKED, offsetof<FlowBand>("expireStatus"), 100, 599, // 429 or 503
-  NUMBER + CHECKED, offsetof<FlowBand>("maxInFlightShare"), 0, 1, // > 0
-]);
-
 /** Parses one band; null with `r` holding the problem. */
 function parseBand(r: ConfigReader, bn: ConfigNode): FlowBand | null {
+  // The band's fields (config/fields.ts): keys in the order they are read, one row per key.
+  const KEYS = "name minPriority maxPriority maxRequests maxBytes expireStatus maxInFlightShare";
+  const FIELDS = memory.data<f64>([
+    STRING + REQUIRED + NON_EMPTY, offsetof<FlowBand>("name"), 0, 0,
+    INT32, offsetof<FlowBand>("minPriority"), -1000, 1000,
+    INT32, offsetof<FlowBand>("maxPriority"), -1000, 1000,
+    INT32, offsetof<FlowBand>("maxRequests"), 1, 1_000_000,
+    INT64, offsetof<FlowBand>("maxBytes"), 1, 1_099_511_627_776, // 1 TiB
+    INT32 + CHECKED, offsetof<FlowBand>("expireStatus"), 100, 599, // 429 or 503
+    NUMBER + CHECKED, offsetof<FlowBand>("maxInFlightShare"), 0, 1, // > 0
+  ]);
   if (!r.requireObject(bn)) return null;
   let b = new FlowBand();
   // A band without bounds takes every priority.
   b.minPriority = -1000;
   b.maxPriority = 1000;
-  let next = r.readObject(bn, b, BAND_KEYS, BAND_FIELDS); // up to expireStatus
+  let next = r.readObject(bn, b, KEYS, FIELDS); // up to expireStatus
   if (r.ok && b.expireStatus != 429 && b.expireStatus != 503) {
     r.fail(bn.child("expireStatus")!, "must be 429 (retry later) or 503 (do not retry), got " + b.expireStatus.toString());
   }
-  r.readFields(bn, b, BAND_KEYS, BAND_FIELDS, next); // maxInFlightShare
+  r.readFields(bn, b, KEYS, FIELDS, next); // maxInFlightShare
   if (r.ok && b.maxInFlightShare == 0) r.fail(bn.child("maxInFlightShare")!, "must be > 0: the band would never be dispatched");
   if (!r.ok) return null;
   if (b.minPriority > b.maxPriority) {
@@ -123,6 +110,17 @@ function parseBand(r: ConfigReader, bn: ConfigNode): FlowBand | null {
 
 /** Parses a `flowControl` object at `node`. Returns null with `r` holding the first problem. */
 export function parseFlowControl(r: ConfigReader, node: ConfigNode): FlowControlConfig | null {
+  // The block's fields (config/fields.ts): keys in the order they are read, one row per key.
+  const KEYS = "bands flowHeader maxWaitMs dispatch maxInFlightPerEndpoint shedSheddable tickMs";
+  const FIELDS = memory.data<f64>([
+    CUSTOM, 0, 0, 0, // bands
+    CUSTOM, 0, 0, 0, // flowHeader
+    INT64 + CHECKED, offsetof<FlowControlConfig>("maxWaitMs"), 0, 3_600_000, // > 0
+    ENUM, offsetof<FlowControlConfig>("dispatch"), 0, 0, // DISPATCH_NAMES
+    INT32 + CHECKED, offsetof<FlowControlConfig>("maxInFlightPerEndpoint"), 1, 1_000_000, // absent: 0, none
+    BOOL, offsetof<FlowControlConfig>("shedSheddable"), 0, 0,
+    INT64 + CHECKED, offsetof<FlowControlConfig>("tickMs"), 1, 10_000, // <= maxWaitMs
+  ]);
   if (!r.requireObject(node)) return null;
   r.rejectUnknown(node, KEYS);
   let c = new FlowControlConfig();

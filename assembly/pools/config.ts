@@ -198,141 +198,25 @@ export class PoolConfig {
   flowControl: FlowControlConfig | null = null;
 }
 
-const POOL_KEYS = `name match endpoints endpointFeed steering failureMode profile scrape saturation prefixCache
-  priority trustedCallers sessionAffinity health locality debug flowControl`;
-
-// Field tables (config/fields.ts): keys in the order they are read, one row per key.
-
-const ENDPOINT_KEYS = "address zone cluster network engine weight backend metricsCluster";
-const ENDPOINT_FIELDS = memory.data<f64>([
-  CUSTOM, 0, 0, 0, // address: required in endpoint mode, checked by checkAddress
-  STRING, offsetof<Endpoint>("zone"), 0, 0,
-  STRING, offsetof<Endpoint>("cluster"), 0, 0,
-  STRING, offsetof<Endpoint>("network"), 0, 0,
-  ENUM, offsetof<Endpoint>("engine"), 0, 0, // ENGINES
-  NUMBER, offsetof<Endpoint>("weight"), 0.000001, 1_000_000,
-  STRING, offsetof<Endpoint>("backend"), 0, 0,
-  STRING, offsetof<Endpoint>("metricsCluster"), 0, 0,
-]);
-
-const MATCH_KEYS = "authority pathPrefix headers";
-const MATCH_FIELDS = memory.data<f64>([
-  STRING, offsetof<PoolMatch>("authority"), 0, 0,
-  STRING, offsetof<PoolMatch>("pathPrefix"), 0, 0, // "" or a path (checked by parseMatch)
-  CUSTOM, 0, 0, 0, // headers
-]);
-
-const HEADER_MATCH_KEYS = "name value";
-const HEADER_MATCH_FIELDS = memory.data<f64>([
-  HEADER + REQUIRED, offsetof<HeaderMatch>("name"), 0, 0,
-  STRING, offsetof<HeaderMatch>("value"), 0, 0,
-]);
-
-const STEERING_MODES = "endpoint route";
-const STEERING_KEYS = "mode header maxEndpoints";
-const STEERING_FIELDS = memory.data<f64>([
-  ENUM, offsetof<PoolConfig>("mode"), 0, 0, // STEERING_MODES
-  HEADER, offsetof<PoolConfig>("steeringHeader"), 0, 0,
-  INT32, offsetof<PoolConfig>("maxEndpoints"), 1, 8,
-]);
-
-const FEED_KEYS = "cluster path authority intervalMs timeoutMs";
-const FEED_FIELDS = memory.data<f64>([
-  STRING + REQUIRED + NON_EMPTY, offsetof<EndpointFeed>("cluster"), 0, 0,
-  PATH, offsetof<EndpointFeed>("path"), 0, 0,
-  STRING, offsetof<EndpointFeed>("authority"), 0, 0,
-  INT64, offsetof<EndpointFeed>("intervalMs"), 100, 3_600_000,
-  INT64, offsetof<EndpointFeed>("timeoutMs"), 10, 60_000,
-]);
-
-const SCRAPE_KEYS = `enabled path intervalMs timeoutMs engine cluster clusterTemplate authority
-  countFailuresAsUnhealthy leaseMs maxBodyBytes budgetPerSecond nameFilter`;
-const SCRAPE_FIELDS = memory.data<f64>([
-  BOOL, offsetof<ScrapeConfig>("enabled"), 0, 0,
-  PATH, offsetof<ScrapeConfig>("path"), 0, 0,
-  INT64, offsetof<ScrapeConfig>("intervalMs"), 10, 600_000,
-  INT64, offsetof<ScrapeConfig>("timeoutMs"), 10, 60_000,
-  ENUM, offsetof<ScrapeConfig>("engine"), 0, 0, // ENGINES
-  STRING, offsetof<ScrapeConfig>("cluster"), 0, 0,
-  STRING, offsetof<ScrapeConfig>("clusterTemplate"), 0, 0,
-  STRING, offsetof<ScrapeConfig>("authority"), 0, 0,
-  BOOL, offsetof<ScrapeConfig>("countFailuresAsUnhealthy"), 0, 0,
-  INT64, offsetof<ScrapeConfig>("leaseMs"), 100, 600_000,
-  INT64, offsetof<ScrapeConfig>("maxBodyBytes"), 1024, 268_435_456, // 256 MiB
-  INT64, offsetof<ScrapeConfig>("budgetPerSecond"), 1, 10_000,
-  BOOL, offsetof<ScrapeConfig>("nameFilter"), 0, 0, // absent: filtersByDefault(engine)
-]);
-
-const SHED_WHEN = "mean-saturated all-saturated";
-const SATURATION_KEYS = "queueDepthThreshold kvCacheUtilThreshold metricsStalenessMs shedWhen";
-const SATURATION_FIELDS = memory.data<f64>([
-  NUMBER, offsetof<SaturationThresholds>("queueDepth"), 0.000001, 1_000_000,
-  NUMBER, offsetof<SaturationThresholds>("kvCacheUtil"), 0.000001, 1,
-  INT64, offsetof<SaturationThresholds>("metricsStalenessMs"), 1, 3_600_000,
-  ENUM_BOOL, offsetof<SaturationThresholds>("shedWhenAllSaturated"), 0, 0, // SHED_WHEN
-]);
-
-const PREFIX_MATCHING = "any-holder leading-run";
-const PREFIX_KEYS = `blockSizeTokens blockSize maxBlocks matching lruCapacityPerEndpoint maxTotalBlocks
-  memoryBudgetBytes shareAcrossWorkers`;
-const PREFIX_FIELDS = memory.data<f64>([
-  CUSTOM, 0, 0, 0, // blockSizeTokens: x 4 bytes
-  INT32, offsetof<PrefixCacheConfig>("blockSize"), 1, 65536,
-  INT32, offsetof<PrefixCacheConfig>("maxBlocks"), 1, MAX_PREFIX_BLOCKS, // absent: derived from the block size
-  ENUM, offsetof<PrefixCacheConfig>("matching"), 0, 0, // PREFIX_MATCHING
-  INT32, offsetof<PrefixCacheConfig>("lruCapacityPerEndpoint"), 1, 1_000_000,
-  INT32, offsetof<PrefixCacheConfig>("maxTotalBlocks"), 1, 4_194_304,
-  CUSTOM, 0, 0, 0, // memoryBudgetBytes: sets maxTotalBlocks
-  BOOL, offsetof<PrefixCacheConfig>("shareAcrossWorkers"), 0, 0,
-]);
-
-const PRIORITY_KEYS = "default models objectives objectiveHeader header";
-const PRIORITY_FIELDS = memory.data<f64>([
-  INT32, offsetof<PriorityConfig>("default"), -1000, 1000,
-  CUSTOM, 0, 0, 0, // models
-  CUSTOM, 0, 0, 0, // objectives
-  HEADER, offsetof<PriorityConfig>("objectiveHeader"), 0, 0,
-  HEADER, offsetof<PriorityConfig>("header"), 0, 0,
-]);
-
-const TRUST_KEYS = "property equals prefix";
-const TRUST_FIELDS = memory.data<f64>([
-  STRING + REQUIRED, offsetof<TrustRule>("property"), 0, 0,
-  STRING, offsetof<TrustRule>("equals"), 0, 0,
-  STRING, offsetof<TrustRule>("prefix"), 0, 0,
-]);
-
-const SESSION_KEYS = "header cookie";
-const SESSION_FIELDS = memory.data<f64>([
-  HEADER, offsetof<SessionAffinityConfig>("header"), 0, 0,
-  STRING, offsetof<SessionAffinityConfig>("cookie"), 0, 0,
-]);
-
-const HEALTH_KEYS = "failureThreshold baseEjectionMs maxEjectionMs";
-const HEALTH_FIELDS = memory.data<f64>([
-  INT32, offsetof<HealthPolicy>("failureThreshold"), 1, 1000,
-  INT64, offsetof<HealthPolicy>("baseEjectionMs"), 1, 3_600_000,
-  INT64, offsetof<HealthPolicy>("maxEjectionMs"), 1, 86_400_000,
-]);
-
-const LOCALITY_KEYS = "zone cluster";
-const LOCALITY_FIELDS = memory.data<f64>([
-  STRING, offsetof<PoolConfig>("localZone"), 0, 0,
-  STRING, offsetof<PoolConfig>("localCluster"), 0, 0,
-]);
-
-const DEBUG_KEYS = "explain explainTop explainDigits header";
-const DEBUG_FIELDS = memory.data<f64>([
-  BOOL, offsetof<DebugConfig>("explain"), 0, 0,
-  INT32, offsetof<DebugConfig>("explainTop"), 1, 1024,
-  INT32, offsetof<DebugConfig>("explainDigits"), 1, 9,
-  HEADER, offsetof<DebugConfig>("header"), 0, 0,
-]);
+// Each reader below declares the fields of its object first (config/fields.ts): the keys in the
+// order they are read, and one row per key. They are locals, not module constants: a module-level
+// string constant is a collector root (a visit each in the module's root scan), a local is not.
 
 /** Parses one endpoint object (config or feed). `mode` decides which fields are required. */
 export function parseEndpoint(r: ConfigReader, node: ConfigNode, mode: SteeringMode): Endpoint | null {
+  const KEYS = "address zone cluster network engine weight backend metricsCluster";
+  const FIELDS = memory.data<f64>([
+    CUSTOM, 0, 0, 0, // address: required in endpoint mode, checked by checkAddress
+    STRING, offsetof<Endpoint>("zone"), 0, 0,
+    STRING, offsetof<Endpoint>("cluster"), 0, 0,
+    STRING, offsetof<Endpoint>("network"), 0, 0,
+    ENUM, offsetof<Endpoint>("engine"), 0, 0, // ENGINES
+    NUMBER, offsetof<Endpoint>("weight"), 0.000001, 1_000_000,
+    STRING, offsetof<Endpoint>("backend"), 0, 0,
+    STRING, offsetof<Endpoint>("metricsCluster"), 0, 0,
+  ]);
   if (!r.requireObject(node)) return null;
-  r.rejectUnknown(node, ENDPOINT_KEYS);
+  r.rejectUnknown(node, KEYS);
   let address = mode == SteeringMode.Endpoint ? r.requireString(node, "address") : r.optString(node, "address", "");
   if (!r.ok) return null;
   // Optional in route mode, but when present it must be valid (as the schema says), even "".
@@ -345,7 +229,7 @@ export function parseEndpoint(r: ConfigReader, node: ConfigNode, mode: SteeringM
   }
   let ep = new Endpoint(address);
   ep.engine = -1; // absent: the pool's scrape engine (parsePool)
-  r.readFields(node, ep, ENDPOINT_KEYS, ENDPOINT_FIELDS, 1, ENGINES);
+  r.readFields(node, ep, KEYS, FIELDS, 1, ENGINES);
   if (r.ok && mode == SteeringMode.Route && ep.backend.length == 0) {
     r.failAt(node.path + ".backend", "required in route mode (the backend name the route header carries)");
   }
@@ -353,8 +237,19 @@ export function parseEndpoint(r: ConfigReader, node: ConfigNode, mode: SteeringM
 }
 
 function parseMatch(r: ConfigReader, node: ConfigNode | null, m: PoolMatch): void {
+  const KEYS = "authority pathPrefix headers";
+  const FIELDS = memory.data<f64>([
+    STRING, offsetof<PoolMatch>("authority"), 0, 0,
+    STRING, offsetof<PoolMatch>("pathPrefix"), 0, 0, // "" or a path
+    CUSTOM, 0, 0, 0, // headers
+  ]);
+  const HEADER_KEYS = "name value";
+  const HEADER_FIELDS = memory.data<f64>([
+    HEADER + REQUIRED, offsetof<HeaderMatch>("name"), 0, 0,
+    STRING, offsetof<HeaderMatch>("value"), 0, 0,
+  ]);
   if (node == null) return;
-  r.readObject(node, m, MATCH_KEYS, MATCH_FIELDS);
+  r.readObject(node, m, KEYS, FIELDS);
   if (r.ok && m.pathPrefix.length > 0 && !m.pathPrefix.startsWith("/")) {
     r.fail(node.child("pathPrefix")!, "must start with '/'");
   }
@@ -365,32 +260,93 @@ function parseMatch(r: ConfigReader, node: ConfigNode | null, m: PoolMatch): voi
     let h = headers.at(i)!;
     if (!r.requireObject(h)) return;
     let hm = new HeaderMatch("", "", !h.value.has("value"));
-    r.readObject(h, hm, HEADER_MATCH_KEYS, HEADER_MATCH_FIELDS);
+    r.readObject(h, hm, HEADER_KEYS, HEADER_FIELDS);
     m.headers.push(hm);
   }
 }
 
 function parseSteering(r: ConfigReader, node: ConfigNode | null, p: PoolConfig): void {
+  const KEYS = "mode header maxEndpoints";
+  const FIELDS = memory.data<f64>([
+    ENUM, offsetof<PoolConfig>("mode"), 0, 0, // endpoint route
+    HEADER, offsetof<PoolConfig>("steeringHeader"), 0, 0, // absent: the mode's header
+    INT32, offsetof<PoolConfig>("maxEndpoints"), 1, 8,
+  ]);
   if (node == null) return;
-  r.readObject(node, p, STEERING_KEYS, STEERING_FIELDS, STEERING_MODES);
+  r.readObject(node, p, KEYS, FIELDS, "endpoint route");
   if (p.mode == SteeringMode.Route && node.child("header") == null) p.steeringHeader = ROUTE_HEADER;
   if (p.mode == SteeringMode.Route && r.ok) p.maxEndpoints = 1;
 }
 
+function parseFeed(r: ConfigReader, node: ConfigNode): EndpointFeed {
+  const KEYS = "cluster path authority intervalMs timeoutMs";
+  const FIELDS = memory.data<f64>([
+    STRING + REQUIRED + NON_EMPTY, offsetof<EndpointFeed>("cluster"), 0, 0,
+    PATH, offsetof<EndpointFeed>("path"), 0, 0,
+    STRING, offsetof<EndpointFeed>("authority"), 0, 0,
+    INT64, offsetof<EndpointFeed>("intervalMs"), 100, 3_600_000,
+    INT64, offsetof<EndpointFeed>("timeoutMs"), 10, 60_000,
+  ]);
+  let f = new EndpointFeed();
+  r.readObject(node, f, KEYS, FIELDS);
+  return f;
+}
+
 function parseScrape(r: ConfigReader, node: ConfigNode | null, s: ScrapeConfig): void {
+  const KEYS = `enabled path intervalMs timeoutMs engine cluster clusterTemplate authority
+    countFailuresAsUnhealthy leaseMs maxBodyBytes budgetPerSecond nameFilter`;
+  const FIELDS = memory.data<f64>([
+    BOOL, offsetof<ScrapeConfig>("enabled"), 0, 0,
+    PATH, offsetof<ScrapeConfig>("path"), 0, 0,
+    INT64, offsetof<ScrapeConfig>("intervalMs"), 10, 600_000,
+    INT64, offsetof<ScrapeConfig>("timeoutMs"), 10, 60_000,
+    ENUM, offsetof<ScrapeConfig>("engine"), 0, 0, // ENGINES
+    STRING, offsetof<ScrapeConfig>("cluster"), 0, 0,
+    STRING, offsetof<ScrapeConfig>("clusterTemplate"), 0, 0,
+    STRING, offsetof<ScrapeConfig>("authority"), 0, 0,
+    BOOL, offsetof<ScrapeConfig>("countFailuresAsUnhealthy"), 0, 0,
+    INT64, offsetof<ScrapeConfig>("leaseMs"), 100, 600_000,
+    INT64, offsetof<ScrapeConfig>("maxBodyBytes"), 1024, 268_435_456, // 256 MiB
+    INT64, offsetof<ScrapeConfig>("budgetPerSecond"), 1, 10_000,
+    BOOL, offsetof<ScrapeConfig>("nameFilter"), 0, 0, // absent: filtersByDefault(engine)
+  ]);
   if (node == null) return;
   s.enabled = true; // a scrape block turns scraping on unless it says otherwise
-  r.readObject(node, s, SCRAPE_KEYS, SCRAPE_FIELDS, ENGINES);
+  r.readObject(node, s, KEYS, FIELDS, ENGINES);
   if (node.child("nameFilter") == null) s.nameFilter = filtersByDefault(s.engine);
 }
 
-function parsePrefixCache(r: ConfigReader, pc: ConfigNode, c: PrefixCacheConfig): void {
-  r.rejectUnknown(pc, PREFIX_KEYS);
+function parseSaturation(r: ConfigReader, node: ConfigNode | null, s: SaturationThresholds): void {
+  const KEYS = "queueDepthThreshold kvCacheUtilThreshold metricsStalenessMs shedWhen";
+  const FIELDS = memory.data<f64>([
+    NUMBER, offsetof<SaturationThresholds>("queueDepth"), 0.000001, 1_000_000,
+    NUMBER, offsetof<SaturationThresholds>("kvCacheUtil"), 0.000001, 1,
+    INT64, offsetof<SaturationThresholds>("metricsStalenessMs"), 1, 3_600_000,
+    ENUM_BOOL, offsetof<SaturationThresholds>("shedWhenAllSaturated"), 0, 0, // mean-saturated all-saturated
+  ]);
+  if (node != null) r.readObject(node, s, KEYS, FIELDS, "mean-saturated all-saturated");
+}
+
+function parsePrefixCache(r: ConfigReader, pc: ConfigNode | null, c: PrefixCacheConfig): void {
+  const KEYS = `blockSizeTokens blockSize maxBlocks matching lruCapacityPerEndpoint maxTotalBlocks
+    memoryBudgetBytes shareAcrossWorkers`;
+  const FIELDS = memory.data<f64>([
+    CUSTOM, 0, 0, 0, // blockSizeTokens: x 4 bytes
+    INT32, offsetof<PrefixCacheConfig>("blockSize"), 1, 65536,
+    INT32, offsetof<PrefixCacheConfig>("maxBlocks"), 1, MAX_PREFIX_BLOCKS, // absent: from the block size
+    ENUM, offsetof<PrefixCacheConfig>("matching"), 0, 0, // any-holder leading-run
+    INT32, offsetof<PrefixCacheConfig>("lruCapacityPerEndpoint"), 1, 1_000_000,
+    INT32, offsetof<PrefixCacheConfig>("maxTotalBlocks"), 1, 4_194_304,
+    CUSTOM, 0, 0, 0, // memoryBudgetBytes: sets maxTotalBlocks
+    BOOL, offsetof<PrefixCacheConfig>("shareAcrossWorkers"), 0, 0,
+  ]);
+  if (pc == null) return;
+  r.rejectUnknown(pc, KEYS);
   if (r.ok && pc.child("blockSizeTokens") != null && pc.child("blockSize") != null) {
     r.fail(pc.child("blockSize")!, "give blockSizeTokens or blockSize (bytes), not both");
   }
   c.blockSize = <i32>r.optInt(pc, "blockSizeTokens", 64, 1, 16384) * 4;
-  let next = r.readFields(pc, c, PREFIX_KEYS, PREFIX_FIELDS, 1, PREFIX_MATCHING); // up to memoryBudgetBytes
+  let next = r.readFields(pc, c, KEYS, FIELDS, 1, "any-holder leading-run"); // up to memoryBudgetBytes
   if (pc.child("maxBlocks") == null) {
     // The EPP matches at most 131,072 tokens: maxBlocks = 131072 / blockSizeTokens (capped here).
     let tokensPerBlock = max(1, c.blockSize >> 2);
@@ -401,7 +357,7 @@ function parsePrefixCache(r: ConfigReader, pc: ConfigNode, c: PrefixCacheConfig)
     // The index's arrays are sized once; a budget picks the largest entry count that fits.
     c.maxTotalBlocks = capacityForBudget(r.optInt(pc, "memoryBudgetBytes", 0, 65_536, 268_435_456));
   }
-  r.readFields(pc, c, PREFIX_KEYS, PREFIX_FIELDS, next + 1);
+  r.readFields(pc, c, KEYS, FIELDS, next + 1);
 }
 
 function parseRules(r: ConfigReader, node: ConfigNode | null, into: PriorityRule[]): void {
@@ -415,20 +371,34 @@ function parseRules(r: ConfigReader, node: ConfigNode | null, into: PriorityRule
 }
 
 function parsePriority(r: ConfigReader, node: ConfigNode | null, p: PriorityConfig): void {
+  const KEYS = "default models objectives objectiveHeader header";
+  const FIELDS = memory.data<f64>([
+    INT32, offsetof<PriorityConfig>("default"), -1000, 1000,
+    CUSTOM, 0, 0, 0, // models
+    CUSTOM, 0, 0, 0, // objectives
+    HEADER, offsetof<PriorityConfig>("objectiveHeader"), 0, 0,
+    HEADER, offsetof<PriorityConfig>("header"), 0, 0,
+  ]);
   if (node == null) return;
-  let next = r.readObject(node, p, PRIORITY_KEYS, PRIORITY_FIELDS); // stops at models
+  let next = r.readObject(node, p, KEYS, FIELDS); // stops at models
   parseRules(r, r.optObject(node, "models"), p.models);
   parseRules(r, r.optObject(node, "objectives"), p.objectives);
-  r.readFields(node, p, PRIORITY_KEYS, PRIORITY_FIELDS, next + 2);
+  r.readFields(node, p, KEYS, FIELDS, next + 2);
 }
 
 function parseTrusted(r: ConfigReader, node: ConfigNode | null, into: TrustRule[]): void {
+  const KEYS = "property equals prefix";
+  const FIELDS = memory.data<f64>([
+    STRING + REQUIRED, offsetof<TrustRule>("property"), 0, 0,
+    STRING, offsetof<TrustRule>("equals"), 0, 0,
+    STRING, offsetof<TrustRule>("prefix"), 0, 0,
+  ]);
   if (node == null) return;
   for (let i = 0; i < node.length && r.ok; i++) {
     let t = node.at(i)!;
     if (!r.requireObject(t)) return;
     let rule = new TrustRule("", "", "");
-    r.readObject(t, rule, TRUST_KEYS, TRUST_FIELDS);
+    r.readObject(t, rule, KEYS, FIELDS);
     if (!r.ok) return;
     let prop = rule.property;
     if (prop.length == 0 || prop.startsWith(".") || prop.endsWith(".")) {
@@ -443,9 +413,55 @@ function parseTrusted(r: ConfigReader, node: ConfigNode | null, into: TrustRule[
   }
 }
 
+function parseSession(r: ConfigReader, node: ConfigNode | null, s: SessionAffinityConfig): void {
+  const KEYS = "header cookie";
+  const FIELDS = memory.data<f64>([
+    HEADER, offsetof<SessionAffinityConfig>("header"), 0, 0,
+    STRING, offsetof<SessionAffinityConfig>("cookie"), 0, 0,
+  ]);
+  if (node == null) return;
+  r.readObject(node, s, KEYS, FIELDS);
+  if (r.ok && s.header.length == 0 && s.cookie.length == 0) r.fail(node, "needs header or cookie");
+}
+
+function parseHealth(r: ConfigReader, node: ConfigNode | null, h: HealthPolicy): void {
+  const KEYS = "failureThreshold baseEjectionMs maxEjectionMs";
+  const FIELDS = memory.data<f64>([
+    INT32, offsetof<HealthPolicy>("failureThreshold"), 1, 1000,
+    INT64, offsetof<HealthPolicy>("baseEjectionMs"), 1, 3_600_000,
+    INT64, offsetof<HealthPolicy>("maxEjectionMs"), 1, 86_400_000,
+  ]);
+  if (node == null) return;
+  r.readObject(node, h, KEYS, FIELDS);
+  if (r.ok && h.maxEjectionMs < h.baseEjectionMs) {
+    r.fail(node.child("maxEjectionMs") != null ? node.child("maxEjectionMs")! : node, "must be >= baseEjectionMs");
+  }
+}
+
+function parseLocality(r: ConfigReader, node: ConfigNode | null, p: PoolConfig): void {
+  const KEYS = "zone cluster";
+  const FIELDS = memory.data<f64>([
+    STRING, offsetof<PoolConfig>("localZone"), 0, 0,
+    STRING, offsetof<PoolConfig>("localCluster"), 0, 0,
+  ]);
+  if (node != null) r.readObject(node, p, KEYS, FIELDS);
+}
+
+function parseDebug(r: ConfigReader, node: ConfigNode | null, d: DebugConfig): void {
+  const KEYS = "explain explainTop explainDigits header";
+  const FIELDS = memory.data<f64>([
+    BOOL, offsetof<DebugConfig>("explain"), 0, 0,
+    INT32, offsetof<DebugConfig>("explainTop"), 1, 1024,
+    INT32, offsetof<DebugConfig>("explainDigits"), 1, 9,
+    HEADER, offsetof<DebugConfig>("header"), 0, 0,
+  ]);
+  if (node != null) r.readObject(node, d, KEYS, FIELDS);
+}
+
 function parsePool(r: ConfigReader, node: ConfigNode, names: string[]): PoolConfig | null {
   if (!r.requireObject(node)) return null;
-  r.rejectUnknown(node, POOL_KEYS);
+  r.rejectUnknown(node, `name match endpoints endpointFeed steering failureMode profile scrape saturation prefixCache
+    priority trustedCallers sessionAffinity health locality debug flowControl`);
   let p = new PoolConfig();
   p.name = r.requireString(node, "name");
   if (r.ok && p.name.length == 0) r.fail(node.child("name")!, "must not be empty");
@@ -470,12 +486,8 @@ function parsePool(r: ConfigReader, node: ConfigNode, names: string[]): PoolConf
       p.endpoints.push(ep);
     }
   }
-  let feedNode = r.optObject(node, "endpointFeed");
-  if (feedNode != null && r.ok) {
-    let feed = new EndpointFeed();
-    r.readObject(feedNode, feed, FEED_KEYS, FEED_FIELDS);
-    p.feed = feed;
-  }
+  let feed = r.optObject(node, "endpointFeed");
+  if (feed != null && r.ok) p.feed = parseFeed(r, feed);
   if (r.ok && p.endpoints.length == 0 && p.feed == null) {
     r.fail(node, "needs endpoints, an endpointFeed, or both");
   }
@@ -483,30 +495,14 @@ function parsePool(r: ConfigReader, node: ConfigNode, names: string[]): PoolConf
   p.failOpen = fm == "FailOpen";
   if (r.ok) p.profile = parseProfile(r, node.child("profile"));
   parseScrape(r, r.optObject(node, "scrape"), p.scrape);
-  let sat = r.optObject(node, "saturation");
-  if (sat != null) r.readObject(sat, p.saturation, SATURATION_KEYS, SATURATION_FIELDS, SHED_WHEN);
-  let pc = r.optObject(node, "prefixCache");
-  if (pc != null) parsePrefixCache(r, pc, p.prefix);
+  parseSaturation(r, r.optObject(node, "saturation"), p.saturation);
+  parsePrefixCache(r, r.optObject(node, "prefixCache"), p.prefix);
   parsePriority(r, r.optObject(node, "priority"), p.priority);
   parseTrusted(r, r.optArray(node, "trustedCallers"), p.trustedCallers);
-  let sa = r.optObject(node, "sessionAffinity");
-  if (sa != null) {
-    r.readObject(sa, p.session, SESSION_KEYS, SESSION_FIELDS);
-    if (r.ok && p.session.header.length == 0 && p.session.cookie.length == 0) {
-      r.fail(sa, "needs header or cookie");
-    }
-  }
-  let h = r.optObject(node, "health");
-  if (h != null) {
-    r.readObject(h, p.health, HEALTH_KEYS, HEALTH_FIELDS);
-    if (r.ok && p.health.maxEjectionMs < p.health.baseEjectionMs) {
-      r.fail(h.child("maxEjectionMs") != null ? h.child("maxEjectionMs")! : h, "must be >= baseEjectionMs");
-    }
-  }
-  let loc = r.optObject(node, "locality");
-  if (loc != null) r.readObject(loc, p, LOCALITY_KEYS, LOCALITY_FIELDS);
-  let d = r.optObject(node, "debug");
-  if (d != null) r.readObject(d, p.debug, DEBUG_KEYS, DEBUG_FIELDS);
+  parseSession(r, r.optObject(node, "sessionAffinity"), p.session);
+  parseHealth(r, r.optObject(node, "health"), p.health);
+  parseLocality(r, r.optObject(node, "locality"), p);
+  parseDebug(r, r.optObject(node, "debug"), p.debug);
   let fc = node.child("flowControl");
   if (fc != null && r.ok) p.flowControl = parseFlowControl(r, fc);
   if (r.ok) {
