@@ -175,7 +175,8 @@ export function parseFlowControl(r: ConfigReader, node: ConfigNode): FlowControl
   }
   r.readFields(node, c, KEYS, FIELDS, next); // shedSheddable, tickMs
   if (r.ok && c.tickMs > c.maxWaitMs) {
-    r.fail(node.child("tickMs")!, "must be <= maxWaitMs (" + c.maxWaitMs.toString() + "): expiry is checked on the tick");
+    // Named even when absent: the default tick (20 ms) is longer than a short maxWaitMs.
+    r.failAt(node.path + ".tickMs", "must be <= maxWaitMs (" + c.maxWaitMs.toString() + "): expiry is checked on the tick");
   }
   return r.ok ? c : null;
 }

@@ -622,6 +622,8 @@ describe("flow control config", () => {
       [{ bands: [{ name: "a", maxBytes: -1 }] }, /\$\.pools\[0\]\.flowControl\.bands\[0\]\.maxBytes: must be between 1/],
       [{ bands: [{ name: "a", maxInFlightShare: 0 }] }, /\$\.pools\[0\]\.flowControl\.bands\[0\]\.maxInFlightShare: must be > 0/],
       [{ bands: [{ name: "a", maxInFlightShare: 0.5 }], dispatch: "not-saturated", maxInFlightPerEndpoint: undefined }, /\$\.pools\[0\]\.flowControl\.maxInFlightPerEndpoint: required by band "a"'s maxInFlightShare/],
+      // The default tick (20 ms) longer than the wait: refused naming tickMs (it used to trap the VM).
+      [{ maxWaitMs: 10, tickMs: undefined }, /\$\.pools\[0\]\.flowControl\.tickMs: must be <= maxWaitMs \(10\): expiry is checked on the tick/],
     ];
     for (const [flow, error] of cases) {
       const host = await ProxyWasmHost.create({ module: await pluginModule(), pluginConfig: flowConfig(flow) });
