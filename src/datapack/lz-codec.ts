@@ -1,158 +1,262 @@
 /**
- * The compression format of the packed data image: a byte-oriented LZ77 made to be decoded by a
- * few dozen wasm instructions (see `unpack-function.ts`), with one twist for AssemblyScript's
- * static strings, which are UTF-16: a literal run can be "wide", storing only the low byte of each
- * 16-bit unit whose high byte is zero.
+ * The compression format of the packed data image: LZ77 whose every decision is one bit coded by
+ * `bit-coder.ts` (adaptive binary rANS), in the manner of LZMA with fewer models, so that the
+ * decoder stays a few hundred bytes of wasm (`unpack-function.ts`). The models know one thing
+ * about AssemblyScript's static data: it is mostly UTF-16, so literals at even and odd addresses
+ * have separate models (a zero high byte then costs a small fraction of a bit).
  *
- * The stream is a list of sequences, each:
- *   varint H           literal count L = H >>> 1; wide = H & 1
- *   L literal bytes    narrow: copied as is; wide: each byte b is written as b, 0
- *   (end of stream if the input ends here)
- *   varint M, varint D copy M bytes, one at a time, from D bytes behind the output (overlap allowed)
- * Varints are unsigned LEB128. The encoder picks the sequences by an optimal parse (shortest
- * encoding over the match candidates a hash chain finds), with the narrow/wide state in the cost.
+ * The image is a list of tokens, decoded until the output has the image's length. With O the
+ * output offset and A = 1 if the last token was a match (also before the first token):
+ *   match flag        bit in context MATCH + 2A + (O & 1)
+ *   literal (flag 0)  8 bits, most significant first, as a binary tree: C = 1, then 8 times
+ *                     C = 2C + bit in context LITERAL + 256 (O & 1) + C; the byte is C - 256
+ *   match (flag 1)    if A = 0, a bit in context REPEAT (1: reuse the last match's distance);
+ *                     unless reused, the distance D >= 1 as a number in DISTANCE; then the length
+ *                     minus one, M - 1 >= 1, as a number in LENGTH; copy M bytes from D back
+ *                     (overlap allowed)
+ * A number N >= 1 with T bits below its leading 1: T ones then a zero, the k-th in context
+ * base + k; then those T bits, most significant first, the bit of weight 2^i in context
+ * base + 33 + i (bits of one weight share a model: distances are mostly even, often multiples
+ * of 16, like the objects AssemblyScript lays out).
+ *
+ * There is no stored fallback: adaptive probabilities bound what incompressible bytes cost
+ * (about 8 bits each plus the match flag), and the caller keeps data unpacked when packing does
+ * not pay. The encoder picks the tokens by an optimal parse priced with the bit statistics of its
+ * previous pass (a few passes, the best kept); the reused distance follows the cheapest path into
+ * each position.
  */
+import { BitDecoder, BitEncoder } from "./bit-coder.js";
 
-/** Shortest match the encoder emits. */
-const MIN_MATCH = 3;
+/** Context layout: indices into the decoder's table of probabilities. */
+export const CTX_MATCH = 0;
+export const CTX_REPEAT = 4;
+/** Per number model: 33 for the count of bits (0..32), 32 for the bits by weight. */
+export const NUMBER_CONTEXTS = 65;
+/** Offset of the by-weight bit models within a number model. */
+export const NUMBER_BITS = 33;
+export const CTX_LENGTH = 5;
+export const CTX_DISTANCE = CTX_LENGTH + NUMBER_CONTEXTS;
+export const CTX_LITERAL = CTX_DISTANCE + NUMBER_CONTEXTS;
+/** Contexts in all: the decoder's table holds this many 16-bit probabilities. */
+export const CONTEXTS = CTX_LITERAL + 512;
+
+/** Shortest match the format codes (M - 1 >= 1). */
+const MIN_MATCH = 2;
+/** Shortest match the hash chain looks for (a reused distance can be shorter). */
+const HASH_MATCH = 3;
 /** Longest hash chain walked per position: bounds build time, not the format. */
-const MAX_CHAIN = 512;
+const MAX_CHAIN = 256;
+/** Longest match the parser offers (the format has no limit): bounds build time on long runs. */
+const MAX_MATCH = 1024;
+/** Parse passes, each priced by the previous one's statistics. */
+const PASSES = 4;
 
-function varintBytes(value: number): number {
-  let n = 1;
-  while (value >= 0x80) {
-    value >>>= 7;
-    n++;
+interface Token {
+  /** 0 for a literal. */
+  length: number;
+  distance: number;
+}
+
+/** Takes coded decisions: the encoder, or the statistics that price the next pass. */
+interface BitSink {
+  bit(ctx: number, bit: number): void;
+}
+
+function codeNumber(sink: BitSink, base: number, n: number): void {
+  const top = 31 - Math.clz32(n);
+  for (let k = 0; k < top; k++) sink.bit(base + k, 1);
+  sink.bit(base + top, 0);
+  for (let i = top - 1; i >= 0; i--) sink.bit(base + NUMBER_BITS + i, (n >>> i) & 1);
+}
+
+function codeTokens(sink: BitSink, image: Uint8Array, tokens: Token[]): void {
+  let at = 0;
+  let afterMatch = 1;
+  let last = 0;
+  for (const t of tokens) {
+    const parity = at & 1;
+    sink.bit(CTX_MATCH + 2 * afterMatch + parity, t.length ? 1 : 0);
+    if (t.length === 0) {
+      const byte = image[at]!;
+      let c = 1;
+      for (let i = 7; i >= 0; i--) {
+        const bit = (byte >>> i) & 1;
+        sink.bit(CTX_LITERAL + 256 * parity + c, bit);
+        c = 2 * c + bit;
+      }
+      at++;
+      afterMatch = 0;
+      continue;
+    }
+    const repeat = afterMatch === 0 && t.distance === last;
+    if (afterMatch === 0) sink.bit(CTX_REPEAT, repeat ? 1 : 0);
+    if (!repeat) codeNumber(sink, CTX_DISTANCE, t.distance);
+    codeNumber(sink, CTX_LENGTH, t.length - 1);
+    last = t.distance;
+    at += t.length;
+    afterMatch = 1;
   }
-  return n;
 }
 
-function pushVarint(out: number[], value: number): void {
-  while (value >= 0x80) {
-    out.push((value & 0x7f) | 0x80);
-    value >>>= 7;
+/** Static prices (bits) per context and bit, from one pass's decisions. */
+class Prices implements BitSink {
+  private readonly counts = new Float64Array(2 * CONTEXTS).fill(0.4);
+  private readonly price = new Float64Array(2 * CONTEXTS).fill(1);
+
+  bit(ctx: number, bit: number): void {
+    this.counts[2 * ctx + bit]!++;
   }
-  out.push(value);
+  /** Turns the counts into prices. */
+  settle(): this {
+    for (let c = 0; c < CONTEXTS; c++) {
+      const zero = this.counts[2 * c]!;
+      const one = this.counts[2 * c + 1]!;
+      this.price[2 * c] = -Math.log2(zero / (zero + one));
+      this.price[2 * c + 1] = -Math.log2(one / (zero + one));
+    }
+    return this;
+  }
+  of(ctx: number, bit: number): number {
+    return this.price[2 * ctx + bit]!;
+  }
+  number(base: number, n: number): number {
+    let cost = 0;
+    codeNumber({ bit: (c, b) => (cost += this.of(c, b)) }, base, n);
+    return cost;
+  }
 }
 
-/** Parse step into position i: how it was reached. */
-const enum Via {
-  Narrow = 0,
-  Wide = 1,
-  Match = 2,
+/** Match lengths the parse offers: all up to 64, then only the last few (bounds work on runs). */
+function nextLength(m: number, length: number): number {
+  return m >= 64 && m < length - 8 ? length - 8 : m + 1;
 }
 
-/** Compresses `image` into the sequence format above. */
-export function lzCompress(image: Uint8Array): Uint8Array {
+/** Cheapest tokens for `image` at the given prices. */
+function parse(image: Uint8Array, prices: Prices): Token[] {
   const n = image.length;
-  // Candidate matches per position, from a hash chain over 3-byte prefixes.
+  const literalPrice = [new Float64Array(256), new Float64Array(256)];
+  for (let parity = 0; parity < 2; parity++) {
+    for (let byte = 0; byte < 256; byte++) {
+      let c = 1;
+      let cost = 0;
+      for (let i = 7; i >= 0; i--) {
+        const bit = (byte >>> i) & 1;
+        cost += prices.of(CTX_LITERAL + 256 * parity + c, bit);
+        c = 2 * c + bit;
+      }
+      literalPrice[parity]![byte] = cost;
+    }
+  }
+  const lengthPrice = new Float64Array(n + 1);
+  for (let m = MIN_MATCH; m <= n; m++) lengthPrice[m] = prices.number(CTX_LENGTH, m - 1);
+  // Per state (0: the last token was a literal, 1: a match) and position: the cheapest cost, the
+  // step that reached it, and the last match distance on that path.
+  const INF = Number.POSITIVE_INFINITY;
+  const cost = [new Float64Array(n + 1).fill(INF), new Float64Array(n + 1).fill(INF)];
+  const fromState = [new Int8Array(n + 1), new Int8Array(n + 1)];
+  const stepLength = [new Int32Array(n + 1), new Int32Array(n + 1)];
+  const stepDistance = [new Int32Array(n + 1), new Int32Array(n + 1)];
+  const lastDistance = [new Int32Array(n + 1), new Int32Array(n + 1)];
+  cost[1]![0] = 0; // before the first token the state is "after a match" (nothing to reuse)
+  const relax = (s: number, to: number, value: number, from: number, length: number, distance: number, last: number): void => {
+    if (value < cost[s]![to]!) {
+      cost[s]![to] = value;
+      fromState[s]![to] = from;
+      stepLength[s]![to] = length;
+      stepDistance[s]![to] = distance;
+      lastDistance[s]![to] = last;
+    }
+  };
   const head = new Map<number, number>();
   const prev = new Int32Array(n).fill(-1);
   const key = (i: number): number => image[i]! | (image[i + 1]! << 8) | (image[i + 2]! << 16);
-  // cost[s][i]: fewest bytes to encode image[0, i) ending in state s (Narrow, Wide, Match).
-  const INF = Number.MAX_SAFE_INTEGER;
-  const cost = [new Float64Array(n + 1).fill(INF), new Float64Array(n + 1).fill(INF), new Float64Array(n + 1).fill(INF)];
-  // Back pointers: previous state and the step's length (literal: 1 or 2 bytes; match: M) and D.
-  const fromState = [new Int8Array(n + 1), new Int8Array(n + 1), new Int8Array(n + 1)];
-  const stepLen = new Int32Array(n + 1);
-  const stepDist = new Int32Array(n + 1);
-  const stepLit = [new Int32Array(n + 1), new Int32Array(n + 1)];
-  cost[Via.Match]![0] = 0;
-  const relax = (state: Via, to: number, value: number, from: Via): boolean => {
-    if (value < cost[state]![to]!) {
-      cost[state]![to] = value;
-      fromState[state]![to] = from;
-      return true;
-    }
-    return false;
+  const matchLength = (i: number, distance: number): number => {
+    let length = 0;
+    while (i + length < n && length < MAX_MATCH && image[i + length - distance] === image[i + length]) length++;
+    return length;
   };
-  for (let i = 0; i < n; i++) {
-    for (const s of [Via.Narrow, Via.Wide, Via.Match]) {
+  const distancePrices = new Float64Array(n + 1).fill(-1);
+  const distancePrice = (d: number): number => {
+    if (distancePrices[d]! < 0) distancePrices[d] = prices.number(CTX_DISTANCE, d);
+    return distancePrices[d]!;
+  };
+  // Offers the match of `distance` at i with lengths [from, to], after either kind of token.
+  const offer = (i: number, distance: number, from: number, to: number): void => {
+    const parity = i & 1;
+    for (let s = 0; s < 2; s++) {
       const c = cost[s]![i]!;
       if (c === INF) continue;
-      // A literal after a match opens a sequence (its header); switching narrow<->wide closes the
-      // current one with an empty match (M = 0, D = 0) and opens another.
-      const narrowCost = s === Via.Narrow ? 1 : s === Via.Match ? 2 : 4;
-      if (relax(Via.Narrow, i + 1, c + narrowCost, s)) stepLit[0]![i + 1] = 1;
-      if (i + 1 < n && image[i + 1] === 0) {
-        const wideCost = s === Via.Wide ? 1 : s === Via.Match ? 2 : 4;
-        if (relax(Via.Wide, i + 2, c + wideCost, s)) stepLit[1]![i + 2] = 2;
-      }
+      const repeat = s === 0 && distance === lastDistance[s]![i]!;
+      const head = c + prices.of(CTX_MATCH + 2 * s + parity, 1) + (s === 0 ? prices.of(CTX_REPEAT, repeat ? 1 : 0) : 0);
+      const base = head + (repeat ? 0 : distancePrice(distance));
+      for (let m = from; m <= to; m = nextLength(m, to)) relax(1, i + m, base + lengthPrice[m]!, s, m, distance, distance);
     }
-    const best = Math.min(cost[0]![i]!, cost[1]![i]!, cost[2]![i]!);
-    if (i + MIN_MATCH <= n) {
-      const k = key(i);
-      let candidate = head.get(k) ?? -1;
+  };
+  // A run (a match longer than MAX_MATCH) found at some position: every position inside it, up to
+  // MAX_MATCH before its end, offers that match at MAX_MATCH without searching.
+  let runDistance = 0;
+  let runEnd = 0;
+  for (let i = 0; i < n; i++) {
+    const parity = i & 1;
+    for (let s = 0; s < 2; s++) {
+      const c = cost[s]![i]!;
+      if (c !== INF) relax(0, i + 1, c + prices.of(CTX_MATCH + 2 * s + parity, 0) + literalPrice[parity]![image[i]!]!, s, 0, 0, lastDistance[s]![i]!);
+    }
+    const k = i + HASH_MATCH <= n ? key(i) : -1;
+    if (i + MAX_MATCH < runEnd) {
+      offer(i, runDistance, MIN_MATCH, MAX_MATCH);
+    } else {
+      // The last distance of the path after a literal.
+      const last = lastDistance[0]![i]!;
+      if (cost[0]![i]! !== INF && last > 0 && last <= i) offer(i, last, MIN_MATCH, matchLength(i, last));
+      let candidate = k < 0 ? -1 : (head.get(k) ?? -1);
       let longest = MIN_MATCH - 1;
       for (let chain = 0; candidate >= 0 && chain < MAX_CHAIN; chain++, candidate = prev[candidate]!) {
-        let length = 0;
-        while (i + length < n && image[candidate + length] === image[i + length]) length++;
-        if (length <= longest) continue;
         const distance = i - candidate;
-        // Every length this candidate newly reaches; long runs only at their ends (bounds work).
-        for (let m = longest + 1; m <= length; m++) {
-          if (m > 64 && m < length - 8) continue;
-          for (const s of [Via.Narrow, Via.Wide, Via.Match]) {
-            const c = cost[s]![i]!;
-            if (c === INF || c > best + 4) continue;
-            const header = s === Via.Match ? 1 : 0; // an empty literal run between two matches
-            const value = c + header + varintBytes(m) + varintBytes(distance);
-            if (value < cost[Via.Match]![i + m]!) {
-              cost[Via.Match]![i + m] = value;
-              fromState[Via.Match]![i + m] = s;
-              stepLen[i + m] = m;
-              stepDist[i + m] = distance;
-            }
-          }
-        }
+        const length = matchLength(i, distance);
+        if (length <= longest) continue;
+        // Every length this candidate newly reaches (a nearer candidate already offered the rest).
+        offer(i, distance, longest + 1, length);
         longest = length;
-        if (i + length === n) break;
+        if (length === MAX_MATCH) {
+          runDistance = distance;
+          for (runEnd = i + length; runEnd < n && image[runEnd - distance] === image[runEnd]; ) runEnd++;
+        }
+        if (i + length === n || length === MAX_MATCH) break;
       }
+    }
+    if (k >= 0) {
       prev[i] = head.get(k) ?? -1;
       head.set(k, i);
     }
   }
-  // Walk back the cheapest parse into steps, then group the steps into sequences.
-  type Step = { kind: Via; at: number; length: number; distance: number };
-  const steps: Step[] = [];
-  let state: Via = [Via.Narrow, Via.Wide, Via.Match].reduce((a, b) => (cost[b]![n]! < cost[a]![n]! ? b : a));
+  const tokens: Token[] = [];
+  let s = cost[0]![n]! <= cost[1]![n]! ? 0 : 1;
   for (let i = n; i > 0; ) {
-    const from = fromState[state]![i]! as Via;
-    const length = state === Via.Match ? stepLen[i]! : stepLit[state]![i]!;
-    steps.push({ kind: state, at: i - length, length, distance: state === Via.Match ? stepDist[i]! : 0 });
-    i -= length;
-    state = from;
+    const length = stepLength[s]![i]!;
+    tokens.push({ length, distance: stepDistance[s]![i]! });
+    const from = fromState[s]![i]!;
+    i -= length === 0 ? 1 : length;
+    s = from;
   }
-  steps.reverse();
-  const out: number[] = [];
-  if (steps.length === 0) out.push(0); // the empty image: one empty sequence
-  let s = 0;
-  while (s < steps.length) {
-    const kind = steps[s]!.kind;
-    const literals: number[] = [];
-    let wide = 0;
-    if (kind !== Via.Match) {
-      wide = kind === Via.Wide ? 1 : 0;
-      while (s < steps.length && steps[s]!.kind === kind) {
-        literals.push(image[steps[s]!.at]!);
-        s++;
-      }
-    }
-    pushVarint(out, (literals.length << 1) | wide);
-    out.push(...literals);
-    if (s === steps.length) break;
-    const step = steps[s]!;
-    if (step.kind === Via.Match) {
-      pushVarint(out, step.length);
-      pushVarint(out, step.distance);
-      s++;
-      if (s === steps.length) out.push(0); // an empty last sequence marks the end
-    } else {
-      pushVarint(out, 0);
-      pushVarint(out, 0);
-    }
+  return tokens.reverse();
+}
+
+/** Compresses `image` into the token format above. Any bytes, also none. */
+export function lzCompress(image: Uint8Array): Uint8Array {
+  let best: Uint8Array | null = null;
+  let prices = new Prices().settle(); // first pass: every bit costs 1
+  for (let pass = 0; pass < PASSES; pass++) {
+    const tokens = parse(image, prices);
+    const encoder = new BitEncoder(CONTEXTS);
+    codeTokens(encoder, image, tokens);
+    const stream = encoder.finish();
+    if (best === null || stream.length < best.length) best = stream;
+    prices = new Prices();
+    codeTokens(prices, image, tokens);
+    prices.settle();
   }
-  return Uint8Array.from(out);
+  return best!;
 }
 
 /** The effect of decoding: every byte written, and how many input bytes were read by then. */
@@ -167,44 +271,44 @@ export interface DecodeTrace {
 
 /**
  * Reference decoder of the format (the build checks the wasm decoder against the image too).
- * Throws on a stream that reads past its end or copies from before its start.
+ * Throws on a stream that reads past its end, copies from before its start or overshoots.
  */
 export function lzDecompress(input: Uint8Array, outputLength: number): DecodeTrace {
   const output = new Uint8Array(outputLength);
-  let src = 0;
+  const bits = new BitDecoder(input, CONTEXTS);
   let dst = 0;
   // Output offset o written after k input bytes were read needs o < (N + slack - C) + k.
   let slack = 0;
   const write = (value: number): void => {
-    if (dst >= outputLength) throw new Error("lz stream writes past the end of its image");
-    slack = Math.max(slack, dst + 1 - outputLength + input.length - src);
+    if (dst >= outputLength) throw new Error("stream writes past the end of its image");
+    slack = Math.max(slack, dst + 1 - outputLength + input.length - bits.read);
     output[dst++] = value;
   };
-  const varint = (): number => {
-    let value = 0;
-    let shift = 0;
-    for (;;) {
-      if (src >= input.length) throw new Error("lz stream ends inside a varint");
-      const b = input[src++]!;
-      value |= (b & 0x7f) << shift;
-      if ((b & 0x80) === 0) return value >>> 0;
-      shift += 7;
+  const number = (base: number): number => {
+    let top = 0;
+    while (bits.bit(base + top)) {
+      if (++top > 31) throw new Error("number longer than 32 bits");
     }
+    let value = 1;
+    for (let i = top - 1; i >= 0; i--) value = 2 * value + bits.bit(base + NUMBER_BITS + i);
+    return value >>> 0;
   };
-  for (;;) {
-    const h = varint();
-    const wide = (h & 1) === 1;
-    for (let l = h >>> 1; l > 0; l--) {
-      if (src >= input.length) throw new Error("lz stream ends inside a literal run");
-      write(input[src++]!);
-      if (wide) write(0);
+  let afterMatch = 1;
+  let distance = 0;
+  while (dst < outputLength) {
+    const parity = dst & 1;
+    if (bits.bit(CTX_MATCH + 2 * afterMatch + parity)) {
+      if (afterMatch || !bits.bit(CTX_REPEAT)) distance = number(CTX_DISTANCE);
+      const length = number(CTX_LENGTH) + 1;
+      if (distance === 0 || distance > dst) throw new Error(`match distance ${distance} at output ${dst} is out of range`);
+      for (let l = 0; l < length; l++) write(output[dst - distance]!);
+      afterMatch = 1;
+    } else {
+      let c = 1;
+      while (c < 256) c = 2 * c + bits.bit(CTX_LITERAL + 256 * parity + c);
+      write(c - 256);
+      afterMatch = 0;
     }
-    if (src >= input.length) break;
-    const m = varint();
-    const d = varint();
-    if (m > 0 && (d === 0 || d > dst)) throw new Error(`lz match distance ${d} at output ${dst} is out of range`);
-    for (let l = 0; l < m; l++) write(output[dst - d]!);
   }
-  if (dst !== outputLength) throw new Error(`lz stream decodes to ${dst} bytes, expected ${outputLength}`);
   return { output, inPlaceSlack: slack };
 }

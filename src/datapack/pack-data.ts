@@ -7,9 +7,12 @@
  * with `lz-codec.ts` and puts the compressed stream in ONE active segment placed at the END of
  * the image's own address range (plus the codec's in-place slack). A new `_initialize` first runs
  * the decoder (`unpack-function.ts`), which rewrites the image over its original addresses and
- * overwrites the stream as it goes, zeroes the slack bytes past the image, then calls the original
- * `_initialize`. Memory after start is byte for byte the memory of the unpacked module: no copy of
- * the stream is left for the heap to trip over, and memory keeps its size.
+ * overwrites the stream as it goes, using a table of probabilities in memory that is zero and
+ * unused at that point (right past the slack, or else right below the image); it then zeroes the
+ * slack and the table and calls the original `_initialize`. Memory after start is byte for byte
+ * the memory of the unpacked module: no copy of the stream is left for the heap to trip over, and
+ * memory keeps its size. A module whose initial memory has no room for the slack and the table,
+ * or whose data would not shrink, is left as it is.
  *
  * The step checks itself: it decodes the stream with the reference decoder, then instantiates the
  * packed and the unpacked module and compares their whole memory after `_initialize`; any
@@ -17,12 +20,13 @@
  */
 import binaryen from "binaryen";
 import { lzCompress, lzDecompress } from "./lz-codec.js";
-import { addUnpackFunction } from "./unpack-function.js";
+import { TABLE_BYTES, addUnpackFunction } from "./unpack-function.js";
 
 /** Name of the exported start function that the step wraps. */
 export const START_EXPORT = "_initialize";
 const UNPACK = "~wayroute/datapack/unpack";
 const START = "~wayroute/datapack/start";
+const ZERO = "~wayroute/datapack/zero";
 const PAGE = 65536;
 
 /** What the step did, for the build log and `npm run size`. */
@@ -92,26 +96,47 @@ export function packData(binary: Uint8Array): DataPackResult {
     const memoryName = memoryExports[0]!.value;
     const memory = module.getMemoryInfo(memoryName);
     if (memory.module) throw new DataPackError("the memory is imported: its initial contents are not ours to pack");
-    if (end + inPlaceSlack > memory.initial * PAGE) {
-      throw new DataPackError(`the packed data needs ${end + inPlaceSlack} bytes of memory, more than the ${memory.initial} initial pages`);
-    }
+    // The stream's slack past the image must fit in the initial memory.
+    if (end + inPlaceSlack > memory.initial * PAGE) return unchanged(start, image.length);
     const initialize = module.getExport(START_EXPORT);
     if (!initialize) throw new DataPackError(`the module exports no ${START_EXPORT} to restore the data in`);
+    // A start function would run before the data is restored, and could not be checked.
+    if (module.getStart()) throw new DataPackError("the module has a start function: it would run before the data is restored");
     const originalStart = binaryen.getExportInfo(initialize).value;
+    // The decoder's probability table: memory that is zero at instantiation and that nothing
+    // else uses before _initialize, past the stream's slack or else below the image.
+    const tableAt = end + inPlaceSlack + TABLE_BYTES <= memory.initial * PAGE ? end + inPlaceSlack : start >= TABLE_BYTES ? start - TABLE_BYTES : -1;
+    if (tableAt < 0) return unchanged(start, image.length);
 
-    addUnpackFunction(module, UNPACK);
+    addUnpackFunction(module, UNPACK, tableAt);
     const m = module;
-    // Zero the slack past the image: in a fresh unpacked instance those bytes are zero.
-    const zeroSlack: number[] = [];
-    for (let at = end; at < end + inPlaceSlack; at++) zeroSlack.push(m.i32.store8(0, 1, m.i32.const(at), m.i32.const(0)));
+    // Zero what was scratch: in a fresh unpacked instance the slack and the table are zero.
+    const zeroRanges = tableAt === end + inPlaceSlack ? [[end, tableAt + TABLE_BYTES]] : [[end, end + inPlaceSlack], [tableAt, tableAt + TABLE_BYTES]];
+    m.addFunction(
+      ZERO,
+      binaryen.createType([binaryen.i32, binaryen.i32]),
+      binaryen.none,
+      [],
+      m.loop(
+        "zero",
+        m.if(
+          m.i32.lt_u(m.local.get(0, binaryen.i32), m.local.get(1, binaryen.i32)),
+          m.block(null, [
+            m.i32.store8(0, 1, m.local.get(0, binaryen.i32), m.i32.const(0)),
+            m.local.set(0, m.i32.add(m.local.get(0, binaryen.i32), m.i32.const(1))),
+            m.br("zero"),
+          ]),
+        ),
+      ),
+    );
     m.addFunction(
       START,
       binaryen.none,
       binaryen.none,
       [],
       m.block(null, [
-        m.call(UNPACK, [m.i32.const(streamAt), m.i32.const(streamAt + stream.length), m.i32.const(start)], binaryen.none),
-        ...zeroSlack,
+        m.call(UNPACK, [m.i32.const(streamAt), m.i32.const(start), m.i32.const(end)], binaryen.none),
+        ...zeroRanges.filter(([from, to]) => to! > from!).map(([from, to]) => m.call(ZERO, [m.i32.const(from!), m.i32.const(to!)], binaryen.none)),
         m.call(originalStart, [], binaryen.none),
       ]),
     );
@@ -127,6 +152,7 @@ export function packData(binary: Uint8Array): DataPackResult {
       memory.is64,
       memoryName,
     );
+    if (!m.validate()) throw new DataPackError("the packed module does not validate");
     const packed = m.emitBinary();
     verifyMemoryAfterStart(binary, packed);
     return { binary: packed, packed: true, segments: count, imageStart: start, imageBytes: image.length, packedBytes: stream.length };

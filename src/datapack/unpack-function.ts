@@ -1,85 +1,182 @@
 /**
- * The decoder of the `lz-codec.ts` format, built as a binaryen IR function:
- *   (func $name (param $src i32) (param $end i32) (param $dst i32))
- * decodes the stream at [src, end) to dst, reading input and writing output in one pass, so it
- * can decode in place when the stream sits at the end of the output (plus the codec's slack).
- * No bulk-memory instructions: plain loads, stores and loops, valid on every wasm engine.
+ * The decoder of the `lz-codec.ts` format, built as binaryen IR:
+ *   (func $name (param $src i32) (param $dst i32) (param $end i32))
+ * decodes the stream at src into [dst, end), reading input and writing output in one forward
+ * pass, so it can decode in place when the stream sits at the end of the output (plus the codec's
+ * slack). Two helpers (one coded bit, one number) and two globals (the rANS state and the stream
+ * position) come with it. No bulk-memory instructions: plain loads, stores and loops.
+ *
+ * The probability table (`CONTEXTS` 16-bit entries) lives at `tableAt`, in memory that is zero
+ * when the decoder starts: an entry holds P XOR 2048, so zeroed memory means P = 1/2 and the table
+ * needs no setting up. The caller zeroes it again afterwards.
  */
 import binaryen from "binaryen";
+import { PROB_BITS, RATE, STATE_LOW } from "./bit-coder.js";
+import { CONTEXTS, CTX_DISTANCE, CTX_LENGTH, CTX_LITERAL, CTX_MATCH, CTX_REPEAT, NUMBER_BITS } from "./lz-codec.js";
 
-const SRC = 0;
-const END = 1;
-const DST = 2;
-const COUNT = 3; // literal count, then match length
-const WIDE = 4;
-const DIST = 5;
-const VALUE = 6; // varint being read
-const SHIFT = 7;
-const BYTE = 8;
+const ONE = 1 << PROB_BITS;
+const HALF = ONE >> 1;
 
-/** Adds the decoder to `module` as function `name` and returns its name. */
-export function addUnpackFunction(module: binaryen.Module, name: string): string {
+/** Bytes of the probability table the decoder needs at `tableAt` (zero before, zeroed after). */
+export const TABLE_BYTES = CONTEXTS * 2;
+
+/**
+ * Adds the decoder to `module` as function `name` (helpers and globals named after it), with its
+ * probability table at address `tableAt`, and returns its name.
+ */
+export function addUnpackFunction(module: binaryen.Module, name: string, tableAt: number): string {
   const m = module;
   const i32 = binaryen.i32;
   const get = (index: number): number => m.local.get(index, i32);
   const set = (index: number, value: number): number => m.local.set(index, value);
-  const inc = (index: number, by = 1): number => set(index, m.i32.add(get(index), m.i32.const(by)));
-  let labels = 0;
-  // Reads one unsigned LEB128 at src into `target`.
-  const varint = (target: number): number => {
-    const loop = `varint${labels++}`;
-    return m.block(null, [
-      set(VALUE, m.i32.const(0)),
-      set(SHIFT, m.i32.const(0)),
-      m.loop(
-        loop,
-        m.block(null, [
-          set(BYTE, m.i32.load8_u(0, 1, get(SRC))),
-          inc(SRC),
-          set(VALUE, m.i32.or(get(VALUE), m.i32.shl(m.i32.and(get(BYTE), m.i32.const(0x7f)), get(SHIFT)))),
-          inc(SHIFT, 7),
-          m.br(loop, m.i32.and(get(BYTE), m.i32.const(0x80))),
-        ]),
+  const tee = (index: number, value: number): number => m.local.tee(index, value, i32);
+  const c = (value: number): number => m.i32.const(value);
+  const state = `${name}/state`;
+  const src = `${name}/src`;
+  const bit = `${name}/bit`;
+  const number = `${name}/number`;
+  m.addGlobal(state, i32, true, c(0));
+  m.addGlobal(src, i32, true, c(0));
+  const gState = (): number => m.global.get(state, i32);
+  const gSrc = (): number => m.global.get(src, i32);
+
+  // (func $bit (param $ctx) (result i32)): one decision in context ctx.
+  {
+    const CTX = 0;
+    const P = 1;
+    const S = 2;
+    const BIT = 3;
+    const Q = 4;
+    m.addFunction(
+      bit,
+      i32,
+      i32,
+      [i32, i32, i32, i32],
+      m.block(
+        null,
+        [
+          // Renormalise: while X < 2^23, X = X << 8 | next byte.
+          m.loop(
+            "fill",
+            m.if(
+              m.i32.lt_u(gState(), c(STATE_LOW)),
+              m.block(null, [
+                m.global.set(state, m.i32.or(m.i32.shl(gState(), c(8)), m.i32.load8_u(0, 1, gSrc()))),
+                m.global.set(src, m.i32.add(gSrc(), c(1))),
+                m.br("fill"),
+              ]),
+            ),
+          ),
+          set(CTX, m.i32.shl(get(CTX), c(1))),
+          set(P, m.i32.xor(m.i32.load16_u(tableAt, 1, get(CTX)), c(HALF))),
+          set(Q, m.i32.shr_u(gState(), c(PROB_BITS))),
+          set(BIT, m.i32.ge_u(tee(S, m.i32.and(gState(), c(ONE - 1))), get(P))),
+          // bit 1: X = (4096 - P) * Q + S - P, P -= P >> 4;  bit 0: X = P * Q + S, P += (4096 - P) >> 4
+          m.if(
+            get(BIT),
+            m.block(null, [
+              m.global.set(state, m.i32.sub(m.i32.add(m.i32.mul(m.i32.sub(c(ONE), get(P)), get(Q)), get(S)), get(P))),
+              set(P, m.i32.sub(get(P), m.i32.shr_u(get(P), c(RATE)))),
+            ]),
+            m.block(null, [
+              m.global.set(state, m.i32.add(m.i32.mul(get(P), get(Q)), get(S))),
+              set(P, m.i32.add(get(P), m.i32.shr_u(m.i32.sub(c(ONE), get(P)), c(RATE)))),
+            ]),
+          ),
+          m.i32.store16(tableAt, 1, get(CTX), m.i32.xor(get(P), c(HALF))),
+          get(BIT),
+        ],
+        i32,
       ),
-      set(target, get(VALUE)),
-    ]);
-  };
-  // Runs `body` COUNT times, counting COUNT down to zero.
-  const repeat = (label: string, body: number[]): number =>
-    m.block(`${label}_done`, [
-      m.loop(
-        label,
-        m.block(null, [
-          m.br(`${label}_done`, m.i32.eqz(get(COUNT))),
-          ...body,
-          set(COUNT, m.i32.sub(get(COUNT), m.i32.const(1))),
-          m.br(label),
-        ]),
+    );
+  }
+
+  // (func $number (param $base) (result i32)): T ones and a zero, then T bits by weight.
+  {
+    const BASE = 0;
+    const TOP = 1;
+    const VALUE = 2;
+    m.addFunction(
+      number,
+      i32,
+      i32,
+      [i32, i32],
+      m.block(
+        null,
+        [
+          m.loop("count", m.if(m.call(bit, [m.i32.add(get(BASE), get(TOP))], i32), m.block(null, [set(TOP, m.i32.add(get(TOP), c(1))), m.br("count")]))),
+          set(VALUE, c(1)),
+          m.loop(
+            "bits",
+            m.if(
+              get(TOP),
+              m.block(null, [
+                set(TOP, m.i32.sub(get(TOP), c(1))),
+                set(VALUE, m.i32.or(m.i32.shl(get(VALUE), c(1)), m.call(bit, [m.i32.add(get(BASE), m.i32.add(get(TOP), c(NUMBER_BITS)))], i32))),
+                m.br("bits"),
+              ]),
+            ),
+          ),
+          get(VALUE),
+        ],
+        i32,
       ),
-    ]);
-  const storeDst = (value: number): number => m.block(null, [m.i32.store8(0, 1, get(DST), value), inc(DST)]);
-  const body = m.loop(
-    "sequence",
-    m.block(null, [
-      varint(COUNT),
-      set(WIDE, m.i32.and(get(COUNT), m.i32.const(1))),
-      set(COUNT, m.i32.shr_u(get(COUNT), m.i32.const(1))),
-      repeat("literal", [
-        storeDst(m.i32.load8_u(0, 1, get(SRC))),
-        inc(SRC),
-        m.if(get(WIDE), storeDst(m.i32.const(0))),
+    );
+  }
+
+  const SRC = 0;
+  const DST = 1;
+  const END = 2;
+  const AFTER = 3; // the last token was a match
+  const DIST = 4;
+  const COUNT = 5; // match length, then literal tree node
+  const parity = (): number => m.i32.and(get(DST), c(1));
+  const body = m.block("done", [
+    set(AFTER, c(1)),
+    m.global.set(src, get(SRC)),
+    m.loop(
+      "token",
+      m.block(null, [
+        m.br("done", m.i32.ge_u(get(DST), get(END))),
+        m.if(
+          m.call(bit, [m.i32.add(m.i32.shl(get(AFTER), c(1)), m.i32.add(parity(), c(CTX_MATCH)))], i32),
+          m.block(null, [
+            m.if(
+              m.if(get(AFTER), c(1), m.i32.eqz(m.call(bit, [c(CTX_REPEAT)], i32))),
+              set(DIST, m.call(number, [c(CTX_DISTANCE)], i32)),
+            ),
+            set(COUNT, m.i32.add(m.call(number, [c(CTX_LENGTH)], i32), c(1))),
+            m.loop(
+              "copy",
+              m.block(null, [
+                m.i32.store8(0, 1, get(DST), m.i32.load8_u(0, 1, m.i32.sub(get(DST), get(DIST)))),
+                set(DST, m.i32.add(get(DST), c(1))),
+                m.br("copy", tee(COUNT, m.i32.sub(get(COUNT), c(1)))),
+              ]),
+            ),
+            set(AFTER, c(1)),
+          ]),
+          m.block(null, [
+            set(COUNT, c(1)),
+            m.loop(
+              "literal",
+              m.br(
+                "literal",
+                m.i32.lt_u(
+                  tee(COUNT, m.i32.or(m.i32.shl(get(COUNT), c(1)), m.call(bit, [m.i32.add(m.i32.add(m.i32.shl(parity(), c(8)), get(COUNT)), c(CTX_LITERAL))], i32))),
+                  c(256),
+                ),
+              ),
+            ),
+            m.i32.store8(0, 1, get(DST), get(COUNT)),
+            set(DST, m.i32.add(get(DST), c(1))),
+            set(AFTER, c(0)),
+          ]),
+        ),
+        m.br("token"),
       ]),
-      m.if(
-        m.i32.lt_u(get(SRC), get(END)),
-        m.block(null, [
-          varint(COUNT),
-          varint(DIST),
-          repeat("match", [storeDst(m.i32.load8_u(0, 1, m.i32.sub(get(DST), get(DIST))))]),
-          m.br("sequence"),
-        ]),
-      ),
-    ]),
-  );
-  m.addFunction(name, binaryen.createType([i32, i32, i32]), binaryen.none, [i32, i32, i32, i32, i32, i32], body);
+    ),
+  ]);
+  m.addFunction(name, binaryen.createType([i32, i32, i32]), binaryen.none, [i32, i32, i32], body);
   return name;
 }

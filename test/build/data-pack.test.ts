@@ -1,14 +1,17 @@
 /**
- * The packed data of build/plugin.wasm (src/datapack): the codec round-trips any bytes, and the
- * wasm decoder that the build adds restores memory exactly: a packed module's memory after
- * `_initialize` equals the unpacked module's, byte for byte, for generated modules and for the
- * real plugin (build/plugin.names.wasm is the unpacked build of the same code).
+ * The packed data of build/plugin.wasm (src/datapack): the codec round-trips any bytes, through
+ * the reference decoder and through the wasm decoder the build emits (run in place, in a tiny
+ * module, touching nothing but its output, the stream's slack and its probability table), and
+ * the packed module restores memory exactly: its memory after `_initialize` equals the unpacked
+ * module's, byte for byte, for generated modules and for the real plugin
+ * (build/plugin.names.wasm is the unpacked build of the same code).
  */
 import binaryen from "binaryen";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { lzCompress, lzDecompress } from "../../src/datapack/lz-codec.js";
 import { packData } from "../../src/datapack/pack-data.js";
+import { TABLE_BYTES, addUnpackFunction } from "../../src/datapack/unpack-function.js";
 import { readWasmLayout } from "../../src/footprint/wasm-layout.js";
 import { wasmBytes } from "./wasm-files.js";
 
@@ -66,23 +69,112 @@ function moduleWith(segments: Array<{ offset: number; data: Uint8Array }>): Uint
   }
 }
 
+/** Bytes that stress the codec: empty, zeros, incompressible, long runs, UTF-16 text, periods. */
+const adversarial = fc.oneof(
+  fc.constant(new Uint8Array(0)),
+  fc.integer({ min: 1, max: 3000 }).map((n) => new Uint8Array(n)),
+  fc.uint8Array({ minLength: 1, maxLength: 2000 }),
+  fc.tuple(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 500, max: 2000 }), fc.uint8Array({ maxLength: 40 })).map(([b, n, tail]) => {
+    const out = new Uint8Array(n + tail.length).fill(b);
+    out.set(tail, n);
+    return out;
+  }),
+  fc.string({ unit: "binary", maxLength: 400 }).map((s) => {
+    const out = new Uint8Array(s.length * 2);
+    for (let i = 0; i < s.length; i++) {
+      out[2 * i] = s.charCodeAt(i) & 0xff;
+      out[2 * i + 1] = s.charCodeAt(i) >> 8;
+    }
+    return out;
+  }),
+  image,
+);
+
+/** Where the stream ends when decoded in place at `at` (never starting below the output). */
+function streamEnd(stream: Uint8Array, length: number, inPlaceSlack: number, at: number): number {
+  return Math.max(at + length + inPlaceSlack, at + stream.length);
+}
+
+/**
+ * Decodes `stream` with the wasm decoder, in place: the output at `at`, the stream ending at
+ * `streamEnd`, the probability table at `tableAt`. Returns the output and checks that no byte
+ * outside output, stream and table changed.
+ */
+function wasmDecode(stream: Uint8Array, length: number, inPlaceSlack: number, at: number, tableAt: number): Uint8Array {
+  const end = streamEnd(stream, length, inPlaceSlack, at);
+  const pages = Math.ceil(Math.max(end, tableAt + TABLE_BYTES) / 65536) + 1;
+  const m = new binaryen.Module();
+  let binary: Uint8Array;
+  try {
+    m.setMemory(pages, -1, "memory");
+    addUnpackFunction(m, "unpack", tableAt);
+    m.addFunctionExport("unpack", "unpack");
+    if (!m.validate()) throw new Error("decoder module does not validate");
+    binary = m.emitBinary();
+  } finally {
+    m.dispose();
+  }
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(binary));
+  const memory = new Uint8Array((instance.exports.memory as WebAssembly.Memory).buffer);
+  const streamAt = end - stream.length;
+  memory.set(stream, streamAt);
+  (instance.exports.unpack as (src: number, dst: number, end: number) => void)(streamAt, at, at + length);
+  for (let i = 0; i < memory.length; i++) {
+    const scratch = (i >= at && i < end) || (i >= tableAt && i < tableAt + TABLE_BYTES);
+    if (!scratch && memory[i] !== 0) throw new Error(`the decoder wrote byte ${i}, outside its output, slack and table`);
+  }
+  return memory.slice(at, at + length);
+}
+
+/** The encoder's optimal parse takes a while on inputs of a few KB, more so on a loaded machine. */
+const CODEC_TIMEOUT_MS = 240_000;
+
 describe("lz codec", () => {
   it("round-trips any bytes, decodable in place with the slack it reports", () => {
     fc.assert(
-      fc.property(image, (bytes) => {
+      fc.property(fc.oneof(image, adversarial), (bytes) => {
         const stream = lzCompress(bytes);
         const { output, inPlaceSlack } = lzDecompress(stream, bytes.length);
         expect(Buffer.from(output).equals(Buffer.from(bytes))).toBe(true);
         expect(inPlaceSlack).toBeGreaterThanOrEqual(0);
       }),
-      { numRuns: 300 },
+      { numRuns: 80 },
     );
+  }, CODEC_TIMEOUT_MS);
+
+  it("the emitted wasm decoder restores any bytes in place, like the reference decoder", () => {
+    fc.assert(
+      fc.property(adversarial, fc.integer({ min: 0, max: 64 }), fc.boolean(), (bytes, gap, tableBelow) => {
+        const stream = lzCompress(bytes);
+        const { inPlaceSlack } = lzDecompress(stream, bytes.length);
+        // The table below the output or past the stream, as the build places it.
+        const at = tableBelow ? TABLE_BYTES + gap : gap;
+        const tableAt = tableBelow ? 0 : streamEnd(stream, bytes.length, inPlaceSlack, at);
+        const output = wasmDecode(stream, bytes.length, inPlaceSlack, at, tableAt);
+        expect(Buffer.from(output).equals(Buffer.from(bytes))).toBe(true);
+      }),
+      { numRuns: 40 },
+    );
+  }, CODEC_TIMEOUT_MS);
+
+  it("decodes the edge cases in wasm: empty, zeros, a long run, incompressible bytes", () => {
+    const random = Uint8Array.from({ length: 4096 }, (_, i) => (Math.imul(i + 1, 2654435761) >>> 13) & 0xff);
+    for (const bytes of [new Uint8Array(0), new Uint8Array(1), new Uint8Array(20000), new Uint8Array(3000).fill(0xa5), random]) {
+      const stream = lzCompress(bytes);
+      const { inPlaceSlack } = lzDecompress(stream, bytes.length);
+      const output = wasmDecode(stream, bytes.length, inPlaceSlack, 16, streamEnd(stream, bytes.length, inPlaceSlack, 16));
+      expect(Buffer.from(output).equals(Buffer.from(bytes))).toBe(true);
+    }
+    // Incompressible bytes cost little more than themselves (the caller then keeps them unpacked).
+    expect(lzCompress(random).length).toBeLessThan(random.length * 1.05);
   });
 
-  it("stores UTF-16 ASCII text in about one byte per character", () => {
-    const text = "no endpoint in pool matches the request's model; ".repeat(1);
+  it("stores UTF-16 ASCII text in under one byte per character", () => {
+    const text =
+      "no endpoint in pool matches the request's model; the pool's endpoints are all over their queue limit; " +
+      'config field "scorers[0].weight" must be a number between 0 and 100; config field "filters" must be an array of filter names; ';
     const utf16 = Uint8Array.from([...text].flatMap((c) => [c.charCodeAt(0), 0]));
-    expect(lzCompress(utf16).length).toBeLessThanOrEqual(text.length + 4);
+    expect(lzCompress(utf16).length).toBeLessThan(text.length * 0.8);
   });
 });
 
@@ -114,6 +206,18 @@ describe("packed data in wasm", () => {
       }),
       { numRuns: 60 },
     );
+  });
+
+  it("puts the decoder's table below the image when memory past it is full, and packs nothing when neither fits", () => {
+    const text = Uint8Array.from([..."config field must be a number; ".repeat(40)].flatMap((c) => [c.charCodeAt(0), 0]));
+    const nearTopPlain = moduleWith([{ offset: 65536 - text.length - 8, data: text }]);
+    const nearTop = packData(nearTopPlain);
+    expect(nearTop.packed).toBe(true);
+    expect(Buffer.from(memoryAfterInitialize(nearTop.binary).memory).equals(Buffer.from(memoryAfterInitialize(nearTopPlain).memory))).toBe(true);
+    const tightPlain = moduleWith([{ offset: 8, data: text }, { offset: 65536 - 16, data: text.subarray(0, 16) }]);
+    const tight = packData(tightPlain);
+    expect(tight.packed).toBe(false);
+    expect(tight.binary).toBe(tightPlain);
   });
 
   it("build/plugin.wasm starts with the memory of its unpacked build, in one data segment", () => {
