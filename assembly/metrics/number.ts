@@ -5,48 +5,24 @@ function isDigit(c: i32): bool {
   return c >= 48 && c <= 57;
 }
 
-/** Parses `s[from, to)` as a float; NaN (and `ok == false` via isStrictNumber) when malformed. */
+/**
+ * Parses `s[from, to)` as a float; NaN (and `ok == false` via isStrictNumber) when malformed.
+ * Through the byte versions below (one implementation of the grammar): the text's UTF-8.
+ */
 export function parseStrictNumber(s: string, from: i32, to: i32): f64 {
-  if (!isStrictNumber(s, from, to)) return NaN;
-  let first = s.charCodeAt(from);
-  let body = first == 43 || first == 45 ? from + 1 : from;
-  let c = s.charCodeAt(body);
-  if (c == 73 || c == 105 /* I i */) return first == 45 ? -Infinity : Infinity;
-  if (c == 78 || c == 110 /* N n */) return NaN;
-  return parseFloat(s.substring(from, to));
+  let b = String.UTF8.encode(s.substring(from, to));
+  let p = changetype<usize>(b);
+  let n = b.byteLength;
+  return isStrictNumberBytes(p, 0, n) ? parseStrictNumberBytes(p, 0, n) : NaN;
 }
 
 /** True when `s[from, to)` is `[+-]digits[.digits][e[+-]digits]`, `.5`, `NaN` or `[+-]Inf`. */
 export function isStrictNumber(s: string, from: i32, to: i32): bool {
-  if (from >= to) return false;
-  let i = from;
-  let c = s.charCodeAt(i);
-  if (c == 43 || c == 45) i++;
-  if (i >= to) return false;
-  let rest = to - i;
-  c = s.charCodeAt(i);
-  if (c == 73 || c == 105 || c == 78 || c == 110) {
-    let word = s.substring(i, to).toLowerCase();
-    return word == "inf" || word == "infinity" || (word == "nan" && i == from);
-  }
-  let digits = 0;
-  while (i < to && isDigit(s.charCodeAt(i))) { i++; digits++; }
-  if (i < to && s.charCodeAt(i) == 46) {
-    i++;
-    while (i < to && isDigit(s.charCodeAt(i))) { i++; digits++; }
-  }
-  if (digits == 0) return false;
-  if (i < to && (s.charCodeAt(i) == 101 || s.charCodeAt(i) == 69)) {
-    i++;
-    if (i < to && (s.charCodeAt(i) == 43 || s.charCodeAt(i) == 45)) i++;
-    let exp = 0;
-    while (i < to && isDigit(s.charCodeAt(i))) { i++; exp++; }
-    if (exp == 0) return false;
-  }
-  return i == to && rest > 0;
+  let b = String.UTF8.encode(s.substring(from, to));
+  return isStrictNumberBytes(changetype<usize>(b), 0, b.byteLength);
 }
 
-// Byte versions for the scrape reader, which works on the page's UTF-8 bytes in place.
+// Byte versions: the scrape reader works on the page's UTF-8 bytes in place.
 
 const POW10: StaticArray<f64> = [
   1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
