@@ -240,15 +240,16 @@ export class PoolShared {
       applyHealth(cur != null ? String.UTF8.decode(cur.value) : "", this.rt.endpoints, this.rt.byKey);
       if (cur != null) cas = cur.cas;
       let ep = this.rt.endpoints[e];
-      let before = ep.consecutiveFailures.toString() + "/" + ep.ejectedUntilMs.toString() + "/" + ep.ejectionCount.toString();
+      let failures = ep.consecutiveFailures;
+      let until = ep.ejectedUntilMs;
+      let ejections = ep.ejectionCount;
       let ejected = false;
       if (failed) {
         ejected = recordFailure(ep, this.rt.config.health, nowMs);
       } else {
         recordSuccess(ep, nowMs);
       }
-      let after = ep.consecutiveFailures.toString() + "/" + ep.ejectedUntilMs.toString() + "/" + ep.ejectionCount.toString();
-      if (before == after) {
+      if (ep.consecutiveFailures == failures && ep.ejectedUntilMs == until && ep.ejectionCount == ejections) {
         this.healthCas = cas;
         return false;
       }
@@ -298,23 +299,18 @@ export class PoolShared {
       if (reuse) {
         reuse = false;
         cas = this.ifCas;
-        adjustInFlight(this.ifHashes, this.ifCounts, h, delta);
-        let st = setSharedDataBytes(this.inflightKey, encodeInFlight(this.ifHashes, this.ifCounts), cas);
-        if (st == Status.Ok) return true;
-        if (st != Status.CasMismatch) return false;
-        continue;
-      }
-      let cur = getSharedDataBytes(this.inflightKey);
-      if (cur != null) {
-        cas = cur.cas;
-        if (!decodeInFlight(cur.value, this.ifHashes, this.ifCounts)) {
-          this.malformed++;
+      } else {
+        let cur = getSharedDataBytes(this.inflightKey);
+        let ok = false;
+        if (cur != null) {
+          cas = cur.cas;
+          ok = decodeInFlight(cur.value, this.ifHashes, this.ifCounts);
+          if (!ok) this.malformed++;
+        }
+        if (!ok) {
           this.ifHashes.length = 0;
           this.ifCounts.length = 0;
         }
-      } else {
-        this.ifHashes.length = 0;
-        this.ifCounts.length = 0;
       }
       adjustInFlight(this.ifHashes, this.ifCounts, h, delta);
       let st = setSharedDataBytes(this.inflightKey, encodeInFlight(this.ifHashes, this.ifCounts), cas);
