@@ -32,8 +32,12 @@ export class PoolScraper {
   private result: EngineMetrics = new EngineMetrics();
   /** Keys of endpoints with a scrape in flight (never two at once for one endpoint). */
   private pending: Set<string> = new Set<string>();
-  /** Tokens of scrapes sent with `?name[]=` filters. */
-  private filteredTokens: Set<u32> = new Set<u32>();
+  /**
+   * Keys of endpoints whose scrape in flight was sent with `?name[]=` filters (one scrape per
+   * endpoint at a time, so the key names the call; a set of keys, not of tokens, reuses the
+   * string set's code).
+   */
+  private filteredKeys: Set<string> = new Set<string>();
   /** Endpoints whose server answered a filtered scrape with none of the wanted series. */
   private unfiltered: Set<string> = new Set<string>();
   private filteredPath: string = "";
@@ -246,7 +250,7 @@ export class PoolScraper {
       return false;
     }
     this.tokens.set(t, e.key);
-    if (path.length != cfg.scrape.path.length) this.filteredTokens.add(t);
+    if (path.length != cfg.scrape.path.length) this.filteredKeys.add(e.key);
     this.pending.add(e.key);
     this.outstanding++;
     return true;
@@ -262,8 +266,8 @@ export class PoolScraper {
     if (!this.tokens.has(token)) return false;
     let key = this.tokens.get(token);
     this.tokens.delete(token);
-    let filtered = this.filteredTokens.has(token);
-    if (filtered) this.filteredTokens.delete(token);
+    let filtered = this.filteredKeys.has(key);
+    if (filtered) this.filteredKeys.delete(key);
     this.pending.delete(key);
     this.outstanding--;
     let e = this.rt.find(key);
