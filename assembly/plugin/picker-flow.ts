@@ -95,7 +95,9 @@ export class PoolFlow {
     for (let i = 0; i < this.fairKeys.length; i++) {
       if (getSharedData(this.fairKeys[i]) == null) setSharedData(this.fairKeys[i], new ArrayBuffer(FAIR_TABLE_BYTES), 0);
     }
-    LATEST.set(this.key, this);
+    let at = latestAt(this.key);
+    if (at < 0) LATEST.push(this);
+    else LATEST[at] = this;
     let base = "wayroute_flow_" + metricName(this.pool) + "_";
     for (let i = 0; i < this.config.bands.length; i++) {
       let b = base + metricName(this.config.bands[i].name) + "_";
@@ -300,12 +302,21 @@ export class PoolFlow {
   }
 }
 
-/** The newest flow of each pool (by shared key): its config's dispatch rule is the one in force. */
-const LATEST = new Map<string, PoolFlow>();
+/**
+ * The newest flow of each pool (one per shared key): its config's dispatch rule is the one in
+ * force. A few pools at most, so a list searched by key (no Map instance of its own).
+ */
+const LATEST: PoolFlow[] = [];
+
+function latestAt(key: string): i32 {
+  for (let i = 0; i < LATEST.length; i++) if (LATEST[i].key == key) return i;
+  return -1;
+}
 
 /** The newest flow of `flow`'s pool (itself unless a reconfigure made a newer one). */
 export function newestFlow(flow: PoolFlow): PoolFlow {
-  return LATEST.has(flow.key) ? LATEST.get(flow.key) : flow;
+  let at = latestAt(flow.key);
+  return at < 0 ? flow : LATEST[at];
 }
 
 /**
