@@ -30,7 +30,8 @@ export class PickerMetrics {
   spoofedHeaders: u32 = 0;
   fallbackServed: u32 = 0;
   ok: bool = true;
-  private perEndpoint: Map<string, u32> = new Map<string, u32>();
+  /** Metric id by endpoint key (i32 values: the endpoint index map's instance, no second one). */
+  private perEndpoint: Map<string, i32> = new Map<string, i32>();
 
   constructor(pool: string) {
     this.base = "wayroute_picker_" + metricName(pool) + "_";
@@ -73,11 +74,11 @@ export class PickerMetrics {
     incrementMetric(this.picks, 1);
     let id: u32 = 0;
     if (this.perEndpoint.has(key)) {
-      id = this.perEndpoint.get(key);
+      id = <u32>this.perEndpoint.get(key);
     } else {
       id = defineMetric(MetricType.Counter, this.base + "endpoint_" + metricName(key) + "_picks_total");
       if (lastHostStatus() != Status.Ok) return;
-      this.perEndpoint.set(key, id);
+      this.perEndpoint.set(key, <i32>id);
     }
     incrementMetric(id, 1);
   }
