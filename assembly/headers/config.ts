@@ -3,6 +3,7 @@
 // Schema: schemas/headers.schema.json (the rules below must match it).
 
 import { ConfigNode, ConfigReader } from "../config/reader";
+import { isSafeHeaderValue, isValidHeaderName } from "../rewrite/header-name";
 
 /** One header to set: name (lower case token) and its single value. */
 export class HeaderSetting {
@@ -27,49 +28,6 @@ export class HeadersConfig {
   response: HeaderEdits = new HeaderEdits();
 }
 
-/**
- * RFC 7230 token (tchar+) with no upper-case letters: Envoy lower-cases header names, so an
- * upper-case name in config would never match what the proxy holds.
- */
-export function isHeaderName(name: string): bool {
-  const n = name.length;
-  if (n == 0) return false;
-  for (let i = 0; i < n; i++) {
-    const c = name.charCodeAt(i);
-    if (c >= 0x61 && c <= 0x7a) continue; // a-z
-    if (c >= 0x30 && c <= 0x39) continue; // 0-9
-    switch (c) {
-      case 0x21: // !
-      case 0x23: // #
-      case 0x24: // $
-      case 0x25: // %
-      case 0x26: // &
-      case 0x27: // '
-      case 0x2a: // *
-      case 0x2b: // +
-      case 0x2d: // -
-      case 0x2e: // .
-      case 0x5e: // ^
-      case 0x5f: // _
-      case 0x60: // `
-      case 0x7c: // |
-      case 0x7e: // ~
-        continue;
-    }
-    return false;
-  }
-  return true;
-}
-
-/** A value may hold anything but CR, LF and NUL (they would split or end the header). */
-export function isHeaderValue(value: string): bool {
-  for (let i = 0, n = value.length; i < n; i++) {
-    const c = value.charCodeAt(i);
-    if (c == 0x0d || c == 0x0a || c == 0x00) return false;
-  }
-  return true;
-}
-
 const SECTION_KEYS = ["request", "response"];
 const EDIT_KEYS = ["set", "remove"];
 const NAME_RULE = "header name must be a lower-case RFC 7230 token (a-z 0-9 !#$%&'*+-.^_`|~)";
@@ -83,13 +41,13 @@ function readEdits(r: ConfigReader, node: ConfigNode, into: HeaderEdits): void {
     const names = set.keys();
     for (let i = 0; i < names.length && r.ok; i++) {
       const entry = set.child(unchecked(names[i]))!;
-      if (!isHeaderName(unchecked(names[i]))) {
+      if (!isValidHeaderName(unchecked(names[i]))) {
         r.fail(entry, NAME_RULE);
         return;
       }
       const value = r.stringOf(entry);
       if (!r.ok) return;
-      if (!isHeaderValue(value)) {
+      if (!isSafeHeaderValue(value)) {
         r.fail(entry, VALUE_RULE);
         return;
       }
@@ -102,7 +60,7 @@ function readEdits(r: ConfigReader, node: ConfigNode, into: HeaderEdits): void {
       const entry = remove.at(i)!;
       const name = r.stringOf(entry);
       if (!r.ok) return;
-      if (!isHeaderName(name)) {
+      if (!isValidHeaderName(name)) {
         r.fail(entry, NAME_RULE);
         return;
       }
