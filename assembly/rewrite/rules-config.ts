@@ -20,11 +20,12 @@
  *      "response"?: { "remove"?: [name], "set"?: {name: template}, "append"?: {name: template} } }]
  */
 import { ConfigNode, ConfigReader, quote } from "../config/reader";
+import { atMost, failIf, headerNameProblem, isObjectWith, readStrings } from "../config/checks";
 import { PathPattern, globError } from "./path-pattern";
 import { Cidr } from "./cidr";
 import { propertyKey } from "./property-key";
 import { Template, SourceKind } from "./template";
-import { isValidHeaderName, isSafeHeaderValue, isReservedHeaderName } from "./header-name";
+import { isSafeHeaderValue } from "./header-name";
 import {
   Rule,
   RuleMatch,
@@ -42,15 +43,15 @@ const RULE_KEYS = ["name", "match", "request", "response"];
 const MATCH_KEYS = ["path", "methods", "authority", "headers", "properties", "models"];
 const REQUEST_KEYS = ["remove", "rename", "set", "append", "rewritePathPrefix", "authority"];
 const RESPONSE_KEYS = ["remove", "set", "append"];
-const NAME_RULE = "must be a lower-case header name token (a-z 0-9 !#$%&'*+-.^_`|~)";
+const HEADER_CONDITION_KEYS = ["name", "equals", "prefix", "suffix", "present"];
+const PROPERTY_CONDITION_KEYS = ["path", "equals", "prefix", "suffix", "present", "cidr"];
+const VALUE_KINDS = ["equals", "prefix", "suffix"];
 const METHOD_NAMES = ["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"];
+/** Why rules may not touch a proxy-owned header (appended to "is managed by the proxy"). */
+const RULES_MAY_NOT = " and cannot be changed by rules";
 
 export function readRulesSection(r: ConfigReader, node: ConfigNode): Rule[] | null {
-  if (!r.requireArray(node)) return null;
-  if (node.length > MAX_RULES) {
-    r.fail(node, "at most " + MAX_RULES.toString() + " rules are allowed, got " + node.length.toString());
-    return null;
-  }
+  if (!r.requireArray(node) || !atMost(r, node, MAX_RULES, "rules")) return null;
   const rules = new Array<Rule>();
   for (let i = 0, n = node.length; i < n && r.ok; i++) {
     const rule = readRule(r, node.at(i)!, i);
@@ -66,7 +67,7 @@ export function readRulesSection(r: ConfigReader, node: ConfigNode): Rule[] | nu
  * those itself, so they cannot say who the caller is. Null after reporting a problem.
  */
 export function readPeerMatch(r: ConfigReader, node: ConfigNode): RuleMatch | null {
-  if (!r.requireObject(node) || !r.rejectUnknownKeys(node, ["properties"])) return null;
+  if (!isObjectWith(r, node, ["properties"])) return null;
   const props = r.requireArrayField(node, "properties");
   if (props == null) return null;
   if (props.length == 0) {
@@ -79,7 +80,7 @@ export function readPeerMatch(r: ConfigReader, node: ConfigNode): RuleMatch | nu
 }
 
 function readRule(r: ConfigReader, node: ConfigNode, index: i32): Rule | null {
-  if (!r.requireObject(node) || !r.rejectUnknownKeys(node, RULE_KEYS)) return null;
+  if (!isObjectWith(r, node, RULE_KEYS)) return null;
   const rule = new Rule();
   rule.name = r.optNonEmptyString(node, "name", "rules[" + index.toString() + "]");
   const match = r.optObject(node, "match");
@@ -87,82 +88,72 @@ function readRule(r: ConfigReader, node: ConfigNode, index: i32): Rule | null {
   const request = r.optObject(node, "request");
   if (request != null) readRequestActions(r, request, rule);
   const response = r.optObject(node, "response");
-  if (response != null) {
-    if (r.rejectUnknownKeys(response, RESPONSE_KEYS)) readHeaderActions(r, response, rule.response, rule);
-  }
+  if (response != null && r.rejectUnknownKeys(response, RESPONSE_KEYS)) readHeaderActions(r, response, rule.response, rule);
   return r.ok ? rule : null;
 }
+
+// A problem found after a field's first error is never reported (the reader keeps the first),
+// so the readers below go on after a failed check where that is safe and shorter.
 
 function readMatch(r: ConfigReader, node: ConfigNode, rule: Rule): void {
   if (!r.rejectUnknownKeys(node, MATCH_KEYS)) return;
   const m = rule.match;
   const path = r.optObject(node, "path");
   if (path != null) m.path = readPathMatch(r, path);
-
-  const methods = r.optArray(node, "methods");
-  if (methods != null) {
-    for (let i = 0; i < methods.length && r.ok; i++) {
-      const el = methods.at(i)!;
-      const method = r.stringOf(el);
-      if (!r.ok) return;
-      if (!isMethodToken(method)) {
-        r.fail(el, "must be an upper-case HTTP method such as " + METHOD_NAMES.join(", ") + ", got " + quote(method));
-        return;
-      }
-      m.methods.push(method);
-    }
-  }
-
+  readStrings(r, node, "methods", m.methods, methodProblem, "");
   const authority = r.optObject(node, "authority");
   if (authority != null) {
     const c = new ValueCondition();
-    if (readStringCondition(r, authority, c, ["exact", "prefix", "suffix"], false, false)) m.authority = c;
+    if (readValueCondition(r, authority, c, ["exact", "prefix", "suffix"], false, false)) m.authority = c;
   }
-
-  const headers = r.optArray(node, "headers");
-  if (headers != null) {
-    for (let i = 0; i < headers.length && r.ok; i++) {
-      const h = headers.at(i)!;
-      if (!r.requireObject(h) || !r.rejectUnknownKeys(h, ["name", "equals", "prefix", "suffix", "present"])) return;
-      const c = new ValueCondition();
-      c.key = readHeaderName(r, h, "name", false);
-      if (!r.ok) return;
-      if (readStringCondition(r, h, c, ["equals", "prefix", "suffix"], true, false)) m.headers.push(c);
-    }
-  }
-
-  const props = r.optArray(node, "properties");
-  if (props != null) {
-    for (let i = 0; i < props.length && r.ok; i++) {
-      const p = props.at(i)!;
-      if (!r.requireObject(p) || !r.rejectUnknownKeys(p, ["path", "equals", "prefix", "suffix", "present", "cidr"])) return;
-      const c = new ValueCondition();
-      c.key = readPropertyPath(r, p);
-      if (!r.ok) return;
-      if (readStringCondition(r, p, c, ["equals", "prefix", "suffix"], true, true)) m.properties.push(c);
-    }
-  }
-
-  const models = r.optArray(node, "models");
-  if (models != null) {
-    for (let i = 0; i < models.length && r.ok; i++) {
-      const el = models.at(i)!;
-      const s = r.stringOf(el);
-      if (r.ok && s.length == 0) r.fail(el, "must not be empty");
-      m.models.push(s);
-    }
-    if (r.ok && m.models.length == 0) r.fail(models, "must list at least one model (omit the field to match any)");
+  readConditions(r, node, "headers", m.headers, false);
+  readConditions(r, node, "properties", m.properties, true);
+  if (readStrings(r, node, "models", m.models, modelProblem, "must list at least one model (omit the field to match any)") != null) {
     rule.needsBody = true;
   }
 }
 
-function isMethodToken(s: string): bool {
-  if (s.length == 0) return false;
+function methodProblem(s: string): string {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (!((c >= 0x41 && c <= 0x5a) || c == 0x2d || c == 0x5f)) return false;
+    if (!((c >= 0x41 && c <= 0x5a) || c == 0x2d || c == 0x5f)) return methodRule(s);
   }
-  return true;
+  return s.length == 0 ? methodRule(s) : "";
+}
+
+function methodRule(s: string): string {
+  return "must be an upper-case HTTP method such as " + METHOD_NAMES.join(", ") + ", got " + quote(s);
+}
+
+function modelProblem(s: string): string {
+  return s.length == 0 ? "must not be empty" : "";
+}
+
+/** `headers` (by header name) or `properties` (by Envoy property path) conditions. */
+function readConditions(r: ConfigReader, node: ConfigNode, key: string, into: ValueCondition[], property: bool): void {
+  const arr = r.optArray(node, key);
+  if (arr == null) return;
+  const keyField = property ? "path" : "name";
+  for (let i = 0; i < arr.length && r.ok; i++) {
+    const el = arr.at(i)!;
+    if (!isObjectWith(r, el, property ? PROPERTY_CONDITION_KEYS : HEADER_CONDITION_KEYS)) return;
+    const text = r.requireString(el, keyField);
+    if (!r.ok) return;
+    let key = text;
+    if (property) {
+      const k = propertyKey(text);
+      if (k == null) {
+        r.fail(el.child(keyField)!, "must be a dotted Envoy property path such as \"source.address\" (a segment with dots in brackets: \"filter_state[io.istio.peer_principal]\"), got " + quote(text));
+        return;
+      }
+      key = k;
+    } else {
+      failIf(r, el.child(keyField)!, headerNameProblem(text, null));
+    }
+    const c = new ValueCondition();
+    c.key = key;
+    if (readValueCondition(r, el, c, VALUE_KINDS, true, property)) into.push(c);
+  }
 }
 
 function readPathMatch(r: ConfigReader, node: ConfigNode): PathPattern | null {
@@ -175,25 +166,21 @@ function readPathMatch(r: ConfigReader, node: ConfigNode): PathPattern | null {
   const valueNode = node.child(key)!;
   const s = r.stringOf(valueNode);
   if (!r.ok) return null;
-  if (s.length == 0 || s.charCodeAt(0) != 0x2f) {
+  if (!s.startsWith("/")) {
     r.fail(valueNode, "must start with \"/\"");
     return null;
   }
   if (key == "exact") return PathPattern.exact(s);
   if (key == "prefix") return PathPattern.prefix(s);
-  const err = globError(s);
-  if (err.length > 0) {
-    r.fail(valueNode, err);
-    return null;
-  }
-  return PathPattern.glob(s);
+  failIf(r, valueNode, globError(s));
+  return r.ok ? PathPattern.glob(s) : null;
 }
 
 /**
- * Reads one of `kinds` (a string operand) or, when allowed, `present` / `cidr`. Exactly one
- * must be given.
+ * Reads one of `kinds` (a string operand: exact/equals, prefix, suffix) or, when allowed,
+ * `present` / `cidr`. Exactly one must be given.
  */
-function readStringCondition(
+function readValueCondition(
   r: ConfigReader,
   node: ConfigNode,
   c: ValueCondition,
@@ -214,22 +201,12 @@ function readStringCondition(
     c.kind = r.optBool(node, "present", true) ? ValueMatchKind.Present : ValueMatchKind.Absent;
   }
   if (allowCidr) {
-    const cidrs = r.optArray(node, "cidr");
+    const cidrs = readStrings(r, node, "cidr", [], cidrProblem, "must list at least one CIDR range");
     if (cidrs != null) {
       found++;
       c.kind = ValueMatchKind.Cidr;
-      if (cidrs.length == 0) r.fail(cidrs, "must list at least one CIDR range");
-      for (let i = 0; i < cidrs.length && r.ok; i++) {
-        const el = cidrs.at(i)!;
-        const text = r.stringOf(el);
-        if (!r.ok) break;
-        const cidr = Cidr.parse(text);
-        if (cidr == null) {
-          r.fail(el, "invalid CIDR " + quote(text) + " (e.g. \"10.0.0.0/8\", \"fd00::/8\", or a single address)");
-          break;
-        }
-        c.cidrs.push(cidr);
-      }
+      // Parsed again here (cheap, configure time) rather than kept by the check.
+      for (let i = 0; i < cidrs.length && r.ok; i++) c.cidrs.push(Cidr.parse(cidrs.value.at(i)!.asString())!);
     }
   }
   if (!r.ok) return false;
@@ -243,40 +220,9 @@ function readStringCondition(
   return true;
 }
 
-function readPropertyPath(r: ConfigReader, node: ConfigNode): string {
-  const child = node.child("path");
-  if (child == null) {
-    r.failAt(node.path + ".path", "required field is missing");
-    return "";
-  }
-  const s = r.stringOf(child);
-  if (!r.ok) return "";
-  const key = propertyKey(s);
-  if (key == null) {
-    r.fail(child, "must be a dotted Envoy property path such as \"source.address\" (a segment with dots in brackets: \"filter_state[io.istio.peer_principal]\"), got " + quote(s));
-    return "";
-  }
-  return key;
-}
-
-function readHeaderName(r: ConfigReader, node: ConfigNode, key: string, forWrite: bool): string {
-  const child = node.child(key);
-  if (child == null) {
-    r.failAt(node.path + "." + key, "required field is missing");
-    return "";
-  }
-  const s = r.stringOf(child);
-  if (!r.ok) return "";
-  checkHeaderName(r, child, s, forWrite);
-  return s;
-}
-
-function checkHeaderName(r: ConfigReader, at: ConfigNode, name: string, forWrite: bool): void {
-  if (!isValidHeaderName(name)) {
-    r.fail(at, quote(name) + " " + NAME_RULE);
-  } else if (forWrite && isReservedHeaderName(name)) {
-    r.fail(at, quote(name) + " is managed by the proxy and cannot be changed by rules");
-  }
+function cidrProblem(s: string): string {
+  if (Cidr.parse(s) != null) return "";
+  return "invalid CIDR " + quote(s) + " (e.g. \"10.0.0.0/8\", \"fd00::/8\", or a single address)";
 }
 
 function readTemplate(r: ConfigReader, node: ConfigNode, rule: Rule): Template | null {
@@ -287,63 +233,49 @@ function readTemplate(r: ConfigReader, node: ConfigNode, rule: Rule): Template |
     return null;
   }
   const t = Template.compile(text);
-  if (t.error.length > 0) {
-    r.fail(node, t.error);
-    return null;
-  }
+  failIf(r, node, t.error);
+  if (!r.ok) return null;
   if (t.uses(SourceKind.Model)) rule.needsBody = true;
   return t;
 }
 
-/** remove / set / append (and rename when `rename` is allowed by the caller's key list). */
-function readHeaderActions(r: ConfigReader, node: ConfigNode, into: HeaderAction[], rule: Rule): void {
-  const remove = r.optArray(node, "remove");
-  if (remove != null) {
-    for (let i = 0; i < remove.length && r.ok; i++) {
-      const el = remove.at(i)!;
-      const name = r.stringOf(el);
-      if (!r.ok) return;
-      checkHeaderName(r, el, name, true);
-      const a = new HeaderAction();
-      a.kind = HeaderActionKind.Remove;
-      a.name = name;
-      into.push(a);
-    }
-  }
-  const rename = r.optObject(node, "rename");
-  if (rename != null) {
-    for (let i = 0; i < rename.length && r.ok; i++) {
-      const from = rename.value.keyAt(i);
-      const toNode = rename.child(from)!;
-      checkHeaderName(r, toNode, from, true);
-      const to = r.stringOf(toNode);
-      if (!r.ok) return;
-      checkHeaderName(r, toNode, to, true);
-      const a = new HeaderAction();
-      a.kind = HeaderActionKind.Rename;
-      a.name = from;
-      a.newName = to;
-      into.push(a);
-    }
-  }
-  readTemplateMap(r, node, "set", HeaderActionKind.Set, into, rule);
-  readTemplateMap(r, node, "append", HeaderActionKind.Append, into, rule);
+function writableNameProblem(name: string): string {
+  return headerNameProblem(name, RULES_MAY_NOT);
 }
 
-function readTemplateMap(r: ConfigReader, node: ConfigNode, key: string, kind: HeaderActionKind, into: HeaderAction[], rule: Rule): void {
+/** remove / rename / set / append (rename only where the caller's key list allows it). */
+function readHeaderActions(r: ConfigReader, node: ConfigNode, into: HeaderAction[], rule: Rule): void {
+  const removed = new Array<string>();
+  readStrings(r, node, "remove", removed, writableNameProblem, "");
+  for (let i = 0; i < removed.length && r.ok; i++) {
+    const a = new HeaderAction();
+    a.kind = HeaderActionKind.Remove;
+    a.name = removed[i];
+    into.push(a);
+  }
+  readHeaderMap(r, node, "rename", HeaderActionKind.Rename, into, rule);
+  readHeaderMap(r, node, "set", HeaderActionKind.Set, into, rule);
+  readHeaderMap(r, node, "append", HeaderActionKind.Append, into, rule);
+}
+
+/** `{name: new name}` (rename) or `{name: template}` (set, append). */
+function readHeaderMap(r: ConfigReader, node: ConfigNode, key: string, kind: HeaderActionKind, into: HeaderAction[], rule: Rule): void {
   const map = r.optObject(node, key);
   if (map == null) return;
   for (let i = 0; i < map.length && r.ok; i++) {
     const name = map.value.keyAt(i);
     const valueNode = map.child(name)!;
-    checkHeaderName(r, valueNode, name, true);
-    if (!r.ok) return;
-    const t = readTemplate(r, valueNode, rule);
-    if (t == null) return;
+    failIf(r, valueNode, writableNameProblem(name));
     const a = new HeaderAction();
     a.kind = kind;
     a.name = name;
-    a.template = t;
+    if (kind == HeaderActionKind.Rename) {
+      a.newName = r.stringOf(valueNode);
+      if (r.ok) failIf(r, valueNode, writableNameProblem(a.newName));
+    } else if (r.ok) {
+      const t = readTemplate(r, valueNode, rule);
+      if (t != null) a.template = t;
+    }
     into.push(a);
   }
 }
