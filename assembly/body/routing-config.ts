@@ -28,7 +28,8 @@
  * = equal shares), each 1..1,000,000; the target is a weighted random choice.
  */
 import { ConfigNode, ConfigReader, quote } from "../config/reader";
-import { isValidHeaderName, isReservedHeaderName, isSafeHeaderValue, isHeaderSafeModel } from "../rewrite/header-name";
+import { failIf, headerNameProblem, isObjectWith, modelNameProblem, readStrings } from "../config/checks";
+import { isSafeHeaderValue } from "../rewrite/header-name";
 
 export const DEFAULT_BODY_ROUTING_PATHS: string[] = [
   "/v1/chat/completions",
@@ -83,33 +84,27 @@ function readHeaderOption(r: ConfigReader, node: ConfigNode, key: string, dflt: 
   if (child == null) return dflt;
   const s = r.stringOf(child);
   if (!r.ok) return dflt;
-  if (!isValidHeaderName(s)) r.fail(child, quote(s) + " must be a lower-case header name token (a-z 0-9 !#$%&'*+-.^_`|~)");
-  else if (isReservedHeaderName(s)) r.fail(child, quote(s) + " is managed by the proxy");
+  failIf(r, child, headerNameProblem(s, ""));
   return s;
 }
 
-function checkModelName(r: ConfigReader, node: ConfigNode, s: string): void {
-  if (s.length == 0) r.fail(node, "must not be empty");
-  else if (!isHeaderSafeModel(s)) r.fail(node, "must not contain a control character (U+0000-U+001F, U+007F) or a lone surrogate (it is sent in a header)");
+/** A model named by `obj[key]` (required), checked as a header value. */
+function requireModel(r: ConfigReader, obj: ConfigNode, key: string): string {
+  const s = r.requireString(obj, key);
+  if (r.ok) failIf(r, obj.child(key)!, modelNameProblem(s));
+  return s;
+}
+
+function pathProblem(p: string): string {
+  if (p.startsWith("/") && !p.includes("?") && isSafeHeaderValue(p)) return "";
+  return "must be a path starting with \"/\" without a query, got " + quote(p);
 }
 
 export function readBodyRoutingSection(r: ConfigReader, node: ConfigNode): BodyRoutingConfig | null {
-  if (!r.requireObject(node) || !r.rejectUnknownKeys(node, KEYS)) return null;
+  if (!isObjectWith(r, node, KEYS)) return null;
   const cfg = new BodyRoutingConfig();
-
-  const paths = r.optArray(node, "paths");
-  if (paths != null) {
-    cfg.paths = [];
-    if (paths.length == 0) r.fail(paths, "must list at least one path (omit the field for the defaults)");
-    for (let i = 0; i < paths.length && r.ok; i++) {
-      const el = paths.at(i)!;
-      const p = r.stringOf(el);
-      if (r.ok && (!p.startsWith("/") || p.includes("?") || !isSafeHeaderValue(p))) {
-        r.fail(el, "must be a path starting with \"/\" without a query, got " + quote(p));
-      }
-      cfg.paths.push(p);
-    }
-  }
+  const paths = new Array<string>();
+  if (readStrings(r, node, "paths", paths, pathProblem, "must list at least one path (omit the field for the defaults)") != null) cfg.paths = paths;
   cfg.maxBodyBytes = <i32>r.optInt(node, "maxBodyBytes", DEFAULT_MAX_BODY_BYTES, 1, MAX_MAX_BODY_BYTES);
   cfg.modelHeader = readHeaderOption(r, node, "modelHeader", cfg.modelHeader);
   cfg.baseModelHeader = readHeaderOption(r, node, "baseModelHeader", cfg.baseModelHeader);
@@ -123,10 +118,9 @@ export function readBodyRoutingSection(r: ConfigReader, node: ConfigNode): BodyR
     for (let i = 0; i < adapters.length && r.ok; i++) {
       const name = adapters.value.keyAt(i);
       const child = adapters.child(name)!;
-      checkModelName(r, child, name);
+      failIf(r, child, modelNameProblem(name));
       const base = r.stringOf(child);
-      if (!r.ok) break;
-      checkModelName(r, child, base);
+      if (r.ok) failIf(r, child, modelNameProblem(base));
       cfg.adapterNames.push(name);
       cfg.adapterBases.push(base);
     }
@@ -142,38 +136,33 @@ export function readBodyRoutingSection(r: ConfigReader, node: ConfigNode): BodyR
   return r.ok ? cfg : null;
 }
 
+// A problem found after a field's first error is never reported (the reader keeps the first),
+// so the loops below go on after a failed check where that is safe.
+
 function readRewriteRule(r: ConfigReader, node: ConfigNode): ModelRewriteRule | null {
-  if (!r.requireObject(node) || !r.rejectUnknownKeys(node, ["matches", "targets"])) return null;
+  if (!isObjectWith(r, node, ["matches", "targets"])) return null;
   const rule = new ModelRewriteRule();
   const matches = r.optArray(node, "matches");
   if (matches != null) {
     for (let i = 0; i < matches.length && r.ok; i++) {
       const m = matches.at(i)!;
-      if (!r.requireObject(m) || !r.rejectUnknownKeys(m, ["model"])) return null;
+      if (!isObjectWith(r, m, ["model"])) return null;
       const model = r.requireObjectField(m, "model");
       if (model == null || !r.rejectUnknownKeys(model, ["type", "value"])) return null;
       r.optEnum(model, "type", ["Exact"], "Exact");
-      const value = r.requireString(model, "value");
-      if (!r.ok) return null;
-      checkModelName(r, model.child("value")!, value);
-      rule.models.push(value);
+      if (r.ok) rule.models.push(requireModel(r, model, "value"));
     }
   }
   const targets = r.requireArrayField(node, "targets");
   if (targets == null) return null;
-  if (targets.length == 0) {
-    r.fail(targets, "must list at least one target");
-    return null;
-  }
+  if (targets.length == 0) r.fail(targets, "must list at least one target");
   let weighted = 0;
   for (let i = 0; i < targets.length && r.ok; i++) {
     const t = targets.at(i)!;
-    if (!r.requireObject(t) || !r.rejectUnknownKeys(t, ["modelRewrite", "weight"])) return null;
-    const model = r.requireString(t, "modelRewrite");
-    if (!r.ok) return null;
-    checkModelName(r, t.child("modelRewrite")!, model);
+    if (!isObjectWith(r, t, ["modelRewrite", "weight"])) return null;
+    const model = requireModel(r, t, "modelRewrite");
     let weight: i64 = 1;
-    if (t.child("weight") != null) {
+    if (r.ok && t.child("weight") != null) {
       weighted++;
       weight = r.optInt(t, "weight", 1, 1, MAX_WEIGHT);
     }

@@ -3,6 +3,7 @@
 // Schema: schemas/headers.schema.json (the rules below must match it).
 
 import { ConfigNode, ConfigReader } from "../config/reader";
+import { failIf, isObjectWith, readStrings } from "../config/checks";
 import { isSafeHeaderValue, isValidHeaderName } from "../rewrite/header-name";
 
 /** One header to set: name (lower case token) and its single value. */
@@ -33,46 +34,29 @@ const EDIT_KEYS = ["set", "remove"];
 const NAME_RULE = "header name must be a lower-case RFC 7230 token (a-z 0-9 !#$%&'*+-.^_`|~)";
 const VALUE_RULE = "header value must not contain CR, LF or NUL";
 
+function nameProblem(name: string): string {
+  return isValidHeaderName(name) ? "" : NAME_RULE;
+}
+
 function readEdits(r: ConfigReader, node: ConfigNode, into: HeaderEdits): void {
-  if (!r.requireObject(node)) return;
-  if (!r.rejectUnknownKeys(node, EDIT_KEYS)) return;
+  if (!isObjectWith(r, node, EDIT_KEYS)) return;
   const set = r.optObject(node, "set");
   if (set != null) {
-    const names = set.keys();
-    for (let i = 0; i < names.length && r.ok; i++) {
-      const entry = set.child(unchecked(names[i]))!;
-      if (!isValidHeaderName(unchecked(names[i]))) {
-        r.fail(entry, NAME_RULE);
-        return;
-      }
+    for (let i = 0; i < set.length && r.ok; i++) {
+      const name = set.value.keyAt(i);
+      const entry = set.child(name)!;
+      failIf(r, entry, nameProblem(name));
       const value = r.stringOf(entry);
-      if (!r.ok) return;
-      if (!isSafeHeaderValue(value)) {
-        r.fail(entry, VALUE_RULE);
-        return;
-      }
-      into.toSet.push(new HeaderSetting(unchecked(names[i]), value));
+      if (r.ok && !isSafeHeaderValue(value)) r.fail(entry, VALUE_RULE);
+      into.toSet.push(new HeaderSetting(name, value));
     }
   }
-  const remove = r.optArray(node, "remove");
-  if (remove != null) {
-    for (let i = 0, n = remove.length; i < n && r.ok; i++) {
-      const entry = remove.at(i)!;
-      const name = r.stringOf(entry);
-      if (!r.ok) return;
-      if (!isValidHeaderName(name)) {
-        r.fail(entry, NAME_RULE);
-        return;
-      }
-      into.toRemove.push(name);
-    }
-  }
+  readStrings(r, node, "remove", into.toRemove, nameProblem, "");
 }
 
 /** Reads the `headers` section at `node`; on error returns null and `r.error` names the field. */
 export function readHeadersSection(r: ConfigReader, node: ConfigNode): HeadersConfig | null {
-  if (!r.requireObject(node)) return null;
-  if (!r.rejectUnknownKeys(node, SECTION_KEYS)) return null;
+  if (!isObjectWith(r, node, SECTION_KEYS)) return null;
   const config = new HeadersConfig();
   const request = r.optObject(node, "request");
   if (request != null) readEdits(r, request, config.request);

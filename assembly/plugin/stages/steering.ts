@@ -40,6 +40,7 @@ import {
   removeHeaderBytes,
 } from "../../../proxy-wasm/index";
 import { ConfigNode, ConfigReader } from "../../config/reader";
+import { atMost, isObjectWith } from "../../config/checks";
 import { RuleMatch } from "../../rewrite/rule";
 import { propertySegments } from "../../rewrite/property-key";
 import { PropertySource, propertiesMatch } from "../../rewrite/engine";
@@ -53,6 +54,12 @@ export const MODEL_NAME_HEADER = "x-gateway-model-name";
 const BASE_MODEL_HEADER = "x-gateway-base-model-name";
 const REWRITE_HEADER = "x-gateway-model-name-rewrite";
 const PRIORITY_HEADER = "x-wayroute-priority";
+
+function encodeAll(names: string[]): ArrayBuffer[] {
+  const out = new Array<ArrayBuffer>();
+  for (let i = 0; i < names.length; i++) out.push(String.UTF8.encode(unchecked(names[i])));
+  return out;
+}
 
 /** Trusted callers a config may list; matching is linear, so keep it bounded. */
 export const MAX_TRUSTED_CALLERS: i32 = 64;
@@ -68,14 +75,10 @@ export class SteeringConfig {
  * Schema: schemas/steering.schema.json. Null after reporting a problem through `r`.
  */
 export function readSteeringSection(r: ConfigReader, node: ConfigNode): SteeringConfig | null {
-  if (!r.requireObject(node) || !r.rejectUnknownKeys(node, ["trustedCallers"])) return null;
+  if (!isObjectWith(r, node, ["trustedCallers"])) return null;
   const cfg = new SteeringConfig();
   const callers = r.optArray(node, "trustedCallers");
-  if (callers != null) {
-    if (callers.length > MAX_TRUSTED_CALLERS) {
-      r.fail(callers, "at most " + MAX_TRUSTED_CALLERS.toString() + " trusted callers are allowed, got " + callers.length.toString());
-      return null;
-    }
+  if (callers != null && atMost(r, callers, MAX_TRUSTED_CALLERS, "trusted callers")) {
     for (let i = 0; i < callers.length && r.ok; i++) {
       const m = readPeerMatch(r, callers.at(i)!);
       if (m != null) cfg.trustedCallers.push(m);
@@ -118,8 +121,8 @@ export class SteeringStage extends Stage {
     h.addPriority(PRIORITY_HEADER);
     h.addPriority(SUBSET_HEADER);
     for (let i = 0; i < stages.length; i++) unchecked(stages[i]).declareClientHeaders(h);
-    for (let i = 0; i < h.steering.length; i++) this.steering.push(String.UTF8.encode(unchecked(h.steering[i])));
-    for (let i = 0; i < h.priority.length; i++) this.priority.push(String.UTF8.encode(unchecked(h.priority[i])));
+    this.steering = encodeAll(h.steering);
+    this.priority = encodeAll(h.priority);
   }
 
   /** Counts removals; the counter is defined on the first one (no removal, no metric). */
