@@ -80,9 +80,15 @@ export class PathPattern {
     return p;
   }
 
-  private pushTok(kind: Tok, lit: string): void {
+  /** Ends the pending literal `lit` (if any), then adds a wildcard token (none for Tok.Lit). */
+  private pushTok(lit: string, kind: Tok): void {
+    if (lit.length > 0) {
+      this.tokKinds.push(Tok.Lit);
+      this.tokLits.push(lit);
+    }
+    if (kind == Tok.Lit) return;
     this.tokKinds.push(kind);
-    this.tokLits.push(lit);
+    this.tokLits.push("");
   }
 
   private compile(s: string): void {
@@ -91,36 +97,30 @@ export class PathPattern {
     let i = 0;
     while (i < n) {
       const c = s.charCodeAt(i);
-      if (c == 0x2a) {
-        const dbl = i + 1 < n && s.charCodeAt(i + 1) == 0x2a;
-        if (dbl) {
-          const slashBefore = lit.length > 0 && lit.charCodeAt(lit.length - 1) == 0x2f;
-          const slashAfter = i + 2 < n && s.charCodeAt(i + 2) == 0x2f;
-          const atEnd = i + 2 == n;
-          if (slashBefore && (slashAfter || atEnd)) {
-            lit = lit.substring(0, lit.length - 1);
-            if (lit.length > 0) this.pushTok(Tok.Lit, lit);
-            lit = "";
-            this.pushTok(slashAfter ? Tok.SlashAnyDirs : Tok.SlashAnyTail, "");
-            i += slashAfter ? 3 : 2;
-            continue;
-          }
-          if (lit.length > 0) this.pushTok(Tok.Lit, lit);
-          lit = "";
-          this.pushTok(Tok.Any, "");
-          i += 2;
-          continue;
-        }
-        if (lit.length > 0) this.pushTok(Tok.Lit, lit);
-        lit = "";
-        this.pushTok(Tok.Star, "");
+      if (c != 0x2a) {
+        lit += String.fromCharCode(c);
         i++;
         continue;
       }
-      lit += String.fromCharCode(c);
-      i++;
+      let kind = Tok.Star;
+      let len = 1;
+      if (i + 1 < n && s.charCodeAt(i + 1) == 0x2a) {
+        kind = Tok.Any;
+        len = 2;
+        const slashBefore = lit.length > 0 && lit.charCodeAt(lit.length - 1) == 0x2f;
+        const slashAfter = i + 2 < n && s.charCodeAt(i + 2) == 0x2f;
+        if (slashBefore && (slashAfter || i + 2 == n)) {
+          // "/**/" or a trailing "/**": the slash belongs to the token.
+          lit = lit.substring(0, lit.length - 1);
+          kind = slashAfter ? Tok.SlashAnyDirs : Tok.SlashAnyTail;
+          len = slashAfter ? 3 : 2;
+        }
+      }
+      this.pushTok(lit, kind);
+      lit = "";
+      i += len;
     }
-    if (lit.length > 0) this.pushTok(Tok.Lit, lit);
+    this.pushTok(lit, Tok.Lit);
   }
 
   matches(rawPath: string): bool {

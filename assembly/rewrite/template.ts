@@ -73,12 +73,12 @@ export class Template {
     this.text = text;
   }
 
-  static literal(text: string): Template {
-    const t = new Template(text);
+  /** Adds literal text as a part (nothing for ""). */
+  private addLiteral(text: string): void {
+    if (text.length == 0) return;
     const p = new Part();
     p.arg = text;
-    t.parts.push(p);
-    return t;
+    this.parts.push(p);
   }
 
   static compile(text: string): Template {
@@ -98,12 +98,8 @@ export class Template {
         t.error = "unclosed \"{{\" at character " + open.toString();
         return t;
       }
-      if (lit.length > 0) {
-        const p = new Part();
-        p.arg = lit;
-        t.parts.push(p);
-        lit = "";
-      }
+      t.addLiteral(lit);
+      lit = "";
       const part = parseExpression(text.substring(open + 2, close).trim());
       if (part == null) {
         t.error = parseError;
@@ -112,11 +108,7 @@ export class Template {
       t.parts.push(part);
       i = close + 2;
     }
-    if (lit.length > 0) {
-      const p = new Part();
-      p.arg = lit;
-      t.parts.push(p);
-    }
+    t.addLiteral(lit);
     return t;
   }
 
@@ -182,33 +174,37 @@ export class Template {
 
 let parseError = "";
 
+/** Sources without an argument, in SourceKind order from Model. */
+const NAMED_SOURCES = ["model", "method", "path", "authority"];
+
+/** Records `<what> "<text>" in {{<expr>}} (<hint>)`; always null, for `return fail(...)`. */
+function fail(what: string, text: string, expr: string, hint: string): Part | null {
+  parseError = what + " \"" + text + "\" in {{" + expr + "}} (" + hint + ")";
+  return null;
+}
+
 function parseExpression(expr: string): Part | null {
   const pieces = expr.split("|");
   const p = new Part();
   const source = pieces[0].trim();
-  if (source == "model") p.kind = SourceKind.Model;
-  else if (source == "method") p.kind = SourceKind.Method;
-  else if (source == "path") p.kind = SourceKind.Path;
-  else if (source == "authority") p.kind = SourceKind.Authority;
+  const named = NAMED_SOURCES.indexOf(source);
+  if (named >= 0) p.kind = <SourceKind>(SourceKind.Model + named);
   else if (source.startsWith("header:")) {
     p.kind = SourceKind.Header;
     p.arg = source.substring(7).trim();
     if (!isValidHeaderName(p.arg) && !(p.arg.startsWith(":") && isValidHeaderName(p.arg.substring(1)))) {
-      parseError = "invalid header name \"" + p.arg + "\" in {{" + expr + "}} (lowercase token expected)";
-      return null;
+      return fail("invalid header name", p.arg, expr, "lowercase token expected");
     }
   } else if (source.startsWith("property:")) {
     p.kind = SourceKind.Property;
     const path = source.substring(9).trim();
     const key = propertyKey(path);
     if (key == null) {
-      parseError = "invalid property path \"" + path + "\" in {{" + expr + "}} (e.g. source.address, filter_state[io.istio.peer_principal])";
-      return null;
+      return fail("invalid property path", path, expr, "e.g. source.address, filter_state[io.istio.peer_principal]");
     }
     p.arg = key;
   } else {
-    parseError = "unknown source \"" + source + "\" in {{" + expr + "}} (header:<name>, property:<path>, model, method, path, authority)";
-    return null;
+    return fail("unknown source", source, expr, "header:<name>, property:<path>, model, method, path, authority");
   }
   for (let i = 1; i < pieces.length; i++) {
     const f = pieces[i].trim();
@@ -218,13 +214,11 @@ function parseExpression(expr: string): Part | null {
     else if (f.startsWith("spiffe:")) {
       const part = f.substring(7).trim();
       if (!SPIFFE_PARTS.includes(part)) {
-        parseError = "unknown SPIFFE part \"" + part + "\" in {{" + expr + "}} (" + SPIFFE_PARTS.join(", ") + ")";
-        return null;
+        return fail("unknown SPIFFE part", part, expr, SPIFFE_PARTS.join(", "));
       }
       p.filters.push(new Filter(FilterKind.Spiffe, part));
     } else {
-      parseError = "unknown filter \"" + f + "\" in {{" + expr + "}} (spiffe:<part>, lower, upper, default:<text>)";
-      return null;
+      return fail("unknown filter", f, expr, "spiffe:<part>, lower, upper, default:<text>");
     }
   }
   return p;
