@@ -109,6 +109,14 @@ function isTokenChar(c: i32): bool {
     c == 94 || c == 96 || c == 124 || c == 126;
 }
 
+/** A header name as the schemas' headerName: a non-empty lower-case RFC 7230 token. */
+export function isHeaderToken(s: string): bool {
+  const n = s.length;
+  if (n == 0) return false;
+  for (let i = 0; i < n; i++) if (!isTokenChar(s.charCodeAt(i))) return false;
+  return true;
+}
+
 /** A JSON string literal for `s`, for messages. Control characters are escaped. */
 export function quote(s: string): string {
   let out = "\"";
@@ -253,13 +261,8 @@ export class ConfigReader {
       this.fail(node, "must not be empty");
     } else if (kind == <i32>PATH && !s.startsWith("/")) {
       this.fail(node, "must start with '/'");
-    } else if (kind == <i32>HEADER) {
-      for (let i = 0, n = s.length; i < n; i++) {
-        if (!isTokenChar(s.charCodeAt(i))) {
-          this.fail(node, "header names are lower-case tokens (got " + quote(s) + ")");
-          return;
-        }
-      }
+    } else if (kind == <i32>HEADER && !isHeaderToken(s)) {
+      this.fail(node, "header names are lower-case tokens (got " + quote(s) + ")");
     }
   }
 

@@ -29,6 +29,7 @@ const REFUSALS: Refusal[] = [
   new Refusal(`{"bands":[{"name":"a"}],"dispatch":"in-flight-below"}`, "$.flowControl.maxInFlightPerEndpoint: required"),
   new Refusal(`{"bands":[{"name":"a"}],"maxInFlightPerEndpoint":0}`, "$.flowControl.maxInFlightPerEndpoint: must be between 1"),
   new Refusal(`{"bands":[{"name":"a"}],"flowHeader":"X-Tenant"}`, "$.flowControl.flowHeader: a lower-case header name"),
+  new Refusal(`{"bands":[{"name":"a"}],"flowHeader":"x/tenant"}`, "$.flowControl.flowHeader: a lower-case header name"),
   new Refusal(`{"bands":[{"name":"a"}],"maxWaitMs":10,"tickMs":50}`, "$.flowControl.tickMs: must be <= maxWaitMs"),
   // The default tickMs (20) against a shorter wait: refused, naming tickMs, not a trap.
   new Refusal(`{"bands":[{"name":"a"}],"maxWaitMs":10}`, "$.flowControl.tickMs: must be <= maxWaitMs (10): expiry is checked on the tick"),

@@ -6,7 +6,7 @@
 // of `flowHeader`, e.g. a tenant) within a band, FIFO within a flow. A request is refused only
 // when its band is full (requests or bytes) or it waited `maxWaitMs`.
 // Every refusal names the JSON path. Mirrors schemas/pools.schema.json.
-import { ConfigNode, ConfigReader, quote } from "../config/reader";
+import { ConfigNode, ConfigReader, isHeaderToken, quote } from "../config/reader";
 import { BOOL, CHECKED, CUSTOM, ENUM, INT32, INT64, NON_EMPTY, NUMBER, REQUIRED, STRING } from "../config/fields";
 
 /** When a waiting request may go. */
@@ -155,7 +155,7 @@ export function parseFlowControl(r: ConfigReader, node: ConfigNode): FlowControl
   let fh = node.child("flowHeader");
   if (fh != null) {
     let s = r.stringOf(fh);
-    if (r.ok && (s.length == 0 || s != s.toLowerCase() || s.includes(" ") || s.includes(":"))) {
+    if (r.ok && !isHeaderToken(s)) {
       r.fail(fh, "a lower-case header name (got " + quote(s) + ")");
     }
     c.flowHeader = s;
