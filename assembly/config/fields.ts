@@ -22,7 +22,8 @@
 /** Columns per row: kind + flags, offset, min, max. */
 export const ROW: i32 = 4;
 
-// ---- kinds (the low four bits of a row's first column) ----
+// ---- kinds (the low four bits of a row's first column; readFields tests ranges: integers
+// first, the choices last) ----
 
 /** The caller reads this key itself: readFields stops before it and returns its index. */
 export const CUSTOM: f64 = 0;

@@ -36,7 +36,7 @@
 import { hexByte } from "../json/hex";
 import { JsonValue } from "../json/value";
 import {
-  BOOL, CHECKED, CUSTOM, ENUM, ENUM_BOOL, HEADER, INT32, INT64, KIND_MASK, NON_EMPTY, NUMBER, PATH, REQUIRED, ROW,
+  BOOL, CHECKED, CUSTOM, ENUM, HEADER, INT32, INT64, KIND_MASK, NON_EMPTY, NUMBER, PATH, REQUIRED, ROW,
 } from "./fields";
 
 export class ConfigNode {
@@ -233,13 +233,16 @@ export class ConfigReader {
         const at = base + <usize>load<f64>(row, 8);
         const min = load<f64>(row, 16);
         const max = load<f64>(row, 24);
-        if (kind == <i32>INT32) store<i32>(at, <i32>this.intOf(node, <i64>min, <i64>max));
-        else if (kind == <i32>INT64) store<i64>(at, this.intOf(node, <i64>min, <i64>max));
-        else if (kind == <i32>NUMBER) store<f64>(at, this.numberOf(node, min, max));
-        else if (kind == <i32>BOOL) {
+        if (kind <= <i32>INT64) {
+          const v = this.intOf(node, <i64>min, <i64>max);
+          if (kind == <i32>INT32) store<i32>(at, <i32>v);
+          else store<i64>(at, v);
+        } else if (kind == <i32>NUMBER) {
+          store<f64>(at, this.numberOf(node, min, max));
+        } else if (kind == <i32>BOOL) {
           if (node.value.isBool()) store<bool>(at, node.value.asBool());
           else this.wrongType(node, "boolean");
-        } else if (kind == <i32>ENUM || kind == <i32>ENUM_BOOL) {
+        } else if (kind >= <i32>ENUM) {
           const choice = this.choiceIn(node, words(choices));
           if (kind == <i32>ENUM) store<i32>(at, choice);
           else store<bool>(at, choice == 1);
