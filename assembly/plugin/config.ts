@@ -7,7 +7,8 @@
 import { LogLevel } from "../../proxy-wasm/index";
 import { parseJsonBytes } from "../json/parse";
 import { ConfigReader } from "../config/reader";
-import { LOG_LEVEL_NAMES, parseLogLevel } from "./log";
+import { BOOL, ENUM } from "../config/fields";
+import { LOG_LEVEL_NAMES } from "./log";
 import { SECTIONS } from "./sections";
 import { Stage } from "./stage";
 import { SteeringConfig, SteeringStage, readSteeringSection } from "./stages/steering";
@@ -78,8 +79,13 @@ export function parsePluginConfig(bytes: ArrayBuffer): ConfigOutcome {
   if (!r.requireObject(root) || !r.rejectUnknownKeys(root, allowedKeys())) {
     return new ConfigOutcome(null, r.error);
   }
-  config.logLevel = parseLogLevel(r.optEnum(root, "logLevel", LOG_LEVEL_NAMES, "info"));
-  config.holdHeadersForBody = r.optBool(root, "holdHeadersForBody", false);
+  // Top-level fields (config/fields.ts): keys in the order they are read, one row per key.
+  const KEYS = "logLevel holdHeadersForBody";
+  const FIELDS = memory.data<f64>([
+    ENUM, offsetof<PluginConfig>("logLevel"), 0, 0, // LOG_LEVEL_NAMES
+    BOOL, offsetof<PluginConfig>("holdHeadersForBody"), 0, 0,
+  ]);
+  r.readFields(root, config, KEYS, FIELDS, 0, LOG_LEVEL_NAMES);
   const steeringNode = root.child("steering");
   const steering = steeringNode != null ? readSteeringSection(r, steeringNode) : new SteeringConfig();
 

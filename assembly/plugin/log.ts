@@ -35,14 +35,5 @@ export function logError(message: string): void {
   logAt(LogLevel.Error, message);
 }
 
-/** Config spelling of a level ("trace" ... "critical") to the ABI value; Info if unknown. */
-export function parseLogLevel(name: string): LogLevel {
-  if (name == "trace") return LogLevel.Trace;
-  if (name == "debug") return LogLevel.Debug;
-  if (name == "warn") return LogLevel.Warn;
-  if (name == "error") return LogLevel.Error;
-  if (name == "critical") return LogLevel.Critical;
-  return LogLevel.Info;
-}
-
-export const LOG_LEVEL_NAMES = ["trace", "debug", "info", "warn", "error", "critical"];
+/** Config spellings of the levels, in LogLevel order (a field table's choices, config/fields.ts). */
+export const LOG_LEVEL_NAMES = "trace debug info warn error critical";
