@@ -16,6 +16,8 @@ import { findSchemasDir } from "../../src/manifest/schemas-dir.js";
 import { pluginModule } from "../picker/helpers.js";
 
 const BASE = {
+  logLevel: "debug",
+  holdHeadersForBody: true,
   pools: [
     {
       name: "p1",
@@ -69,7 +71,7 @@ const NUMBERS = [
 ];
 const STRINGS = [
   "", "a", "/", "/a", "a/", "X-Tenant", "x-tenant", "a b", "x:y", ".a", "a.", "a.b", "vllm", "auto", "triton-trtllm", "route", "endpoint",
-  "FailClose", "FailOpen", "mean-saturated", "all-saturated", "any-holder", "leading-run", "not-saturated", "in-flight-below",
+  "FailClose", "FailOpen", "trace", "critical", "loud", "mean-saturated", "all-saturated", "any-holder", "leading-run", "not-saturated", "in-flight-below",
 ];
 const VALUE = fc.oneof(
   fc.constantFrom(...NUMBERS),
