@@ -8,7 +8,8 @@
  *
  * Each round yields one paired ratio (new/old of that round's two batches, run back to back), so
  * a slow spell of the machine that spans a round falls on both sides of its ratio. The spread of
- * those ratios is the noise of the comparison, and it is reported with the median.
+ * those ratios is the noise of the comparison; it is reported with the median, as a confidence
+ * interval of the median that assumes nothing about the ratios' distribution.
  */
 
 /** One variant's operation: one request through the harness, for instance. */
@@ -38,6 +39,13 @@ export interface CpuAb {
   /** Quartiles of the per-round ratios (the middle half of the rounds lies between them). */
   q1: number;
   q3: number;
+  /**
+   * A distribution-free confidence interval of the median ratio (order statistics of the rounds'
+   * ratios, by the sign test) and its coverage, at least 95 %; NaN under 6 rounds.
+   */
+  ciLow: number;
+  ciHigh: number;
+  ciLevel: number;
   /** Lowest and highest per-round ratio. */
   min: number;
   max: number;
@@ -55,6 +63,34 @@ export function quantile(xs: readonly number[], q: number): number {
   const lo = Math.floor(pos);
   const hi = Math.ceil(pos);
   return v[lo]! + (v[hi]! - v[lo]!) * (pos - lo);
+}
+
+/**
+ * The order-statistic interval [x(k), x(n+1-k)] (1-based, sorted) that holds the median of the
+ * distribution the rounds sample with probability at least 95 %: k is the largest rank with
+ * P(Binomial(n, 1/2) < k) <= 2.5 %. Makes no assumption about the ratios' distribution, only
+ * that rounds are independent. Null under 6 rounds (no such k).
+ */
+export function medianInterval(xs: readonly number[]): { low: number; high: number; level: number } | null {
+  const n = xs.length;
+  let cumulative = 0;
+  let k = 0;
+  let tail = 0;
+  for (let i = 0; i < n; i++) {
+    cumulative += binomial(n, i) / 2 ** n;
+    if (cumulative > 0.025) break;
+    k = i + 1;
+    tail = cumulative;
+  }
+  if (k === 0) return null;
+  const v = [...xs].sort((a, b) => a - b);
+  return { low: v[k - 1]!, high: v[n - k]!, level: 1 - 2 * tail };
+}
+
+function binomial(n: number, k: number): number {
+  let r = 1;
+  for (let i = 1; i <= k; i++) r = (r * (n - k + i)) / i;
+  return r;
 }
 
 /** CPU microseconds (user + system) of this process since `since`. */
@@ -109,6 +145,7 @@ export async function measureCpuAb(newOp: AbOp, oldOp: AbOp, o: CpuAbOptions): P
     olds.push(b);
     ratios.push(n / b);
   }
+  const ci = medianInterval(ratios);
   return {
     rounds: o.rounds,
     batch,
@@ -117,6 +154,9 @@ export async function measureCpuAb(newOp: AbOp, oldOp: AbOp, o: CpuAbOptions): P
     ratio: quantile(ratios, 0.5),
     q1: quantile(ratios, 0.25),
     q3: quantile(ratios, 0.75),
+    ciLow: ci?.low ?? NaN,
+    ciHigh: ci?.high ?? NaN,
+    ciLevel: ci?.level ?? NaN,
     min: Math.min(...ratios),
     max: Math.max(...ratios),
     minRatio: Math.min(...news) / Math.min(...olds),
@@ -124,17 +164,16 @@ export async function measureCpuAb(newOp: AbOp, oldOp: AbOp, o: CpuAbOptions): P
   };
 }
 
-/** Fewer rounds than this give no verdict: their quartiles are one or two rounds' ratios. */
-export const MIN_VERDICT_ROUNDS = 6;
-
 /**
- * "slower" or "faster" when the middle half of the rounds' ratios lies entirely above or below
- * 1, "noise" when it straddles 1 (a median of 1.03 whose rounds read 0.95 to 1.10 is no
- * finding), "few rounds" under {@link MIN_VERDICT_ROUNDS} (a `--quick` run).
+ * "slower" or "faster" when the median's confidence interval (see {@link medianInterval}) lies
+ * wholly above or below 1, "noise" when it holds 1 (a median of 1.03 whose interval is 0.95 to
+ * 1.10 is no finding), "few rounds" when there is no interval (under 6 rounds, a `--quick`
+ * run). At about 95 % per case, a run of twelve cases of two equal builds still shows a false
+ * verdict now and then: repeat a run before reading one as a finding.
  */
-export function verdict(m: Pick<CpuAb, "q1" | "q3" | "rounds">): "slower" | "faster" | "noise" | "few rounds" {
-  if (m.rounds < MIN_VERDICT_ROUNDS) return "few rounds";
-  if (m.q1 > 1) return "slower";
-  if (m.q3 < 1) return "faster";
+export function verdict(m: Pick<CpuAb, "ciLow" | "ciHigh">): "slower" | "faster" | "noise" | "few rounds" {
+  if (!Number.isFinite(m.ciLow) || !Number.isFinite(m.ciHigh)) return "few rounds";
+  if (m.ciLow > 1) return "slower";
+  if (m.ciHigh < 1) return "faster";
   return "noise";
 }

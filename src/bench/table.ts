@@ -80,8 +80,8 @@ export function repeatTable(cells: readonly { workload: string; policy: string; 
 
 /**
  * The side-by-side table of two builds (rows of the `plugin-ab` suite): CPU per request of each,
- * new/old as the median of the rounds' ratios, the middle half and the range of those ratios,
- * the ratio of the cheapest rounds, and whether the middle half clears 1 ("noise" when not).
+ * new/old as the median of the rounds' ratios with its 95 % interval, the range of those ratios,
+ * the ratio of the cheapest rounds, and whether the interval clears 1 ("noise" when not).
  * Empty when no row carries a comparison.
  */
 export function cpuAbTable(rows: readonly MicroResult[]): string[] {
@@ -89,10 +89,10 @@ export function cpuAbTable(rows: readonly MicroResult[]): string[] {
   if (!ab.length) return [];
   const f = (x: number) => x.toFixed(2);
   return ["", `CPU per request, new/old (process user+system µs; ${ab[0]!.cpuAb!.rounds} interleaved rounds, alternating order; baseline ${ab[0]!.baseline})`, formatTable(
-    ["case", "verdict", "new µs", "old µs", "new/old", "middle half", "range", "cheapest", "same answer"],
+    ["case", "verdict", "new µs", "old µs", "new/old", "95% interval", "range", "cheapest", "same answer"],
     ab.map((r) => {
       const m = r.cpuAb!;
-      return [r.case, verdict(m), m.newUs, m.oldUs, f(m.ratio), `${f(m.q1)}-${f(m.q3)}`, `${f(m.min)}-${f(m.max)}`, f(m.minRatio), m.sameAnswer ? "yes" : "NO"];
+      return [r.case, verdict(m), m.newUs, m.oldUs, f(m.ratio), Number.isFinite(m.ciLow) ? `${f(m.ciLow)}-${f(m.ciHigh)}` : "–", `${f(m.min)}-${f(m.max)}`, f(m.minRatio), m.sameAnswer ? "yes" : "NO"];
     }),
   )];
 }

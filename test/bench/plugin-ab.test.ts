@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
-import { quantile, verdict } from "../../src/bench/cpu-ab.js";
+import { medianInterval, quantile, verdict } from "../../src/bench/cpu-ab.js";
 import { PLUGIN_AB_CASES } from "../../src/bench/micro/plugin-ab.js";
 import type { MicroRow } from "../../src/report/types.js";
 import { main } from "../../src/cli/main.js";
@@ -32,13 +32,26 @@ async function bench(...args: string[]): Promise<{ code: number; stdout: string;
 }
 
 describe("plugin-ab statistics", () => {
-  it("quantiles interpolate, and a middle half that straddles 1 is noise", () => {
+  it("quantiles interpolate", () => {
     expect(quantile([4, 1, 3, 2], 0.5)).toBe(2.5);
     expect(quantile([1, 2, 3, 4, 5], 0.25)).toBe(2);
-    expect(verdict({ q1: 0.97, q3: 1.04, rounds: 12 })).toBe("noise");
-    expect(verdict({ q1: 1.02, q3: 1.09, rounds: 12 })).toBe("slower");
-    expect(verdict({ q1: 0.88, q3: 0.95, rounds: 12 })).toBe("faster");
-    expect(verdict({ q1: 1.5, q3: 1.6, rounds: 2 })).toBe("few rounds");
+  });
+
+  it("the median's interval is the sign test's order statistics: 3rd and 10th of 12, 7th and 18th of 24", () => {
+    const twelve = [12, 1, 11, 2, 10, 3, 9, 4, 8, 5, 7, 6];
+    expect(medianInterval(twelve)).toEqual({ low: 3, high: 10, level: 1 - 2 * (1 + 12 + 66) / 4096 });
+    const i24 = medianInterval(Array.from({ length: 24 }, (_, i) => 24 - i))!;
+    expect([i24.low, i24.high]).toEqual([7, 18]);
+    expect(i24.level).toBeGreaterThan(0.95);
+    expect(medianInterval([1, 2, 3, 4, 5])).toBeNull();
+    expect(medianInterval([1, 2, 3, 4, 5, 6])).toMatchObject({ low: 1, high: 6 });
+  });
+
+  it("an interval that holds 1 is noise", () => {
+    expect(verdict({ ciLow: 0.97, ciHigh: 1.04 })).toBe("noise");
+    expect(verdict({ ciLow: 1.02, ciHigh: 1.09 })).toBe("slower");
+    expect(verdict({ ciLow: 0.88, ciHigh: 0.95 })).toBe("faster");
+    expect(verdict({ ciLow: NaN, ciHigh: NaN })).toBe("few rounds");
   });
 });
 
@@ -50,8 +63,8 @@ describe.skipIf(!existsSync(plugin))("bench --baseline-plugin: one build against
     expect(r.stdout).toContain("CPU per request, new/old (process user+system µs; 2 interleaved rounds, alternating order; baseline plugin.wasm)");
     const ratio = "\\d+\\.\\d\\d";
     for (const c of PLUGIN_AB_CASES) {
-      // case, verdict, new µs, old µs, new/old, middle half, range, cheapest, same answer
-      expect(r.stdout).toMatch(new RegExp(`${c}\\s+few rounds\\s+[\\d.]+\\s+[\\d.]+\\s+${ratio}\\s+${ratio}-${ratio}\\s+${ratio}-${ratio}\\s+${ratio}\\s+yes\\n`));
+      // case, verdict, new µs, old µs, new/old, 95% interval (none in 2 rounds), range, cheapest, same answer
+      expect(r.stdout).toMatch(new RegExp(`${c}\\s+few rounds\\s+[\\d.]+\\s+[\\d.]+\\s+${ratio}\\s+–\\s+${ratio}-${ratio}\\s+${ratio}\\s+yes\\n`));
     }
     expect(r.stdout).not.toContain("micro benchmarks"); // no other suite
     expect(r.stdout).not.toContain("routing (macro)");
@@ -72,7 +85,7 @@ describe.skipIf(!existsSync(plugin))("bench --baseline-plugin: one build against
       expect(m.q1).toBeLessThanOrEqual(m.ratio);
       expect(m.ratio).toBeLessThanOrEqual(m.q3);
       expect(m.q3).toBeLessThanOrEqual(m.max);
-      expect(row.notes).toMatch(/^CPU new\/old \d+\.\d\d \(middle half/);
+      expect(row.notes).toMatch(/^CPU new\/old \d+\.\d\d \(95% interval none, middle half/);
     }
   }, 120_000);
 

@@ -86,7 +86,7 @@ const fmt = (x: number) => x.toFixed(2);
 /** The row's notes: the spread and the verdict, readable on their own. */
 export function abNotes(m: CpuAb, extra: string[] = []): string {
   return [
-    `CPU new/old ${fmt(m.ratio)} (middle half ${fmt(m.q1)}-${fmt(m.q3)}, range ${fmt(m.min)}-${fmt(m.max)}, cheapest rounds ${fmt(m.minRatio)}; ${m.rounds} rounds of ${m.batch}): ${verdict(m)}`,
+    `CPU new/old ${fmt(m.ratio)} (95% interval ${Number.isFinite(m.ciLow) ? `${fmt(m.ciLow)}-${fmt(m.ciHigh)}` : "none"}, middle half ${fmt(m.q1)}-${fmt(m.q3)}, range ${fmt(m.min)}-${fmt(m.max)}, cheapest rounds ${fmt(m.minRatio)}; ${m.rounds} rounds of ${m.batch}): ${verdict(m)}`,
     ...extra,
   ].join("; ");
 }

@@ -77,7 +77,7 @@ options:
                        names others; no routing benchmark): the request-path workloads through
                        the harness with both modules, interleaved rounds in alternating order,
                        process CPU (user+system) per request; prints new/old per workload with
-                       the spread of the rounds and "noise" when their middle half straddles 1
+                       a 95 % interval of the median and "noise" when the interval holds 1
   --plugin <file>      the new build for --baseline-plugin (default build/plugin.wasm)
   --rounds <n>         interleaved rounds per plugin-ab case (default 12, --quick 2)
   --case <text>        only plugin-ab cases whose name contains this (repeat), e.g. 'picker 1024'
