@@ -12,6 +12,10 @@
  * with or without them) and written twice: with the `name` section as plugin.names.wasm and
  * without it as plugin.wasm. plugin.wasm must fit its budget in size-budget.json.
  *
+ * Before that, the release plugin goes through a post-link size step (src/shrink/shrink-module.ts,
+ * the newer binaryen): identical functions merged and functions ordered by call count.
+ * plugin.names.wasm is the module after that step.
+ *
  * plugin.wasm then has its data packed (src/datapack/pack-data.ts): the static data is stored
  * compressed in one segment and restored by `_initialize`, and the step fails the build unless
  * memory after start is byte for byte that of the unpacked module. plugin.names.wasm and the debug
@@ -31,6 +35,7 @@ import asc from "assemblyscript/asc";
 import wabtInit from "wabt";
 import { checkBudget, readBudgets } from "../src/footprint/budget.js";
 import { packData } from "../src/datapack/pack-data.js";
+import { shrinkModule } from "../src/shrink/shrink-module.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const buildDir = path.join(root, "build");
@@ -49,10 +54,12 @@ interface ModuleSpec {
   namesFile?: string;
   /** Store the data compressed, restored on start (src/datapack). */
   packData?: boolean;
+  /** Run the post-link size step (src/shrink). */
+  shrink?: boolean;
 }
 
 const MODULES: ModuleSpec[] = [
-  { name: "plugin", entry: "assembly/index.ts", target: "release", outFile: "build/plugin.wasm", namesFile: "build/plugin.names.wasm", packData: true },
+  { name: "plugin", entry: "assembly/index.ts", target: "release", outFile: "build/plugin.wasm", namesFile: "build/plugin.names.wasm", packData: true, shrink: true },
   { name: "plugin", entry: "assembly/index.ts", target: "debug", outFile: "build/plugin.debug.wasm" },
   { name: "passthrough", entry: "assembly/baselines/passthrough.ts", target: "release", outFile: "build/passthrough.wasm" },
   { name: "body-reader", entry: "assembly/baselines/body-reader.ts", target: "release", outFile: "build/body-reader.wasm" },
@@ -68,7 +75,7 @@ export class WasmBuildError extends Error {
 }
 
 /** Paths whose changes change the wasm; the recorded revision is the last commit touching them. */
-export const WASM_INPUT_PATHS = ["assembly", "proxy-wasm", "runtime", "asconfig.json", "package.json", "scripts/build-wasm.ts", "src/datapack"];
+export const WASM_INPUT_PATHS = ["assembly", "proxy-wasm", "runtime", "asconfig.json", "package.json", "scripts/build-wasm.ts", "src/datapack", "src/shrink"];
 
 /**
  * The source revision of the wasm: the last commit that changed one of WASM_INPUT_PATHS (not
@@ -99,7 +106,7 @@ function listSources(dir: string, out: string[] = []): string[] {
 
 function inputsHash(extra: string): string {
   const hash = createHash("sha256");
-  for (const file of [...listSources(path.join(root, "assembly")), ...listSources(path.join(root, "proxy-wasm")), ...listSources(path.join(root, "runtime")), ...listSources(path.join(root, "src/datapack"))]) {
+  for (const file of [...listSources(path.join(root, "assembly")), ...listSources(path.join(root, "proxy-wasm")), ...listSources(path.join(root, "runtime")), ...listSources(path.join(root, "src/datapack")), ...listSources(path.join(root, "src/shrink"))]) {
     hash.update(path.relative(root, file)).update("\0").update(readFileSync(file)).update("\0");
   }
   hash.update(readFileSync(path.join(root, "asconfig.json")));
@@ -240,7 +247,14 @@ async function main(): Promise<void> {
       continue;
     }
     const started = Date.now();
-    const compiled = await compile(spec);
+    let compiled = await compile(spec);
+    let note = "";
+    if (spec.shrink) {
+      const before = removeCustomSection(compiled, "name").length;
+      const shrunk = shrinkModule(compiled);
+      compiled = shrunk.binary;
+      note += `, size step ${removeCustomSection(compiled, "name").length - before} bytes (${shrunk.functionsBefore} -> ${shrunk.functionsAfter} functions)`;
+    }
     const metadata = {
       name: pkg.name,
       version: pkg.version,
@@ -252,13 +266,12 @@ async function main(): Promise<void> {
     const version = new TextEncoder().encode(JSON.stringify(metadata));
     const named = appendCustomSection(compiled, VERSION_SECTION, version);
     let binary = namesPath ? removeCustomSection(named, "name") : named;
-    let note = "";
     if (spec.packData) {
       // Packed without the name section (binaryen would not keep it), then labelled like the rest.
       const packed = packData(removeCustomSection(compiled, "name"));
       if (packed.packed) {
         binary = appendCustomSection(packed.binary, VERSION_SECTION, version);
-        note = `, data ${packed.imageBytes} -> ${packed.packedBytes} bytes packed`;
+        note += `, data ${packed.imageBytes} -> ${packed.packedBytes} bytes packed`;
       }
     }
     const module = wabt.readWasm(binary, { readDebugNames: false });
