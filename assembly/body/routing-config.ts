@@ -28,6 +28,7 @@
  * = equal shares), each 1..1,000,000; the target is a weighted random choice.
  */
 import { ConfigNode, ConfigReader, quote } from "../config/reader";
+import { BOOL, CUSTOM, ENUM_BOOL, INT32 } from "../config/fields";
 import { failIf, headerNameProblem, isObjectWith, modelNameProblem, readStrings } from "../config/checks";
 import { isSafeHeaderValue } from "../rewrite/header-name";
 
@@ -41,8 +42,22 @@ export const DEFAULT_MAX_BODY_BYTES: i32 = 1 << 20;
 export const MAX_MAX_BODY_BYTES: i32 = 64 << 20;
 export const MAX_WEIGHT: i64 = 1000000;
 
-const KEYS = ["paths", "maxBodyBytes", "modelHeader", "baseModelHeader", "rewriteHeader", "adapters", "modelRewrites", "rewriteBody", "clearRouteCache", "unsafeModel"];
-export const UNSAFE_MODEL_ACTIONS: string[] = ["passThrough", "reject"];
+const KEYS = "paths maxBodyBytes modelHeader baseModelHeader rewriteHeader adapters modelRewrites rewriteBody clearRouteCache unsafeModel";
+/** unsafeModel's choices, stored as rejectUnsafeModel (true for the second). */
+const UNSAFE_MODEL_ACTIONS = "passThrough reject";
+/** How readFields reads the plain fields (config/fields.ts), one row per name of KEYS. */
+const FIELDS = memory.data<f64>([
+  CUSTOM, 0, 0, 0, // paths
+  INT32, offsetof<BodyRoutingConfig>("maxBodyBytes"), 1, MAX_MAX_BODY_BYTES,
+  CUSTOM, 0, 0, 0, // modelHeader, baseModelHeader, rewriteHeader: readHeaderOption
+  CUSTOM, 0, 0, 0,
+  CUSTOM, 0, 0, 0,
+  CUSTOM, 0, 0, 0, // adapters
+  CUSTOM, 0, 0, 0, // modelRewrites
+  BOOL, offsetof<BodyRoutingConfig>("rewriteBody"), 0, 0,
+  BOOL, offsetof<BodyRoutingConfig>("clearRouteCache"), 0, 0,
+  ENUM_BOOL, offsetof<BodyRoutingConfig>("rejectUnsafeModel"), 0, 0, // unsafeModel
+]);
 
 export class RewriteTarget {
   constructor(
@@ -105,13 +120,11 @@ export function readBodyRoutingSection(r: ConfigReader, node: ConfigNode): BodyR
   const cfg = new BodyRoutingConfig();
   const paths = new Array<string>();
   if (readStrings(r, node, "paths", paths, pathProblem, "must list at least one path (omit the field for the defaults)") != null) cfg.paths = paths;
-  cfg.maxBodyBytes = <i32>r.optInt(node, "maxBodyBytes", DEFAULT_MAX_BODY_BYTES, 1, MAX_MAX_BODY_BYTES);
+  r.readFields(node, cfg, KEYS, FIELDS, 1); // maxBodyBytes
   cfg.modelHeader = readHeaderOption(r, node, "modelHeader", cfg.modelHeader);
   cfg.baseModelHeader = readHeaderOption(r, node, "baseModelHeader", cfg.baseModelHeader);
   cfg.rewriteHeader = readHeaderOption(r, node, "rewriteHeader", cfg.rewriteHeader);
-  cfg.rewriteBody = r.optBool(node, "rewriteBody", true);
-  cfg.clearRouteCache = r.optBool(node, "clearRouteCache", true);
-  cfg.rejectUnsafeModel = r.optEnum(node, "unsafeModel", UNSAFE_MODEL_ACTIONS, "passThrough") == "reject";
+  r.readFields(node, cfg, KEYS, FIELDS, 7, UNSAFE_MODEL_ACTIONS); // rewriteBody .. unsafeModel
 
   const adapters = r.optObject(node, "adapters");
   if (adapters != null) {
@@ -140,15 +153,15 @@ export function readBodyRoutingSection(r: ConfigReader, node: ConfigNode): BodyR
 // so the loops below go on after a failed check where that is safe.
 
 function readRewriteRule(r: ConfigReader, node: ConfigNode): ModelRewriteRule | null {
-  if (!isObjectWith(r, node, ["matches", "targets"])) return null;
+  if (!isObjectWith(r, node, "matches targets")) return null;
   const rule = new ModelRewriteRule();
   const matches = r.optArray(node, "matches");
   if (matches != null) {
     for (let i = 0; i < matches.length && r.ok; i++) {
       const m = matches.at(i)!;
-      if (!isObjectWith(r, m, ["model"])) return null;
+      if (!isObjectWith(r, m, "model")) return null;
       const model = r.requireObjectField(m, "model");
-      if (model == null || !r.rejectUnknownKeys(model, ["type", "value"])) return null;
+      if (model == null || !r.rejectUnknown(model, "type value")) return null;
       r.optEnum(model, "type", ["Exact"], "Exact");
       if (r.ok) rule.models.push(requireModel(r, model, "value"));
     }
@@ -159,7 +172,7 @@ function readRewriteRule(r: ConfigReader, node: ConfigNode): ModelRewriteRule | 
   let weighted = 0;
   for (let i = 0; i < targets.length && r.ok; i++) {
     const t = targets.at(i)!;
-    if (!isObjectWith(r, t, ["modelRewrite", "weight"])) return null;
+    if (!isObjectWith(r, t, "modelRewrite weight")) return null;
     const model = requireModel(r, t, "modelRewrite");
     let weight: i64 = 1;
     if (r.ok && t.child("weight") != null) {

@@ -3,7 +3,8 @@
  * rule and its message is written once.
  *
  * API
- * - `isObjectWith(r, node, keys)`: node is an object holding only `keys` (else reports and false).
+ * - `isObjectWith(r, node, keys)`: node is an object holding only `keys` (names separated by
+ *   blanks, as `ConfigReader.rejectUnknown` takes them); else reports and returns false.
  * - `atMost(r, node, max, what)`: an array of at most `max` elements ("at most N <what> are
  *   allowed, got M").
  * - `failIf(r, node, problem)`: reports `problem` at `node` unless it is "" (the checks below
@@ -20,8 +21,8 @@ import { isHeaderSafeModel, isReservedHeaderName, isValidHeaderName } from "../r
 /** Judges one string: "" when it is fine, else what is wrong with it. */
 export type StringCheck = (s: string) => string;
 
-export function isObjectWith(r: ConfigReader, node: ConfigNode, keys: string[]): bool {
-  return r.requireObject(node) && r.rejectUnknownKeys(node, keys);
+export function isObjectWith(r: ConfigReader, node: ConfigNode, keys: string): bool {
+  return r.requireObject(node) && r.rejectUnknown(node, keys);
 }
 
 export function atMost(r: ConfigReader, node: ConfigNode, max: i32, what: string): bool {

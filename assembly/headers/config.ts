@@ -29,8 +29,8 @@ export class HeadersConfig {
   response: HeaderEdits = new HeaderEdits();
 }
 
-const SECTION_KEYS = ["request", "response"];
-const EDIT_KEYS = ["set", "remove"];
+const SECTION_KEYS = "request response";
+const EDIT_KEYS = "set remove";
 const NAME_RULE = "header name must be a lower-case RFC 7230 token (a-z 0-9 !#$%&'*+-.^_`|~)";
 const VALUE_RULE = "header value must not contain CR, LF or NUL";
 

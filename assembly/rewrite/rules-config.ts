@@ -19,7 +19,7 @@
  *                    "authority"?: template },
  *      "response"?: { "remove"?: [name], "set"?: {name: template}, "append"?: {name: template} } }]
  */
-import { ConfigNode, ConfigReader, quote } from "../config/reader";
+import { ConfigNode, ConfigReader, quote, words } from "../config/reader";
 import { atMost, failIf, headerNameProblem, isObjectWith, readStrings } from "../config/checks";
 import { PathPattern, globError } from "./path-pattern";
 import { Cidr } from "./cidr";
@@ -39,14 +39,14 @@ import {
 /** Rules a config may hold; evaluation is linear, so keep it bounded. */
 export const MAX_RULES: i32 = 256;
 
-const RULE_KEYS = ["name", "match", "request", "response"];
-const MATCH_KEYS = ["path", "methods", "authority", "headers", "properties", "models"];
-const REQUEST_KEYS = ["remove", "rename", "set", "append", "rewritePathPrefix", "authority"];
-const RESPONSE_KEYS = ["remove", "set", "append"];
-const HEADER_CONDITION_KEYS = ["name", "equals", "prefix", "suffix", "present"];
-const PROPERTY_CONDITION_KEYS = ["path", "equals", "prefix", "suffix", "present", "cidr"];
-const VALUE_KINDS = ["equals", "prefix", "suffix"];
-const METHOD_NAMES = ["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"];
+const RULE_KEYS = "name match request response";
+const MATCH_KEYS = "path methods authority headers properties models";
+const REQUEST_KEYS = "remove rename set append rewritePathPrefix authority";
+const RESPONSE_KEYS = "remove set append";
+const HEADER_CONDITION_KEYS = "name equals prefix suffix present";
+const PROPERTY_CONDITION_KEYS = "path equals prefix suffix present cidr";
+const VALUE_KINDS = "equals prefix suffix";
+const METHOD_NAMES = "GET, HEAD, POST, PUT, DELETE, CONNECT, OPTIONS, TRACE, PATCH";
 /** Why rules may not touch a proxy-owned header (appended to "is managed by the proxy"). */
 const RULES_MAY_NOT = " and cannot be changed by rules";
 
@@ -67,7 +67,7 @@ export function readRulesSection(r: ConfigReader, node: ConfigNode): Rule[] | nu
  * those itself, so they cannot say who the caller is. Null after reporting a problem.
  */
 export function readPeerMatch(r: ConfigReader, node: ConfigNode): RuleMatch | null {
-  if (!isObjectWith(r, node, ["properties"])) return null;
+  if (!isObjectWith(r, node, "properties")) return null;
   const props = r.requireArrayField(node, "properties");
   if (props == null) return null;
   if (props.length == 0) {
@@ -88,7 +88,7 @@ function readRule(r: ConfigReader, node: ConfigNode, index: i32): Rule | null {
   const request = r.optObject(node, "request");
   if (request != null) readRequestActions(r, request, rule);
   const response = r.optObject(node, "response");
-  if (response != null && r.rejectUnknownKeys(response, RESPONSE_KEYS)) readHeaderActions(r, response, rule.response, rule);
+  if (response != null && r.rejectUnknown(response, RESPONSE_KEYS)) readHeaderActions(r, response, rule.response, rule);
   return r.ok ? rule : null;
 }
 
@@ -96,7 +96,7 @@ function readRule(r: ConfigReader, node: ConfigNode, index: i32): Rule | null {
 // so the readers below go on after a failed check where that is safe and shorter.
 
 function readMatch(r: ConfigReader, node: ConfigNode, rule: Rule): void {
-  if (!r.rejectUnknownKeys(node, MATCH_KEYS)) return;
+  if (!r.rejectUnknown(node, MATCH_KEYS)) return;
   const m = rule.match;
   const path = r.optObject(node, "path");
   if (path != null) m.path = readPathMatch(r, path);
@@ -104,7 +104,7 @@ function readMatch(r: ConfigReader, node: ConfigNode, rule: Rule): void {
   const authority = r.optObject(node, "authority");
   if (authority != null) {
     const c = new ValueCondition();
-    if (readValueCondition(r, authority, c, ["exact", "prefix", "suffix"], false, false)) m.authority = c;
+    if (readValueCondition(r, authority, c, "exact prefix suffix", false, false)) m.authority = c;
   }
   readConditions(r, node, "headers", m.headers, false);
   readConditions(r, node, "properties", m.properties, true);
@@ -122,7 +122,7 @@ function methodProblem(s: string): string {
 }
 
 function methodRule(s: string): string {
-  return "must be an upper-case HTTP method such as " + METHOD_NAMES.join(", ") + ", got " + quote(s);
+  return "must be an upper-case HTTP method such as " + METHOD_NAMES + ", got " + quote(s);
 }
 
 function modelProblem(s: string): string {
@@ -157,7 +157,7 @@ function readConditions(r: ConfigReader, node: ConfigNode, key: string, into: Va
 }
 
 function readPathMatch(r: ConfigReader, node: ConfigNode): PathPattern | null {
-  if (!r.rejectUnknownKeys(node, ["exact", "prefix", "glob"])) return null;
+  if (!r.rejectUnknown(node, "exact prefix glob")) return null;
   if (node.length != 1) {
     r.fail(node, "must have exactly one of \"exact\", \"prefix\", \"glob\"");
     return null;
@@ -177,17 +177,18 @@ function readPathMatch(r: ConfigReader, node: ConfigNode): PathPattern | null {
 }
 
 /**
- * Reads one of `kinds` (a string operand: exact/equals, prefix, suffix) or, when allowed,
- * `present` / `cidr`. Exactly one must be given.
+ * Reads one of `kindList` (names separated by blanks, each with a string operand:
+ * exact/equals, prefix, suffix) or, when allowed, `present` / `cidr`. Exactly one must be given.
  */
 function readValueCondition(
   r: ConfigReader,
   node: ConfigNode,
   c: ValueCondition,
-  kinds: string[],
+  kindList: string,
   allowPresent: bool,
   allowCidr: bool,
 ): bool {
+  const kinds = words(kindList);
   let found = 0;
   for (let k = 0; k < kinds.length; k++) {
     const child = node.child(kinds[k]);
@@ -281,12 +282,12 @@ function readHeaderMap(r: ConfigReader, node: ConfigNode, key: string, kind: Hea
 }
 
 function readRequestActions(r: ConfigReader, node: ConfigNode, rule: Rule): void {
-  if (!r.rejectUnknownKeys(node, REQUEST_KEYS)) return;
+  if (!r.rejectUnknown(node, REQUEST_KEYS)) return;
   readHeaderActions(r, node, rule.request, rule);
   if (!r.ok) return;
   const rewrite = r.optObject(node, "rewritePathPrefix");
   if (rewrite != null) {
-    if (!r.rejectUnknownKeys(rewrite, ["prefix", "replacement"])) return;
+    if (!r.rejectUnknown(rewrite, "prefix replacement")) return;
     const prefix = r.requireString(rewrite, "prefix");
     const replacement = r.requireString(rewrite, "replacement");
     if (!r.ok) return;

@@ -75,7 +75,7 @@ export class SteeringConfig {
  * Schema: schemas/steering.schema.json. Null after reporting a problem through `r`.
  */
 export function readSteeringSection(r: ConfigReader, node: ConfigNode): SteeringConfig | null {
-  if (!isObjectWith(r, node, ["trustedCallers"])) return null;
+  if (!isObjectWith(r, node, "trustedCallers")) return null;
   const cfg = new SteeringConfig();
   const callers = r.optArray(node, "trustedCallers");
   if (callers != null && atMost(r, callers, MAX_TRUSTED_CALLERS, "trusted callers")) {
