@@ -26,6 +26,11 @@ const BASE = {
       endpointFeed: { cluster: "feed", path: "/eps", authority: "feed.local", intervalMs: 1000, timeoutMs: 500 },
       steering: { mode: "endpoint", header: "x-dest", maxEndpoints: 2 },
       failureMode: "FailOpen",
+      profile: {
+        filters: [{ type: "low-queue-filter", params: { threshold: 10 } }, { type: "lora-affinity-filter", params: { threshold: 0.5 } }],
+        scorers: [{ type: "queue-scorer", weight: 2 }, { type: "session-affinity-scorer", weight: 1, params: { loadFactor: 2 } }],
+        picker: { type: "max-score-picker" },
+      },
       scrape: {
         enabled: true, path: "/metrics", intervalMs: 100, timeoutMs: 900, engine: "sglang", cluster: "scr", clusterTemplate: "c-{backend}",
         authority: "a", countFailuresAsUnhealthy: false, leaseMs: 2000, maxBodyBytes: 65536, budgetPerSecond: 50, nameFilter: true,
@@ -72,6 +77,7 @@ const NUMBERS = [
 const STRINGS = [
   "", "a", "/", "/a", "a/", "X-Tenant", "x-tenant", "a b", "x:y", ".a", "a.", "a.b", "vllm", "auto", "triton-trtllm", "route", "endpoint",
   "FailClose", "FailOpen", "trace", "critical", "loud", "mean-saturated", "all-saturated", "any-holder", "leading-run", "not-saturated", "in-flight-below",
+  "health-filter", "queue-scorer", "max-score-picker", "weighted-random-picker",
 ];
 const VALUE = fc.oneof(
   fc.constantFrom(...NUMBERS),

@@ -4,6 +4,7 @@
 // exists. Soft here (GIE returns nothing): when neither exists, e.g. a base-model request to
 // servers without LoRA, all endpoints are kept.
 import { ConfigReader, ConfigNode } from "../../config/reader";
+import { NUMBER } from "../../config/fields";
 import { SchedulingContext } from "../context";
 import { Filter } from "../plugin";
 import { copyInto } from "./saturation";
@@ -46,10 +47,9 @@ export class LoraAffinityFilter extends Filter {
 }
 
 export function parseLoraAffinityFilter(r: ConfigReader, params: ConfigNode | null): Filter {
-  let threshold = 0.999;
-  if (params != null) {
-    r.rejectUnknownKeys(params, ["threshold"]);
-    threshold = r.optNumber(params, "threshold", 0.999, 0, 1);
-  }
-  return new LoraAffinityFilter(threshold);
+  // Its params (config/fields.ts): one key, one row.
+  const FIELDS = memory.data<f64>([NUMBER, offsetof<LoraAffinityFilter>("threshold"), 0, 1]);
+  const f = new LoraAffinityFilter();
+  if (params != null) r.readObject(params, f, "threshold", FIELDS);
+  return f;
 }

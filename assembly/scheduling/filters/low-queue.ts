@@ -1,6 +1,7 @@
 // low-queue-filter (GIE): keeps endpoints whose waiting queue is at most `threshold`
 // (GIE default 128). Soft: if none qualifies, all are kept. An unknown queue does not qualify.
 import { ConfigReader, ConfigNode } from "../../config/reader";
+import { INT32 } from "../../config/fields";
 import { SchedulingContext } from "../context";
 import { Filter } from "../plugin";
 import { copyInto } from "./saturation";
@@ -28,10 +29,9 @@ export class LowQueueFilter extends Filter {
 }
 
 export function parseLowQueueFilter(r: ConfigReader, params: ConfigNode | null): Filter {
-  let threshold: i64 = 128;
-  if (params != null) {
-    r.rejectUnknownKeys(params, ["threshold"]);
-    threshold = r.optInt(params, "threshold", 128, 0, 1_000_000);
-  }
-  return new LowQueueFilter(<i32>threshold);
+  // Its params (config/fields.ts): one key, one row.
+  const FIELDS = memory.data<f64>([INT32, offsetof<LowQueueFilter>("threshold"), 0, 1_000_000]);
+  const f = new LowQueueFilter();
+  if (params != null) r.readObject(params, f, "threshold", FIELDS);
+  return f;
 }

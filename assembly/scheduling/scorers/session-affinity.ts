@@ -4,6 +4,7 @@
 // count would exceed ceil(c * (total + 1) / n) is passed over for the next in rendezvous order.
 // That endpoint scores 1, the others 0; no key scores all 0.
 import { ConfigReader, ConfigNode } from "../../config/reader";
+import { NUMBER } from "../../config/fields";
 import { hashChars } from "../../prefix/hash";
 import { SchedulingContext } from "../context";
 import { Scorer } from "../plugin";
@@ -53,10 +54,9 @@ export class SessionAffinityScorer extends Scorer {
 }
 
 export function parseSessionAffinityScorer(r: ConfigReader, params: ConfigNode | null): Scorer {
-  let c = 1.25;
-  if (params != null) {
-    r.rejectUnknownKeys(params, ["loadFactor"]);
-    c = r.optNumber(params, "loadFactor", 1.25, 1.0, 100.0);
-  }
-  return new SessionAffinityScorer(c);
+  // Its params (config/fields.ts): one key, one row.
+  const FIELDS = memory.data<f64>([NUMBER, offsetof<SessionAffinityScorer>("loadFactor"), 1, 100]);
+  const s = new SessionAffinityScorer();
+  if (params != null) r.readObject(params, s, "loadFactor", FIELDS);
+  return s;
 }
