@@ -359,28 +359,41 @@ export class PickerStage extends Stage {
     // Hold mode (host keeps StopIteration, see StreamState.holdHeadersForBody): the headers wait,
     // still writable, while the body comes, so the one pick is made after the body with the
     // prompt and the model. Never with end of stream: there is no body to release the headers.
-    if (!endOfStream && stream.holdHeadersForBody) {
-      let deferred = headersHeldForBody(stream);
-      if (!deferred && bodyRoutingSlotOf(stream) == null && this.worthBuffering(h)) {
-        deferred = true;
-        slot.ownBuffer = true;
-      }
-      if (deferred) {
-        slot.deferred = true;
-        slot.waitingBody = true;
-        return FilterHeadersStatus.StopIteration;
-      }
-    }
+    if (!endOfStream && stream.holdHeadersForBody && this.deferToBody(stream, slot, h)) return FilterHeadersStatus.StopIteration;
     // Stock Envoy (ABI 0.2.x) turns a header StopIteration into StopAllIterationAndWatermark:
     // the body is not delivered while headers are held, and once they continue they can no
     // longer be changed. So the pick that steers is made now, from what headers and shared state
     // say; the body (prompt, model) refines it below where the host still allows header changes.
+    return this.decideAtHeaders(stream, slot, h, endOfStream) ? FilterHeadersStatus.Continue : FilterHeadersStatus.StopIteration;
+  }
+
+  /**
+   * Hold mode: whether this request's one pick waits for its body (bodyRouting reads it, or
+   * read it while the request waited in the flow queue, or this stage buffers it itself); if
+   * so, marks the slot deferred.
+   */
+  private deferToBody(stream: StreamState, slot: PickerSlot, h: PoolHandle): bool {
+    let br = bodyRoutingSlotOf(stream);
+    let deferred = headersHeldForBody(stream) || (br != null && br.body != null);
+    if (!deferred && br == null && this.worthBuffering(h)) {
+      deferred = true;
+      slot.ownBuffer = true;
+    }
+    if (deferred) {
+      slot.deferred = true;
+      slot.waitingBody = true;
+    }
+    return deferred;
+  }
+
+  /** The pick from the request headers (model header when the pool uses it, no prompt). */
+  private decideAtHeaders(stream: StreamState, slot: PickerSlot, h: PoolHandle, headersEnd: bool): bool {
     this.req.promptLen = 0;
     let model = h.modelAtHeaders ? getHeader(MapType.HttpRequestHeaders, MODEL_HEADER) : null;
     this.req.model = model != null ? model : "";
-    if (!this.decide(stream, slot, h)) return FilterHeadersStatus.StopIteration;
-    if (!endOfStream && this.needsBody(h)) slot.waitingBody = true;
-    return FilterHeadersStatus.Continue;
+    if (!this.decide(stream, slot, h)) return false; // answered: the reply ends the stream
+    if (!headersEnd && this.needsBody(h)) slot.waitingBody = true;
+    return true;
   }
 
   onRequestBody(stream: StreamState, bodySize: usize, endOfStream: bool): FilterDataStatus {
@@ -758,29 +771,13 @@ export class PickerStage extends Stage {
     // Hold mode: the headers are still held (writable) and the body reached the plugin while it
     // waited, buffered. The pick is made with it, as for a request that never waited; a body
     // still coming is awaited the same way (the next body callback decides).
-    if (stream.requestHeadersHeld && !slot.headersEnd) {
-      // bodyRouting still reading, or done with a body it read while this waited: its scan is used.
-      let br = bodyRoutingSlotOf(stream);
-      let deferred = headersHeldForBody(stream) || (br != null && br.body != null);
-      if (!deferred && br == null && this.worthBuffering(h)) {
-        deferred = true;
-        slot.ownBuffer = true;
-      }
-      if (deferred) {
-        slot.deferred = true;
-        slot.waitingBody = true;
-        if (!slot.queuedBodyEnd) return;
-        if (this.decideHeld(stream, slot, slot.queuedBody, true) != FilterDataStatus.Continue) return;
-        stream.requestHeadersHeld = false;
-        continueStream(StreamType.HttpRequest);
-        return;
-      }
+    // bodyRouting still reading, or done with a body it read while this waited: its scan is used.
+    if (stream.requestHeadersHeld && !slot.headersEnd && this.deferToBody(stream, slot, h)) {
+      if (!slot.queuedBodyEnd) return;
+      if (this.decideHeld(stream, slot, slot.queuedBody, true) != FilterDataStatus.Continue) return;
+    } else if (!this.decideAtHeaders(stream, slot, h, slot.headersEnd)) {
+      return; // answered (503): the reply ends the stream
     }
-    this.req.promptLen = 0;
-    let model = h.modelAtHeaders ? getHeader(MapType.HttpRequestHeaders, MODEL_HEADER) : null;
-    this.req.model = model != null ? model : "";
-    if (!this.decide(stream, slot, h)) return; // answered (503): the reply ends the stream
-    if (!slot.headersEnd && this.needsBody(h)) slot.waitingBody = true;
     stream.requestHeadersHeld = false;
     continueStream(StreamType.HttpRequest);
   }
