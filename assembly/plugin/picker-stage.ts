@@ -434,11 +434,8 @@ export class PickerStage extends Stage {
     req.subset = slot.subset;
     let d = this.decision;
     rt.decide(req, nowMs(), d);
-    if (d.explanation.length > 0) slot.explanation = c.scrape.enabled ? d.explanation + h.scraper.explainSuffix : d.explanation;
-    if (d.admission == Admission.Shed) {
-      h.metrics.inc(h.metrics.sheds);
-      return this.reply(stream, slot, 429, "wayroute_picker_shed", "request shed: pool " + c.name + " is saturated\n");
-    }
+    if (d.explanation.length > 0) slot.explanation = this.explain(h, d);
+    if (d.admission == Admission.Shed) return this.shed(stream, slot, h);
     if (d.admission == Admission.Route) {
       let key = rt.endpoints[d.picks[0]].key;
       if (key != slot.primaryKey &&
@@ -633,11 +630,8 @@ export class PickerStage extends Stage {
 
     let d = this.decision;
     rt.decide(req, now, d);
-    slot.explanation = d.explanation.length > 0 && c.scrape.enabled ? d.explanation + h.scraper.explainSuffix : d.explanation;
-    if (d.admission == Admission.Shed) {
-      h.metrics.inc(h.metrics.sheds);
-      return this.reply(stream, slot, 429, "wayroute_picker_shed", "request shed: pool " + c.name + " is saturated\n");
-    }
+    slot.explanation = this.explain(h, d);
+    if (d.admission == Admission.Shed) return this.shed(stream, slot, h);
     if (d.admission == Admission.Unavailable) {
       h.metrics.inc(h.metrics.unavailable);
       return this.reply(stream, slot, 503, "wayroute_picker_no_endpoint", "no eligible endpoint in pool " + c.name + "\n");
@@ -658,11 +652,26 @@ export class PickerStage extends Stage {
     return true;
   }
 
+  /** The decision's explanation, with the scrape schedule when the pool scrapes. */
+  private explain(h: PoolHandle, d: Decision): string {
+    return d.explanation.length > 0 && h.rt.config.scrape.enabled ? d.explanation + h.scraper.explainSuffix : d.explanation;
+  }
+
+  /** 429: the pool is saturated and the request is sheddable. */
+  private shed(stream: StreamState, slot: PickerSlot, h: PoolHandle): bool {
+    h.metrics.inc(h.metrics.sheds);
+    return this.reply(stream, slot, 429, "wayroute_picker_shed", "request shed: pool " + h.rt.config.name + " is saturated\n");
+  }
+
+  /** A picker local reply, with the explanation header when there is one; false (stop). */
   private reply(stream: StreamState, slot: PickerSlot, code: u32, details: string, body: string): bool {
+    return this.localReply(stream, slot, code, details, body, this.pools[slot.pool].rt.config.debug.header, slot.explanation);
+  }
+
+  /** Sends a local reply for the stream with header `name: value` when value is not empty. */
+  private localReply(stream: StreamState, slot: PickerSlot, code: u32, details: string, body: string, name: string, value: string): bool {
     slot.localReply = true;
-    let hdrs = slot.explanation.length > 0
-      ? [new HeaderPair(this.pools[slot.pool].rt.config.debug.header, slot.explanation)]
-      : new Array<HeaderPair>();
+    let hdrs = value.length > 0 ? [new HeaderPair(name, value)] : new Array<HeaderPair>();
     sendLocalResponse(code, details, String.UTF8.encode(body, false), hdrs);
     stream.replied = true;
     return false;
@@ -802,10 +811,7 @@ export class PickerStage extends Stage {
   }
 
   private flowReply(stream: StreamState, slot: PickerSlot, code: u32, details: string, why: string, body: string): void {
-    slot.localReply = true;
-    let hdrs = [new HeaderPair(FLOW_HEADER, why)];
-    sendLocalResponse(code, details, String.UTF8.encode(body, false), hdrs);
-    stream.replied = true;
+    this.localReply(stream, slot, code, details, body, FLOW_HEADER, why);
   }
 
   // ---- response path ---------------------------------------------------------------------
