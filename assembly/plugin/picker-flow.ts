@@ -341,7 +341,9 @@ export function drainListedFlows(nowMs: i64, rootContextId: u32): void {
     f.drain(nowMs, rootContextId);
     if (f.queue.length == 0) {
       f.listed = false;
-      LISTED.splice(i, 1);
+      // In place, order kept (splice would build the removed element's array).
+      for (let k = i + 1; k < LISTED.length; k++) LISTED[k - 1] = LISTED[k];
+      LISTED.length = LISTED.length - 1;
     } else {
       wantTickEvery(f.config.tickMs);
     }
