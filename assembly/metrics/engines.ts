@@ -125,14 +125,11 @@ export const NO_ADAPTERS: string[] = [];
 
 // Scratch state reused by every read (one scrape at a time per VM): no allocation per page
 // beyond the result's adapter lists.
-class Scratch {
-  reader: PromReader = new PromReader(0, 0, null);
-  waiting: Acc = new Acc();
-  running: Acc = new Acc();
-  kv: Acc = new Acc();
-  kvOld: Acc = new Acc();
-}
-let SCRATCH: Scratch | null = null;
+const READER = new PromReader(0, 0, null);
+const WAITING_ACC = new Acc();
+const RUNNING_ACC = new Acc();
+const KV_ACC = new Acc();
+const KV_OLD_ACC = new Acc();
 
 export class EngineMetrics {
   /** Engine whose names matched (the configured one, or the one detected in auto mode). */
@@ -200,23 +197,18 @@ export function readEngineMetrics(text: string, engine: i32): EngineMetrics {
  * newline count. The LoRA series' labels are decoded once, for the current series only.
  */
 export function readEngineMetricsBytes(base: usize, len: i32, engine: i32, m: EngineMetrics = new EngineMetrics()): EngineMetrics {
-  let sc = SCRATCH;
-  if (sc == null) {
-    sc = new Scratch();
-    SCRATCH = sc;
-  }
   m.engine = engine;
   m.activeLoras = NO_ADAPTERS;
   m.waitingLoras = NO_ADAPTERS;
   m.maxLora = UNKNOWN_COUNT;
   m.malformed = 0;
   let w = wanted(engine);
-  let r = sc.reader;
+  let r = READER;
   r.reset(base, len, w.set);
-  let waiting = sc.waiting;
-  let running = sc.running;
-  let kv = sc.kv;
-  let kvOld = sc.kvOld;
+  let waiting = WAITING_ACC;
+  let running = RUNNING_ACC;
+  let kv = KV_ACC;
+  let kvOld = KV_OLD_ACC;
   waiting.reset();
   running.reset();
   kv.reset();
