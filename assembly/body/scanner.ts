@@ -199,6 +199,15 @@ function isDigit(c: u32): bool {
   return c >= 0x30 && c <= 0x39;
 }
 
+/**
+ * The offset of the first non-whitespace byte at or after `p` (or `len`). Out of line where a
+ * skip is rare or once per member; the per-value skips of the main loop stay inline.
+ */
+function skipWhitespace(base: usize, len: i32, p: i32): i32 {
+  while (p < len && isWhitespace(<u32>load<u8>(base + <usize>p))) p++;
+  return p;
+}
+
 /** Classifies a top-level key (content between the quotes). */
 function classifyKey(base: usize, start: i32, end: i32, hadEscape: bool): TopKey {
   if (!hadEscape) {
@@ -280,7 +289,7 @@ export function scanBodyBuffer(buf: ArrayBuffer, out: BodyScan): BodyScan {
 export function scanBody(base: usize, len: i32, out: BodyScan): BodyScan {
   out.reset();
   let p = 0;
-  while (p < len && isWhitespace(<u32>load<u8>(base + <usize>p))) p++;
+  p = skipWhitespace(base, len, p);
   if (p >= len) return fail(out, BodyScanError.Empty, p);
   if (load<u8>(base + <usize>p) != 0x7b) {
     // Tell "valid JSON but not an object" from garbage only by the first byte; either way
@@ -311,7 +320,7 @@ export function scanBody(base: usize, len: i32, out: BodyScan): BodyScan {
       setContainer(depth, isObj);
       depth++;
       p++;
-      while (p < len && isWhitespace(<u32>load<u8>(base + <usize>p))) p++;
+      p = skipWhitespace(base, len, p);
       if (p >= len) return fail(out, BodyScanError.Truncated, p);
       c = <u32>load<u8>(base + <usize>p);
       if ((isObj && c == 0x7d) || (!isObj && c == 0x5d)) {
@@ -360,7 +369,7 @@ export function scanBody(base: usize, len: i32, out: BodyScan): BodyScan {
     while (true) {
       if (depth == 1) recordTopMember(out, topKey, topValueStart, p, topValueFirst, topStringEscaped);
       if (depth == 0) {
-        while (p < len && isWhitespace(<u32>load<u8>(base + <usize>p))) p++;
+        p = skipWhitespace(base, len, p);
         if (p < len) return fail(out, BodyScanError.Invalid, p);
         out.ok = true;
         return out;
@@ -372,7 +381,7 @@ export function scanBody(base: usize, len: i32, out: BodyScan): BodyScan {
       if (c == 0x2c) {
         p++;
         if (inObject) {
-          while (p < len && isWhitespace(<u32>load<u8>(base + <usize>p))) p++;
+          p = skipWhitespace(base, len, p);
           const kp = readKey(base, len, p, depth, out);
           if (kp < 0) return out;
           p = kp;
@@ -415,7 +424,7 @@ function readKey(base: usize, len: i32, p: i32, depth: i32, out: BodyScan): i32 
   }
   if (depth == 1) pendingTopKey = classifyKey(base, p + 1, e - 1, lastStringHadEscape);
   let q = e;
-  while (q < len && isWhitespace(<u32>load<u8>(base + <usize>q))) q++;
+  q = skipWhitespace(base, len, q);
   if (q >= len) {
     fail(out, BodyScanError.Truncated, q);
     return -1;
