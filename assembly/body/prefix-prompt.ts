@@ -238,7 +238,10 @@ export function appendGoJson(base: usize, p: i32, end: i32, out: ByteBuffer): i3
       p = skipWs(base, ve, end);
       if (p < end && byteAt(base, p) == 0x2c) p = skipWs(base, p + 1, end);
     }
-    members.sort((a: Member, b: Member): i32 => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.order - b.order));
+    members.sort((a: Member, b: Member): i32 => {
+      let c = a.key.localeCompare(b.key); // ordinal, as < and >
+      return c != 0 ? c : a.order - b.order;
+    });
     out.pushByte(0x7b);
     let first = true;
     for (let i = 0; i < members.length; i++) {
