@@ -2,14 +2,20 @@
  * The compression format of the packed data image: LZ77 whose every decision is one bit coded by
  * `bit-coder.ts` (adaptive binary rANS), in the manner of LZMA with fewer models, so that the
  * decoder stays a few hundred bytes of wasm (`unpack-function.ts`). The models know one thing
- * about AssemblyScript's static data: it is mostly UTF-16, so literals at even and odd addresses
- * have separate models (a zero high byte then costs a small fraction of a bit).
+ * about AssemblyScript's static data: it is mostly UTF-16, so a literal's model depends on its
+ * address parity and on the two bytes before it: the high byte of a unit whose low byte is not
+ * zero and whose previous high byte is zero (ASCII text) is nearly always zero and then costs a
+ * small fraction of a bit, and the low byte after a letter has its own model.
  *
  * The image is a list of tokens, decoded until the output has the image's length. With O the
- * output offset and A = 1 if the last token was a match (also before the first token):
+ * output address (the image's models depend on where it is restored, by parity), B1 and B2 the
+ * output bytes at O - 1 and O - 2 (0 below the image: the decoder reads the two bytes below it,
+ * which must be zero), and A = 1 if the last token was a match (also before the first token):
  *   match flag        bit in context MATCH + 2A + (O & 1)
- *   literal (flag 0)  8 bits, most significant first, as a binary tree: C = 1, then 8 times
- *                     C = 2C + bit in context LITERAL + 256 (O & 1) + C; the byte is C - 256
+ *   literal (flag 0)  literal set L: at an even O, 1 if B2 >> 6 = 1 (a letter) else 0; at an odd
+ *                     O, 2 if B1 != 0 and B2 = 0 (ASCII text) else 3;
+ *                     8 bits, most significant first, as a binary tree: C = 1, then 8 times
+ *                     C = 2C + bit in context LITERAL + 256 L + C; the byte is C - 256
  *   match (flag 1)    if A = 0, a bit in context REPEAT (1: reuse the last match's distance);
  *                     unless reused, the distance D >= 1 as a number in DISTANCE; then the length
  *                     minus one, M - 1 >= 1, as a number in LENGTH; copy M bytes from D back
@@ -37,15 +43,31 @@ export const NUMBER_BITS = 33;
 export const CTX_LENGTH = 5;
 export const CTX_DISTANCE = CTX_LENGTH + NUMBER_CONTEXTS;
 export const CTX_LITERAL = CTX_DISTANCE + NUMBER_CONTEXTS;
+/**
+ * Literal models: 2 for even addresses, 2 for odd ones (more would compress a little better, but
+ * the table must fit in the free memory past the image).
+ */
+export const LITERAL_SETS = 4;
 /** Contexts in all: the decoder's table holds this many 16-bit probabilities. */
-export const CONTEXTS = CTX_LITERAL + 512;
+export const CONTEXTS = CTX_LITERAL + 256 * LITERAL_SETS;
+
+/** The literal model for the byte at `at`, from the bytes before it (see the format above). */
+function literalSet(bytes: Uint8Array, at: number, odd: number): number {
+  const b1 = at >= 1 ? bytes[at - 1]! : 0;
+  const b2 = at >= 2 ? bytes[at - 2]! : 0;
+  return (at + odd) & 1 ? (b1 !== 0 && b2 === 0 ? 2 : 3) : b2 >> 6 === 1 ? 1 : 0;
+}
 
 /** Shortest match the format codes (M - 1 >= 1). */
 const MIN_MATCH = 2;
 /** Shortest match the hash chain looks for (a reused distance can be shorter). */
 const HASH_MATCH = 3;
-/** Longest hash chain walked per position: bounds build time, not the format. */
-const MAX_CHAIN = 256;
+/**
+ * Longest hash chain walked per position: bounds build time, not the format. Long, because the
+ * cheapest distance is often far back (a multiple of 16 costs less than a nearer odd one), and
+ * the walk is cheap: a candidate that cannot beat the longest match so far is skipped in O(1).
+ */
+const MAX_CHAIN = 8192;
 /** Longest match the parser offers (the format has no limit): bounds build time on long runs. */
 const MAX_MATCH = 1024;
 /** Parse passes, each priced by the previous one's statistics. */
@@ -69,19 +91,19 @@ function codeNumber(sink: BitSink, base: number, n: number): void {
   for (let i = top - 1; i >= 0; i--) sink.bit(base + NUMBER_BITS + i, (n >>> i) & 1);
 }
 
-function codeTokens(sink: BitSink, image: Uint8Array, tokens: Token[]): void {
+function codeTokens(sink: BitSink, image: Uint8Array, tokens: Token[], odd: number): void {
   let at = 0;
   let afterMatch = 1;
   let last = 0;
   for (const t of tokens) {
-    const parity = at & 1;
-    sink.bit(CTX_MATCH + 2 * afterMatch + parity, t.length ? 1 : 0);
+    sink.bit(CTX_MATCH + 2 * afterMatch + ((at + odd) & 1), t.length ? 1 : 0);
     if (t.length === 0) {
       const byte = image[at]!;
+      const base = CTX_LITERAL + 256 * literalSet(image, at, odd);
       let c = 1;
       for (let i = 7; i >= 0; i--) {
         const bit = (byte >>> i) & 1;
-        sink.bit(CTX_LITERAL + 256 * parity + c, bit);
+        sink.bit(base + c, bit);
         c = 2 * c + bit;
       }
       at++;
@@ -132,19 +154,19 @@ function nextLength(m: number, length: number): number {
 }
 
 /** Cheapest tokens for `image` at the given prices. */
-function parse(image: Uint8Array, prices: Prices): Token[] {
+function parse(image: Uint8Array, prices: Prices, odd: number): Token[] {
   const n = image.length;
-  const literalPrice = [new Float64Array(256), new Float64Array(256)];
-  for (let parity = 0; parity < 2; parity++) {
+  const literalPrice = Array.from({ length: LITERAL_SETS }, () => new Float64Array(256));
+  for (let set = 0; set < LITERAL_SETS; set++) {
     for (let byte = 0; byte < 256; byte++) {
       let c = 1;
       let cost = 0;
       for (let i = 7; i >= 0; i--) {
         const bit = (byte >>> i) & 1;
-        cost += prices.of(CTX_LITERAL + 256 * parity + c, bit);
+        cost += prices.of(CTX_LITERAL + 256 * set + c, bit);
         c = 2 * c + bit;
       }
-      literalPrice[parity]![byte] = cost;
+      literalPrice[set]![byte] = cost;
     }
   }
   const lengthPrice = new Float64Array(n + 1);
@@ -182,7 +204,7 @@ function parse(image: Uint8Array, prices: Prices): Token[] {
   };
   // Offers the match of `distance` at i with lengths [from, to], after either kind of token.
   const offer = (i: number, distance: number, from: number, to: number): void => {
-    const parity = i & 1;
+    const parity = (i + odd) & 1;
     for (let s = 0; s < 2; s++) {
       const c = cost[s]![i]!;
       if (c === INF) continue;
@@ -197,10 +219,10 @@ function parse(image: Uint8Array, prices: Prices): Token[] {
   let runDistance = 0;
   let runEnd = 0;
   for (let i = 0; i < n; i++) {
-    const parity = i & 1;
+    const parity = (i + odd) & 1;
     for (let s = 0; s < 2; s++) {
       const c = cost[s]![i]!;
-      if (c !== INF) relax(0, i + 1, c + prices.of(CTX_MATCH + 2 * s + parity, 0) + literalPrice[parity]![image[i]!]!, s, 0, 0, lastDistance[s]![i]!);
+      if (c !== INF) relax(0, i + 1, c + prices.of(CTX_MATCH + 2 * s + parity, 0) + literalPrice[literalSet(image, i, odd)]![image[i]!]!, s, 0, 0, lastDistance[s]![i]!);
     }
     const k = i + HASH_MATCH <= n ? key(i) : -1;
     if (i + MAX_MATCH < runEnd) {
@@ -212,6 +234,8 @@ function parse(image: Uint8Array, prices: Prices): Token[] {
       let candidate = k < 0 ? -1 : (head.get(k) ?? -1);
       let longest = MIN_MATCH - 1;
       for (let chain = 0; candidate >= 0 && chain < MAX_CHAIN; chain++, candidate = prev[candidate]!) {
+        // A candidate can only offer more if it also matches at the longest length so far.
+        if (image[candidate + longest] !== image[i + longest]) continue;
         const distance = i - candidate;
         const length = matchLength(i, distance);
         if (length <= longest) continue;
@@ -242,18 +266,22 @@ function parse(image: Uint8Array, prices: Prices): Token[] {
   return tokens.reverse();
 }
 
-/** Compresses `image` into the token format above. Any bytes, also none. */
-export function lzCompress(image: Uint8Array): Uint8Array {
+/**
+ * Compresses `image`, to be restored at `address` (only its parity matters), into the token
+ * format above. Any bytes, also none.
+ */
+export function lzCompress(image: Uint8Array, address = 0): Uint8Array {
+  const odd = address & 1;
   let best: Uint8Array | null = null;
   let prices = new Prices().settle(); // first pass: every bit costs 1
   for (let pass = 0; pass < PASSES; pass++) {
-    const tokens = parse(image, prices);
+    const tokens = parse(image, prices, odd);
     const encoder = new BitEncoder(CONTEXTS);
-    codeTokens(encoder, image, tokens);
+    codeTokens(encoder, image, tokens, odd);
     const stream = encoder.finish();
     if (best === null || stream.length < best.length) best = stream;
     prices = new Prices();
-    codeTokens(prices, image, tokens);
+    codeTokens(prices, image, tokens, odd);
     prices.settle();
   }
   return best!;
@@ -273,7 +301,8 @@ export interface DecodeTrace {
  * Reference decoder of the format (the build checks the wasm decoder against the image too).
  * Throws on a stream that reads past its end, copies from before its start or overshoots.
  */
-export function lzDecompress(input: Uint8Array, outputLength: number): DecodeTrace {
+export function lzDecompress(input: Uint8Array, outputLength: number, address = 0): DecodeTrace {
+  const odd = address & 1;
   const output = new Uint8Array(outputLength);
   const bits = new BitDecoder(input, CONTEXTS);
   let dst = 0;
@@ -296,8 +325,7 @@ export function lzDecompress(input: Uint8Array, outputLength: number): DecodeTra
   let afterMatch = 1;
   let distance = 0;
   while (dst < outputLength) {
-    const parity = dst & 1;
-    if (bits.bit(CTX_MATCH + 2 * afterMatch + parity)) {
+    if (bits.bit(CTX_MATCH + 2 * afterMatch + ((dst + odd) & 1))) {
       if (afterMatch || !bits.bit(CTX_REPEAT)) distance = number(CTX_DISTANCE);
       const length = number(CTX_LENGTH) + 1;
       if (distance === 0 || distance > dst) throw new Error(`match distance ${distance} at output ${dst} is out of range`);
@@ -305,7 +333,8 @@ export function lzDecompress(input: Uint8Array, outputLength: number): DecodeTra
       afterMatch = 1;
     } else {
       let c = 1;
-      while (c < 256) c = 2 * c + bits.bit(CTX_LITERAL + 256 * parity + c);
+      const base = CTX_LITERAL + 256 * literalSet(output, dst, odd);
+      while (c < 256) c = 2 * c + bits.bit(base + c);
       write(c - 256);
       afterMatch = 0;
     }

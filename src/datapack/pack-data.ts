@@ -12,7 +12,8 @@
  * slack and the table and calls the original `_initialize`. Memory after start is byte for byte
  * the memory of the unpacked module: no copy of the stream is left for the heap to trip over, and
  * memory keeps its size. A module whose initial memory has no room for the slack and the table,
- * or whose data would not shrink, is left as it is.
+ * or whose data starts below address 2 (the decoder reads the two bytes below the image) or would
+ * not shrink, is left as it is.
  *
  * The step checks itself: it decodes the stream with the reference decoder, then instantiates the
  * packed and the unpacked module and compares their whole memory after `_initialize`; any
@@ -28,6 +29,8 @@ const UNPACK = "~wayroute/datapack/unpack";
 const START = "~wayroute/datapack/start";
 const ZERO = "~wayroute/datapack/zero";
 const PAGE = 65536;
+/** Bytes below the image that the decoder reads (as zeros, since no segment is there). */
+const BELOW_IMAGE = 2;
 
 /** What the step did, for the build log and `npm run size`. */
 export interface DataPackResult {
@@ -84,8 +87,8 @@ export function packData(binary: Uint8Array): DataPackResult {
     const image = new Uint8Array(end - start);
     for (const s of segments) image.set(s.data, s.offset - start);
 
-    const stream = lzCompress(image);
-    const { output, inPlaceSlack } = lzDecompress(stream, image.length);
+    const stream = lzCompress(image, start);
+    const { output, inPlaceSlack } = lzDecompress(stream, image.length, start);
     if (!equalBytes(output, image)) throw new DataPackError("the compressed data image does not decode to the image");
     const streamAt = end + inPlaceSlack - stream.length;
     // Not worth it (or the stream would start below the image, where nothing restores memory).
@@ -104,9 +107,11 @@ export function packData(binary: Uint8Array): DataPackResult {
     if (module.getStart()) throw new DataPackError("the module has a start function: it would run before the data is restored");
     const originalStart = binaryen.getExportInfo(initialize).value;
     // The decoder's probability table: memory that is zero at instantiation and that nothing
-    // else uses before _initialize, past the stream's slack or else below the image.
-    const tableAt = end + inPlaceSlack + TABLE_BYTES <= memory.initial * PAGE ? end + inPlaceSlack : start >= TABLE_BYTES ? start - TABLE_BYTES : -1;
-    if (tableAt < 0) return unchanged(start, image.length);
+    // else uses before _initialize, past the stream's slack or else below the image, clear of the
+    // two bytes below the image that the decoder reads as zeros.
+    const below = start - BELOW_IMAGE - TABLE_BYTES;
+    const tableAt = end + inPlaceSlack + TABLE_BYTES <= memory.initial * PAGE ? end + inPlaceSlack : below >= 0 ? below : -1;
+    if (tableAt < 0 || start < BELOW_IMAGE) return unchanged(start, image.length);
 
     addUnpackFunction(module, UNPACK, tableAt);
     const m = module;

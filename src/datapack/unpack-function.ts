@@ -3,7 +3,7 @@
  *   (func $name (param $src i32) (param $dst i32) (param $end i32))
  * decodes the stream at src into [dst, end), reading input and writing output in one forward
  * pass, so it can decode in place when the stream sits at the end of the output (plus the codec's
- * slack). Two helpers (one coded bit, one number) and two globals (the rANS state and the stream
+ * slack). It reads the two bytes below dst (literal models), which must be zero. Two helpers (one coded bit, one number) and two globals (the rANS state and the stream
  * position) come with it. No bulk-memory instructions: plain loads, stores and loops.
  *
  * The probability table (`CONTEXTS` 16-bit entries) lives at `tableAt`, in memory that is zero
@@ -130,7 +130,16 @@ export function addUnpackFunction(module: binaryen.Module, name: string, tableAt
   const AFTER = 3; // the last token was a match
   const DIST = 4;
   const COUNT = 5; // match length, then literal tree node
+  const LITERAL = 6; // the literal model's first context
+  const BEFORE2 = 7; // the output byte at dst - 2
   const parity = (): number => m.i32.and(get(DST), c(1));
+  const before = (back: number): number => m.i32.load8_u(0, 1, m.i32.sub(get(DST), c(back)));
+  // Literal set: at an odd address 3 - (B1 != 0 and B2 == 0), at an even one B2 >> 6 == 1.
+  const literalSet = m.select(
+    parity(),
+    m.i32.sub(c(3), m.i32.and(m.i32.ne(before(1), c(0)), m.i32.eqz(tee(BEFORE2, before(2))))),
+    m.i32.eq(m.i32.shr_u(get(BEFORE2), c(6)), c(1)),
+  );
   const body = m.block("done", [
     set(AFTER, c(1)),
     m.global.set(src, get(SRC)),
@@ -158,12 +167,13 @@ export function addUnpackFunction(module: binaryen.Module, name: string, tableAt
           ]),
           m.block(null, [
             set(COUNT, c(1)),
+            set(LITERAL, m.i32.add(m.i32.shl(literalSet, c(8)), c(CTX_LITERAL))),
             m.loop(
               "literal",
               m.br(
                 "literal",
                 m.i32.lt_u(
-                  tee(COUNT, m.i32.or(m.i32.shl(get(COUNT), c(1)), m.call(bit, [m.i32.add(m.i32.add(m.i32.shl(parity(), c(8)), get(COUNT)), c(CTX_LITERAL))], i32))),
+                  tee(COUNT, m.i32.or(m.i32.shl(get(COUNT), c(1)), m.call(bit, [m.i32.add(get(LITERAL), get(COUNT))], i32))),
                   c(256),
                 ),
               ),
@@ -177,6 +187,6 @@ export function addUnpackFunction(module: binaryen.Module, name: string, tableAt
       ]),
     ),
   ]);
-  m.addFunction(name, binaryen.createType([i32, i32, i32]), binaryen.none, [i32, i32, i32], body);
+  m.addFunction(name, binaryen.createType([i32, i32, i32]), binaryen.none, [i32, i32, i32, i32, i32], body);
   return name;
 }

@@ -132,9 +132,9 @@ const CODEC_TIMEOUT_MS = 240_000;
 describe("lz codec", () => {
   it("round-trips any bytes, decodable in place with the slack it reports", () => {
     fc.assert(
-      fc.property(fc.oneof(image, adversarial), (bytes) => {
-        const stream = lzCompress(bytes);
-        const { output, inPlaceSlack } = lzDecompress(stream, bytes.length);
+      fc.property(fc.oneof(image, adversarial), fc.integer({ min: 0, max: 1 }), (bytes, address) => {
+        const stream = lzCompress(bytes, address);
+        const { output, inPlaceSlack } = lzDecompress(stream, bytes.length, address);
         expect(Buffer.from(output).equals(Buffer.from(bytes))).toBe(true);
         expect(inPlaceSlack).toBeGreaterThanOrEqual(0);
       }),
@@ -145,10 +145,11 @@ describe("lz codec", () => {
   it("the emitted wasm decoder restores any bytes in place, like the reference decoder", () => {
     fc.assert(
       fc.property(adversarial, fc.integer({ min: 0, max: 64 }), fc.boolean(), (bytes, gap, tableBelow) => {
-        const stream = lzCompress(bytes);
-        const { inPlaceSlack } = lzDecompress(stream, bytes.length);
-        // The table below the output or past the stream, as the build places it.
-        const at = tableBelow ? TABLE_BYTES + gap : gap;
+        // The table below the output or past the stream, as the build places it; the two bytes
+        // below the output are zero.
+        const at = tableBelow ? TABLE_BYTES + 2 + gap : 2 + gap;
+        const stream = lzCompress(bytes, at);
+        const { inPlaceSlack } = lzDecompress(stream, bytes.length, at);
         const tableAt = tableBelow ? 0 : streamEnd(stream, bytes.length, inPlaceSlack, at);
         const output = wasmDecode(stream, bytes.length, inPlaceSlack, at, tableAt);
         expect(Buffer.from(output).equals(Buffer.from(bytes))).toBe(true);
@@ -160,9 +161,9 @@ describe("lz codec", () => {
   it("decodes the edge cases in wasm: empty, zeros, a long run, incompressible bytes", () => {
     const random = Uint8Array.from({ length: 4096 }, (_, i) => (Math.imul(i + 1, 2654435761) >>> 13) & 0xff);
     for (const bytes of [new Uint8Array(0), new Uint8Array(1), new Uint8Array(20000), new Uint8Array(3000).fill(0xa5), random]) {
-      const stream = lzCompress(bytes);
-      const { inPlaceSlack } = lzDecompress(stream, bytes.length);
-      const output = wasmDecode(stream, bytes.length, inPlaceSlack, 16, streamEnd(stream, bytes.length, inPlaceSlack, 16));
+      const stream = lzCompress(bytes, 17);
+      const { inPlaceSlack } = lzDecompress(stream, bytes.length, 17);
+      const output = wasmDecode(stream, bytes.length, inPlaceSlack, 17, streamEnd(stream, bytes.length, inPlaceSlack, 17));
       expect(Buffer.from(output).equals(Buffer.from(bytes))).toBe(true);
     }
     // Incompressible bytes cost little more than themselves (the caller then keeps them unpacked).
