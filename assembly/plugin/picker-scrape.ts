@@ -30,16 +30,18 @@ export class PoolScraper {
   private outstanding: i32 = 0;
   /** Reused for every page read (its adapter lists are handed to the endpoint, never reused). */
   private result: EngineMetrics = new EngineMetrics();
+  // The sets below are Maps of the instantiation PoolRuntime's `byKey` already brings (values
+  // unused): a Set<string> would add another hash table's code to the module (about 0.6 KB).
   /** Keys of endpoints with a scrape in flight (never two at once for one endpoint). */
-  private pending: Set<string> = new Set<string>();
+  private pending: Map<string, i32> = new Map<string, i32>();
   /**
    * Keys of endpoints whose scrape in flight was sent with `?name[]=` filters (one scrape per
-   * endpoint at a time, so the key names the call; a set of keys, not of tokens, reuses the
-   * string set's code).
+   * endpoint at a time, so the key names the call; keyed by key, not by token, it reuses the
+   * string map's code).
    */
-  private filteredKeys: Set<string> = new Set<string>();
+  private filteredKeys: Map<string, i32> = new Map<string, i32>();
   /** Endpoints whose server answered a filtered scrape with none of the wanted series. */
-  private unfiltered: Set<string> = new Set<string>();
+  private unfiltered: Map<string, i32> = new Map<string, i32>();
   private filteredPath: string = "";
   // Pacing: scrapes started since paceFromMs; the next endpoint in round-robin order.
   private paceFromMs: i64 = 0;
@@ -250,8 +252,8 @@ export class PoolScraper {
       return false;
     }
     this.tokens.set(t, e.key);
-    if (path.length != cfg.scrape.path.length) this.filteredKeys.add(e.key);
-    this.pending.add(e.key);
+    if (path.length != cfg.scrape.path.length) this.filteredKeys.set(e.key, 0);
+    this.pending.set(e.key, 0);
     this.outstanding++;
     return true;
   }
@@ -322,7 +324,7 @@ export class PoolScraper {
       // Asked for the wanted series by name and got none: the server did not honour the filter
       // properly (prometheus_client in multiprocess mode answers a filtered request with an
       // empty page). Not a sample: this endpoint is scraped unfiltered from now on, at once.
-      this.unfiltered.add(ep.key);
+      this.unfiltered.set(ep.key, 0);
       this.metrics.inc(this.metrics.scrapeUnfiltered);
       logInfo("pool " + this.rt.config.name + ": endpoint " + ep.key + " ignores ?name[]= filters; scraping it unfiltered");
       if (this.window.admit(nowMs) && !this.scrape(e)) this.window.undo();

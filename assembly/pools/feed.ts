@@ -39,7 +39,9 @@ export function parseEndpointFeed(text: string, mode: SteeringMode): FeedResult 
     res.error = "expected an array of endpoints or {\"endpoints\": [...]}";
     return res;
   }
-  let seen = new Set<string>();
+  // Keys seen so far → endpoint index: a Map of the instantiation PoolRuntime uses, not a
+  // Set<string> (one hash table's code fewer in the module).
+  let seen = new Map<string, i32>();
   for (let i = 0; i < list.length; i++) {
     if (res.endpoints.length >= MAX_FEED_ENDPOINTS) {
       res.skipped += list.length - i;
@@ -60,7 +62,7 @@ export function parseEndpointFeed(text: string, mode: SteeringMode): FeedResult 
       if (res.firstSkip.length == 0) res.firstSkip = node.path + ": duplicate endpoint " + key;
       continue;
     }
-    seen.add(key);
+    seen.set(key, res.endpoints.length);
     ep.index = res.endpoints.length;
     res.endpoints.push(ep);
   }
