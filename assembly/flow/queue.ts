@@ -7,6 +7,7 @@
 // Sizes are bounded by the caps (hundreds), so removal by id is a linear scan: no index to keep
 // in step, and no allocation besides the entry itself.
 import { FlowControlConfig } from "./config";
+import { removeAt } from "../util/remove-at";
 
 export class FlowEntry {
   constructor(
@@ -122,7 +123,7 @@ export class FlowQueue {
     let e = f.items.shift();
     this.took(b, e);
     if (f.items.length == 0) {
-      b.flows.splice(fi, 1);
+      removeAt(b.flows, fi);
       // The next flow slid into position fi.
       b.cursor = fi < b.flows.length ? fi : 0;
     } else {
@@ -156,7 +157,7 @@ export class FlowQueue {
         for (let k = 0; k < f.items.length; k++) {
           let e = f.items[k];
           if (e.id != id) continue;
-          f.items.splice(k, 1);
+          removeAt(f.items, k);
           this.took(b, e);
           if (f.items.length == 0) this.dropFlow(b, fi);
           return e;
@@ -181,7 +182,7 @@ export class FlowQueue {
         for (let k = f.items.length - 1; k >= 0; k--) {
           let e = f.items[k];
           if (nowMs - e.enqueuedMs < ttl) continue;
-          f.items.splice(k, 1);
+          removeAt(f.items, k);
           this.took(b, e);
           out.push(e);
         }
@@ -200,7 +201,7 @@ export class FlowQueue {
   }
 
   private dropFlow(b: Band, fi: i32): void {
-    b.flows.splice(fi, 1);
+    removeAt(b.flows, fi);
     if (fi < b.cursor) b.cursor--;
     if (b.cursor >= b.flows.length) b.cursor = 0;
   }

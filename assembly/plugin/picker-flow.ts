@@ -31,6 +31,7 @@ import { FlowEntry, FlowQueue } from "../flow/queue";
 import { metricName } from "./picker-metrics";
 import { StreamState } from "./stage";
 import { tickAtLeastEvery, wantTickEvery } from "./tick";
+import { removeAt } from "../util/remove-at";
 
 /** Response header saying what flow control did with the request (and how long it waited). */
 export const FLOW_HEADER = "x-wayroute-flow";
@@ -341,9 +342,7 @@ export function drainListedFlows(nowMs: i64, rootContextId: u32): void {
     f.drain(nowMs, rootContextId);
     if (f.queue.length == 0) {
       f.listed = false;
-      // In place, order kept (splice would build the removed element's array).
-      for (let k = i + 1; k < LISTED.length; k++) LISTED[k - 1] = LISTED[k];
-      LISTED.length = LISTED.length - 1;
+      removeAt(LISTED, i);
     } else {
       wantTickEvery(f.config.tickMs);
     }

@@ -7,6 +7,8 @@
  * `remove(name)`, `length`, `nameAt(i)`, `valueAt(i)`, `clear()`.
  * Names are compared as given: callers pass lowercase names (Envoy lower-cases keys).
  */
+import { removeAt } from "../util/remove-at";
+
 export class HeaderList {
   private names: string[] = [];
   private values: string[] = [];
@@ -70,7 +72,7 @@ export class HeaderList {
   }
 
   private removeAt(i: i32): void {
-    this.names.splice(i, 1);
-    this.values.splice(i, 1);
+    removeAt(this.names, i);
+    removeAt(this.values, i);
   }
 }
