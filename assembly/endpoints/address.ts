@@ -1,6 +1,7 @@
 // Endpoint address validation: `ip:port` with a dotted-quad IPv4 or a bracketed IPv6 host.
 // Used by the pool config parser and the endpoint feed, so a bad address is refused before it can
 // ever reach the proxy as a steering header.
+import { lastIndexOfChar } from "../util/last-index-of-char";
 
 /** Result of validating an address: `ok` with the canonical text, or `error` saying why not. */
 export class AddressCheck {
@@ -88,7 +89,7 @@ export function checkAddress(s: string): AddressCheck {
   let n = s.length;
   if (n == 0) return new AddressCheck(false, s, "empty address");
   if (n > 64) return new AddressCheck(false, s, "address longer than 64 characters");
-  let colon = s.lastIndexOf(":");
+  let colon = lastIndexOfChar(s, 0x3a /* : */);
   if (colon <= 0) return new AddressCheck(false, s, "missing ':port' (expected ip:port or [ipv6]:port)");
   let hostOk: bool;
   if (s.charCodeAt(0) == 91 /* [ */) {

@@ -17,6 +17,8 @@ import { PoolRuntime } from "../pools/runtime";
 import { PickerMetrics } from "./picker-metrics";
 import { PoolShared } from "./picker-shared";
 import { logWarn, logDebug, logEnabled, logInfo } from "./log";
+import { lastIndexOfChar } from "../util/last-index-of-char";
+import { replaceFirst } from "../util/replace-first";
 
 /** Largest endpoint-feed body read. */
 const MAX_BODY: usize = 1 << 20;
@@ -210,13 +212,15 @@ export class PoolScraper {
     if (s.clusterTemplate.length > 0) {
       let ip = e.address;
       let port = "";
-      let colon = e.address.lastIndexOf(":");
+      let colon = lastIndexOfChar(e.address, 0x3a /* : */);
       if (colon > 0) {
         ip = e.address.substring(0, colon);
         port = e.address.substring(colon + 1);
         if (ip.startsWith("[")) ip = ip.substring(1, ip.length - 1);
       }
-      return s.clusterTemplate.replace("{backend}", e.backend).replace("{address}", e.address).replace("{ip}", ip).replace("{port}", port);
+      let t = replaceFirst(s.clusterTemplate, "{backend}", e.backend);
+      t = replaceFirst(t, "{address}", e.address);
+      return replaceFirst(replaceFirst(t, "{ip}", ip), "{port}", port);
     }
     return s.cluster;
   }

@@ -2,6 +2,7 @@
 // :authority (exact, case-insensitive, port ignored), :path (prefix) and headers.
 
 import { PoolMatch } from "./config";
+import { lastIndexOfChar } from "../util/last-index-of-char";
 
 /** Host part of an authority, lower-cased: "Api.Example:443" → "api.example", "[::1]:80" → "[::1]". */
 export function authorityHost(authority: string): string {
@@ -10,7 +11,7 @@ export function authorityHost(authority: string): string {
     let close = a.indexOf("]");
     return (close > 0 ? a.substring(0, close + 1) : a).toLowerCase();
   }
-  let colon = a.lastIndexOf(":");
+  let colon = lastIndexOfChar(a, 0x3a /* : */);
   if (colon >= 0) a = a.substring(0, colon);
   return a.toLowerCase();
 }

@@ -10,6 +10,7 @@ import { PickResult } from "../scheduling/profile";
 import { Admission, admit } from "../scheduling/admission";
 import { poolSaturated } from "../scheduling/saturation";
 import { explainPick } from "../scheduling/explain";
+import { lastIndexOfChar } from "../util/last-index-of-char";
 import { PoolConfig, PrefixMatching, SteeringMode } from "./config";
 import { keyHash } from "./state";
 
@@ -275,7 +276,7 @@ export class PoolRuntime {
 
 /** `ip` of an `ip:port` address (IPv6 in brackets keeps its brackets off). */
 export function hostOf(address: string): string {
-  let c = address.lastIndexOf(":");
+  let c = lastIndexOfChar(address, 0x3a /* : */);
   let h = c > 0 ? address.substring(0, c) : address;
   if (h.startsWith("[") && h.endsWith("]")) h = h.substring(1, h.length - 1);
   return h;

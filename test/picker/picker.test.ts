@@ -320,6 +320,42 @@ describe("steering header hygiene and route mode", () => {
     expect(r.clearRouteCacheCount).toBe(1);
   });
 
+  it("scrapes each endpoint through the cluster its clusterTemplate names", async () => {
+    const { ProxyWasmHost } = await import("../../src/host/index.js");
+    const { pluginModule, vllmMetrics } = await import("./helpers.js");
+    const endpoints = [
+      { backend: "m-0", address: "10.0.0.1:8000" },
+      { backend: "m-1", address: "[fd00::2]:8001" },
+      { backend: "m-2" },
+    ];
+    // Every placeholder once; {ip} twice (only the first is replaced, as String#replace does).
+    const template = "outbound|{port}||{backend}.llm.svc.cluster.local|{ip}|{address}|{ip}";
+    const expected = [
+      "outbound|8000||m-0.llm.svc.cluster.local|10.0.0.1|10.0.0.1:8000|{ip}",
+      "outbound|8001||m-1.llm.svc.cluster.local|fd00::2|[fd00::2]:8001|{ip}",
+      "outbound|||m-2.llm.svc.cluster.local|||{ip}",
+    ];
+    const scraped = new Set<string>();
+    const clusters: Record<string, (r: { cluster: string }) => { status: number; body: string }> = {};
+    for (const name of expected) {
+      clusters[name] = (r) => {
+        scraped.add(r.cluster);
+        return { status: 200, body: vllmMetrics({}) };
+      };
+    }
+    const host = await ProxyWasmHost.create({
+      module: await pluginModule(),
+      rootId: "wayroute",
+      pluginConfig: { pools: [{ name: "llm", steering: { mode: "route" }, endpoints, scrape: { engine: "vllm", intervalMs: 50, clusterTemplate: template } }] },
+      clusters,
+    });
+    expect(host.configured).toBe(true);
+    await scrapeRound(host);
+    expect([...scraped].sort()).toEqual([...expected].sort());
+    expect(metric(host, "wayroute_picker_llm_scrape_errors_total")).toBe(0);
+    host.close();
+  });
+
   it("explains the decision in a debug header", async () => {
     const pool = new FakePool(ADDRS);
     const host = await pickerHost(poolConfig({ debug: { explain: true } }), pool);
