@@ -137,11 +137,10 @@ export function defaultProfile(): Profile {
   return p;
 }
 
-function pluginRef(r: ConfigReader, node: ConfigNode, allowed: string[]): string {
+/** Reads a plugin reference (`keys`: its allowed keys, blank-separated) and returns its type. */
+function pluginRef(r: ConfigReader, node: ConfigNode, keys: string): string {
   if (!r.requireObject(node)) return "";
-  let keys = ["type", "params"];
-  if (allowed.length > 0) keys = keys.concat(allowed);
-  r.rejectUnknownKeys(node, keys);
+  r.rejectUnknown(node, keys);
   let t = r.requireString(node, "type");
   let params = node.child("params");
   if (params != null && r.ok) r.requireObject(params);
@@ -163,7 +162,7 @@ export function parseProfile(r: ConfigReader, node: ConfigNode | null): Profile 
   if (filters != null) {
     for (let i = 0; i < filters.length && r.ok; i++) {
       let f = filters.at(i)!;
-      let t = pluginRef(r, f, []);
+      let t = pluginRef(r, f, "type params");
       if (!r.ok) break;
       let parse = findFilter(t);
       if (parse == null) { unknown(r, f, "filter", t, filterNames()); break; }
@@ -174,7 +173,7 @@ export function parseProfile(r: ConfigReader, node: ConfigNode | null): Profile 
   if (scorers != null) {
     for (let i = 0; i < scorers.length && r.ok; i++) {
       let s = scorers.at(i)!;
-      let t = pluginRef(r, s, ["weight"]);
+      let t = pluginRef(r, s, "type params weight");
       if (!r.ok) break;
       let parse = findScorer(t);
       if (parse == null) { unknown(r, s, "scorer", t, scorerNames()); break; }
@@ -188,7 +187,7 @@ export function parseProfile(r: ConfigReader, node: ConfigNode | null): Profile 
   }
   let picker = r.optObject(node, "picker");
   if (picker != null && r.ok) {
-    let t = pluginRef(r, picker, []);
+    let t = pluginRef(r, picker, "type params");
     if (r.ok) {
       let parse = findPicker(t);
       if (parse == null) unknown(r, picker, "picker", t, pickerNames());

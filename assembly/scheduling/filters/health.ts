@@ -27,6 +27,6 @@ export class HealthFilter extends Filter {
 }
 
 export function parseHealthFilter(r: ConfigReader, params: ConfigNode | null): Filter {
-  if (params != null) r.rejectUnknownKeys(params, []);
+  if (params != null) r.rejectUnknown(params, "");
   return new HealthFilter();
 }

@@ -44,6 +44,6 @@ export class LocalityFilter extends Filter {
 }
 
 export function parseLocalityFilter(r: ConfigReader, params: ConfigNode | null): Filter {
-  if (params != null) r.rejectUnknownKeys(params, []);
+  if (params != null) r.rejectUnknown(params, "");
   return new LocalityFilter();
 }

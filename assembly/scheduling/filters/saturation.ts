@@ -29,6 +29,6 @@ export function copyInto(input: i32[], out: i32[]): void {
 }
 
 export function parseSaturationFilter(r: ConfigReader, params: ConfigNode | null): Filter {
-  if (params != null) r.rejectUnknownKeys(params, []);
+  if (params != null) r.rejectUnknown(params, "");
   return new SaturationFilter();
 }

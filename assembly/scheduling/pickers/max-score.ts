@@ -68,6 +68,6 @@ export function appendByScore(
 }
 
 export function parseMaxScorePicker(r: ConfigReader, params: ConfigNode | null): Picker {
-  if (params != null) r.rejectUnknownKeys(params, []);
+  if (params != null) r.rejectUnknown(params, "");
   return new MaxScorePicker();
 }

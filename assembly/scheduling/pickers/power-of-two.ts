@@ -38,6 +38,6 @@ export class PowerOfTwoPicker extends Picker {
 }
 
 export function parsePowerOfTwoPicker(r: ConfigReader, params: ConfigNode | null): Picker {
-  if (params != null) r.rejectUnknownKeys(params, []);
+  if (params != null) r.rejectUnknown(params, "");
   return new PowerOfTwoPicker();
 }

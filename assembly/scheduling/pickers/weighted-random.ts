@@ -58,6 +58,6 @@ export class WeightedRandomPicker extends Picker {
 }
 
 export function parseWeightedRandomPicker(r: ConfigReader, params: ConfigNode | null): Picker {
-  if (params != null) r.rejectUnknownKeys(params, []);
+  if (params != null) r.rejectUnknown(params, "");
   return new WeightedRandomPicker();
 }

@@ -31,6 +31,6 @@ export class InFlightScorer extends Scorer {
 }
 
 export function parseInFlightScorer(r: ConfigReader, params: ConfigNode | null): Scorer {
-  if (params != null) r.rejectUnknownKeys(params, []);
+  if (params != null) r.rejectUnknown(params, "");
   return new InFlightScorer();
 }

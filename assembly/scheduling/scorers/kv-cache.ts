@@ -24,6 +24,6 @@ export class KvCacheScorer extends Scorer {
 }
 
 export function parseKvCacheScorer(r: ConfigReader, params: ConfigNode | null): Scorer {
-  if (params != null) r.rejectUnknownKeys(params, []);
+  if (params != null) r.rejectUnknown(params, "");
   return new KvCacheScorer();
 }

@@ -25,6 +25,6 @@ export class LoraAffinityScorer extends Scorer {
 }
 
 export function parseLoraAffinityScorer(r: ConfigReader, params: ConfigNode | null): Scorer {
-  if (params != null) r.rejectUnknownKeys(params, []);
+  if (params != null) r.rejectUnknown(params, "");
   return new LoraAffinityScorer();
 }

@@ -37,6 +37,6 @@ export class PrefixCacheScorer extends Scorer {
 export function parsePrefixCacheScorer(r: ConfigReader, params: ConfigNode | null): Scorer {
   // Block size, block limit and LRU sizes belong to the pool's `prefixCache` section: the index
   // is shared by every profile of the pool.
-  if (params != null) r.rejectUnknownKeys(params, []);
+  if (params != null) r.rejectUnknown(params, "");
   return new PrefixCacheScorer();
 }

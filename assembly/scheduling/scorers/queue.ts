@@ -43,6 +43,6 @@ export class QueueScorer extends Scorer {
 }
 
 export function parseQueueScorer(r: ConfigReader, params: ConfigNode | null): Scorer {
-  if (params != null) r.rejectUnknownKeys(params, []);
+  if (params != null) r.rejectUnknown(params, "");
   return new QueueScorer();
 }
