@@ -9,7 +9,7 @@
  * so that no single change can reach them: what is compared is each field's own rule.
  */
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { ProxyWasmHost } from "../../src/host/index.js";
 import { pluginConfigProblems } from "../../src/manifest/plugin-config.js";
 import { findSchemasDir } from "../../src/manifest/schemas-dir.js";
@@ -98,6 +98,12 @@ async function pluginAccepts(config: unknown): Promise<boolean> {
 }
 
 describe("declared config fields: plugin and schema agree", () => {
+  // Compiling the module and the schemas is the slow part: once, under the hook timeout.
+  beforeAll(async () => {
+    await pluginModule();
+    pluginConfigProblems(BASE, schemas);
+  });
+
   it("the base config is accepted by both", async () => {
     expect(pluginConfigProblems(BASE, schemas)).toEqual([]);
     expect(await pluginAccepts(BASE)).toBe(true);
@@ -113,5 +119,5 @@ describe("declared config fields: plugin and schema agree", () => {
       }),
       { numRuns: 600 },
     );
-  });
+  }, 180_000);
 });
