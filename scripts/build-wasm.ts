@@ -272,6 +272,8 @@ async function main(): Promise<void> {
       if (packed.packed) {
         binary = appendCustomSection(packed.binary, VERSION_SECTION, version);
         note += `, data ${packed.imageBytes} -> ${packed.packedBytes} bytes packed`;
+      } else {
+        note += `, data left unpacked: ${packed.reason}`;
       }
     }
     const module = wabt.readWasm(binary, { readDebugNames: false });

@@ -34,7 +34,7 @@ const BELOW_IMAGE = 2;
 
 /** What the step did, for the build log and `npm run size`. */
 export interface DataPackResult {
-  /** The packed module (or the input unchanged when packing would not shrink it). */
+  /** The packed module (or the input unchanged when it was not packed, see `reason`). */
   binary: Uint8Array;
   packed: boolean;
   /** Active data segments joined into the image. */
@@ -44,6 +44,8 @@ export interface DataPackResult {
   imageBytes: number;
   /** Length of the compressed stream (the one segment's payload). */
   packedBytes: number;
+  /** Why the data was left unpacked (when `packed` is false), for the build log. */
+  reason?: string;
 }
 
 /** Thrown when the packed module does not restore memory exactly or does not fit. */
@@ -80,8 +82,8 @@ export function packData(binary: Uint8Array): DataPackResult {
       if (info.passive || info.offset === null) throw new DataPackError(`data segment ${i} is passive: only active segments can be packed`);
       segments.push({ offset: info.offset, data: new Uint8Array(info.data) });
     }
-    const unchanged = (imageStart = 0, imageBytes = 0): DataPackResult => ({ binary, packed: false, segments: count, imageStart, imageBytes, packedBytes: imageBytes });
-    if (segments.length === 0) return unchanged();
+    const unchanged = (reason: string, imageStart = 0, imageBytes = 0): DataPackResult => ({ binary, packed: false, segments: count, imageStart, imageBytes, packedBytes: imageBytes, reason });
+    if (segments.length === 0) return unchanged("no active data segments");
     const start = Math.min(...segments.map((s) => s.offset));
     const end = Math.max(...segments.map((s) => s.offset + s.data.length));
     const image = new Uint8Array(end - start);
@@ -92,7 +94,7 @@ export function packData(binary: Uint8Array): DataPackResult {
     if (!equalBytes(output, image)) throw new DataPackError("the compressed data image does not decode to the image");
     const streamAt = end + inPlaceSlack - stream.length;
     // Not worth it (or the stream would start below the image, where nothing restores memory).
-    if (streamAt < start || stream.length + 64 >= image.length) return unchanged(start, image.length);
+    if (streamAt < start || stream.length + 64 >= image.length) return unchanged(`${image.length} bytes would pack to ${stream.length}: not worth it`, start, image.length);
 
     const memoryExports = exportsOfKind(module, binaryen.ExternalMemory);
     if (memoryExports.length !== 1) throw new DataPackError(`expected one exported memory, found ${memoryExports.length}`);
@@ -100,7 +102,7 @@ export function packData(binary: Uint8Array): DataPackResult {
     const memory = module.getMemoryInfo(memoryName);
     if (memory.module) throw new DataPackError("the memory is imported: its initial contents are not ours to pack");
     // The stream's slack past the image must fit in the initial memory.
-    if (end + inPlaceSlack > memory.initial * PAGE) return unchanged(start, image.length);
+    if (end + inPlaceSlack > memory.initial * PAGE) return unchanged(`no room for the stream's ${inPlaceSlack} bytes of slack in the initial memory`, start, image.length);
     const initialize = module.getExport(START_EXPORT);
     if (!initialize) throw new DataPackError(`the module exports no ${START_EXPORT} to restore the data in`);
     // A start function would run before the data is restored, and could not be checked.
@@ -111,7 +113,8 @@ export function packData(binary: Uint8Array): DataPackResult {
     // two bytes below the image that the decoder reads as zeros.
     const below = start - BELOW_IMAGE - TABLE_BYTES;
     const tableAt = end + inPlaceSlack + TABLE_BYTES <= memory.initial * PAGE ? end + inPlaceSlack : below >= 0 ? below : -1;
-    if (tableAt < 0 || start < BELOW_IMAGE) return unchanged(start, image.length);
+    if (start < BELOW_IMAGE) return unchanged(`the data starts below address ${BELOW_IMAGE}`, start, image.length);
+    if (tableAt < 0) return unchanged(`no zero memory for the decoder's ${TABLE_BYTES}-byte table past the data or below it`, start, image.length);
 
     addUnpackFunction(module, UNPACK, tableAt);
     const m = module;
