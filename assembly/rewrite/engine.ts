@@ -151,10 +151,7 @@ function ruleMatches(m: RuleMatch, headers: HeaderList, props: PropertySource, m
     const c = unchecked(m.headers[i]);
     if (!valueMatches(c, headers.get(c.key))) return false;
   }
-  for (let i = 0; i < m.properties.length; i++) {
-    const c = unchecked(m.properties[i]);
-    if (!valueMatches(c, props.get(c.key))) return false;
-  }
+  if (!propertiesMatch(m, props)) return false;
   if (m.models.length > 0) {
     if (model == null || !m.models.includes(model)) return false;
   }
@@ -207,13 +204,11 @@ function applyActions(actions: HeaderAction[], headers: HeaderList, ops: HeaderO
       out.skippedUnsafe++;
       continue;
     }
-    if (a.kind == HeaderActionKind.Set) {
-      ops.push(new HeaderOp(HeaderOpKind.Set, a.name, value));
-      if (toRequest) headers.set(a.name, value);
-    } else {
-      ops.push(new HeaderOp(HeaderOpKind.Append, a.name, value));
-      if (toRequest) headers.add(a.name, value);
-    }
+    // Set and Append have the same values in HeaderActionKind and HeaderOpKind.
+    ops.push(new HeaderOp(<HeaderOpKind>a.kind, a.name, value));
+    if (!toRequest) continue;
+    if (a.kind == HeaderActionKind.Set) headers.set(a.name, value);
+    else headers.add(a.name, value);
   }
 }
 
