@@ -43,6 +43,14 @@ describe("cidr", () => {
     expect(Cidr.parse("::/129")).toBeNull();
     expect(Cidr.parse("nope/8")).toBeNull();
   });
+  it("reads the prefix length: one to three digits, at most the family's bits", () => {
+    const texts = ["10.0.0.0/8", "10.0.0.0/008", "10.0.0.0/32", "10.0.0.0/0", "10.0.0.0/0008", "10.0.0.0/8/9", "10.0.0.0/1a", "10.0.0.0/-1", "fd00::/128", "fd00::/129", "1.2.3.4"];
+    const bits: i32[] = [8, 8, 32, 0, -1, -1, -1, -1, 128, -1, 32];
+    for (let i = 0; i < texts.length; i++) {
+      const c = Cidr.parse(texts[i]);
+      expect(c == null ? -1 : c.bits).toBe(bits[i], texts[i]);
+    }
+  });
   it("reads Envoy address properties", () => {
     expect(ipFromAddress("10.0.0.7:43210", ip)).toBe(4);
     expect(ipFromAddress("[fd00::7]:8080", ip)).toBe(6);
