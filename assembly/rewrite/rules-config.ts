@@ -195,7 +195,7 @@ function readValueCondition(
     if (child == null) continue;
     found++;
     c.value = r.stringOf(child);
-    c.kind = k == 0 ? ValueMatchKind.Exact : k == 1 ? ValueMatchKind.Prefix : ValueMatchKind.Suffix;
+    c.kind = <ValueMatchKind>k; // Exact, Prefix, Suffix are 0, 1, 2: the order of every kind list
   }
   if (allowPresent && node.child("present") != null) {
     found++;
