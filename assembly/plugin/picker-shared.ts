@@ -283,7 +283,8 @@ export class PoolShared {
     let byHash = this.rt.byHash;
     for (let i = 0; i < this.ifHashes.length; i++) {
       let h = this.ifHashes[i];
-      if (byHash.has(h)) eps[byHash.get(h)].inFlight = this.ifCounts[i];
+      let e = byHash.get(h);
+      if (e >= 0) eps[e].inFlight = this.ifCounts[i];
     }
   }
 

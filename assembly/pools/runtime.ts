@@ -11,6 +11,7 @@ import { Admission, admit } from "../scheduling/admission";
 import { poolSaturated } from "../scheduling/saturation";
 import { explainPick } from "../scheduling/explain";
 import { lastIndexOfChar } from "../util/last-index-of-char";
+import { HashIndex } from "./hash-index";
 import { PoolConfig, PrefixMatching, SteeringMode } from "./config";
 import { keyHash } from "./state";
 
@@ -55,7 +56,7 @@ export class PoolRuntime {
   /** Endpoint key → index. */
   byKey: Map<string, i32> = new Map<string, i32>();
   /** keyHash(key) → index. */
-  byHash: Map<u64, i32> = new Map<u64, i32>();
+  byHash: HashIndex = new HashIndex(0);
   index: PrefixIndex | null = null;
   ctx: SchedulingContext = new SchedulingContext();
   res: PickResult = new PickResult();
@@ -127,7 +128,7 @@ export class PoolRuntime {
       }
     }
     this.byKey = nextKeys;
-    this.byHash = new Map<u64, i32>();
+    this.byHash = new HashIndex(next.length);
     for (let i = 0; i < next.length; i++) {
       let e = next[i];
       e.index = i;
