@@ -13,8 +13,8 @@
  * without it as plugin.wasm. plugin.wasm must fit its budget in size-budget.json.
  *
  * Before that, the release plugin goes through a post-link size step (src/shrink/shrink-module.ts,
- * the newer binaryen): identical functions merged and functions ordered by call count.
- * plugin.names.wasm is the module after that step.
+ * the newer binaryen): -O3 with one-caller inlining outside the configure-time code, identical
+ * functions merged, functions ordered by call count. plugin.names.wasm is the module after it.
  *
  * plugin.wasm then has its data packed (src/datapack/pack-data.ts): the static data is stored
  * compressed in one segment and restored by `_initialize`, and the step fails the build unless
@@ -253,7 +253,7 @@ async function main(): Promise<void> {
       const before = removeCustomSection(compiled, "name").length;
       const shrunk = shrinkModule(compiled);
       compiled = shrunk.binary;
-      note += `, size step ${removeCustomSection(compiled, "name").length - before} bytes (${shrunk.functionsBefore} -> ${shrunk.functionsAfter} functions)`;
+      note += `, size step ${removeCustomSection(compiled, "name").length - before} bytes (${shrunk.functionsBefore} -> ${shrunk.functionsAfter} functions, ${shrunk.configureOnly} configure-time only)`;
     }
     const metadata = {
       name: pkg.name,
