@@ -52,7 +52,7 @@ describe("size breakdown", () => {
     expect(b.codeBytes - bodies).toBeLessThan(16);
     expect(b.files.reduce((n, f) => n + f.bytes, 0)).toBe(bodies);
     expect(b.areas.reduce((n, f) => n + f.bytes, 0)).toBe(bodies);
-    expect(b.files.map((f) => f.name)).toContain("assembly/plugin/stream");
+    expect(b.files.map((f) => f.name)).toContain("assembly/pools/config");
     expect(b.stringCount).toBeGreaterThan(100);
     expect(b.stringBytes).toBeLessThan(b.dataBytes);
   });
