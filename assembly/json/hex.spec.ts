@@ -9,4 +9,8 @@ describe("hexByte", () => {
       expect(hexByte(cases[i])).toBe((cases[i] < 16 ? "0" : "") + cases[i].toString(16));
     }
   });
+
+  it("agrees with toString(16) on every byte", () => {
+    for (let b: u32 = 0; b < 256; b++) expect(hexByte(b)).toBe((b < 16 ? "0" : "") + b.toString(16));
+  });
 });

@@ -5,5 +5,5 @@ const DIGITS = "0123456789abcdef";
 
 /** `b` (0-255) as two lower-case hex digits: 10 -> "0a". */
 export function hexByte(b: u32): string {
-  return DIGITS.charAt(<i32>((b >> 4) & 15)) + DIGITS.charAt(<i32>(b & 15));
+  return String.fromCharCode(DIGITS.charCodeAt(<i32>((b >> 4) & 15)), DIGITS.charCodeAt(<i32>(b & 15)));
 }

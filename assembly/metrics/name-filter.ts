@@ -5,7 +5,7 @@
 
 function hex(c: i32): string {
   const digits = "0123456789ABCDEF";
-  return "%" + digits.charAt((c >> 4) & 15) + digits.charAt(c & 15);
+  return "%" + String.fromCharCode(digits.charCodeAt((c >> 4) & 15), digits.charCodeAt(c & 15));
 }
 
 /** Percent-encodes a metric name for a query value (names are ASCII: [a-zA-Z0-9_:]). */
