@@ -253,6 +253,15 @@ export class PoolFlow {
     return true;
   }
 
+  /** Removes and returns the paused stream of context `id` (null when it is not waiting). */
+  private take(id: u32): StreamState | null {
+    let w = this.waiting;
+    if (!w.has(id)) return null;
+    let stream = w.get(id);
+    w.delete(id);
+    return stream;
+  }
+
   /**
    * Answers the expired, then dispatches while there is room, in queue order. `restoreId` is
    * the context the caller runs in: set back as the effective context afterwards.
@@ -263,9 +272,8 @@ export class PoolFlow {
     let n = this.queue.expire(nowMs, expired);
     for (let i = 0; i < n; i++) {
       let e = expired[i];
-      if (!this.waiting.has(e.id)) continue;
-      let stream = this.waiting.get(e.id);
-      this.waiting.delete(e.id);
+      let stream = this.take(e.id);
+      if (stream == null) continue;
       this.lengthMoved(e.band, -1);
       this.fairMoved(e.band, fairBucket(e.flow), -1, 0);
       this.waited(e.band, nowMs - e.enqueuedMs);
@@ -288,9 +296,8 @@ export class PoolFlow {
       this.lengthMoved(e.band, -1);
       this.waited(e.band, nowMs - e.enqueuedMs);
       this.fairMoved(e.band, fairBucket(e.flow), -1, 1);
-      if (!this.waiting.has(e.id)) continue;
-      let stream = this.waiting.get(e.id);
-      this.waiting.delete(e.id);
+      let stream = this.take(e.id);
+      if (stream == null) continue;
       this.inc(this.dispatchedTotal);
       setEffectiveContext(e.id);
       this.owner.resumeFlow(this, stream, e, nowMs);

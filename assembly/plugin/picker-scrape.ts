@@ -23,6 +23,16 @@ import { replaceFirst } from "../util/replace-first";
 /** Largest endpoint-feed body read. */
 const MAX_BODY: usize = 1 << 20;
 
+/** Request headers of a GET of `path` from `authority` (scrapes and the endpoint feed). */
+function getHeaders(path: string, authority: string, accept: string): HeaderPair[] {
+  return [
+    new HeaderPair(":method", "GET"),
+    new HeaderPair(":path", path),
+    new HeaderPair(":authority", authority),
+    new HeaderPair("accept", accept),
+  ];
+}
+
 export class PoolScraper {
   private lease: Lease = new Lease();
   /** The lease's shared-data key, encoded once (read on every tick). */
@@ -164,12 +174,7 @@ export class PoolScraper {
     let feed = cfg.feed;
     if (feed != null && this.feedToken == 0 && nowMs - this.lastFeedMs >= feed.intervalMs) {
       this.lastFeedMs = nowMs;
-      let headers: HeaderPair[] = [
-        new HeaderPair(":method", "GET"),
-        new HeaderPair(":path", feed.path),
-        new HeaderPair(":authority", feed.authority.length > 0 ? feed.authority : feed.cluster),
-        new HeaderPair("accept", "application/json"),
-      ];
+      let headers = getHeaders(feed.path, feed.authority.length > 0 ? feed.authority : feed.cluster, "application/json");
       let t = httpCall(feed.cluster, headers, new ArrayBuffer(0), [], <u32>feed.timeoutMs);
       if (t == 0) {
         this.metrics.inc(this.metrics.feedErrors);
@@ -240,12 +245,7 @@ export class PoolScraper {
     let cluster = this.clusterFor(e);
     if (cluster.length == 0) return false;
     let path = this.pathFor(e.key);
-    let headers: HeaderPair[] = [
-      new HeaderPair(":method", "GET"),
-      new HeaderPair(":path", path),
-      new HeaderPair(":authority", cfg.scrape.authority.length > 0 ? cfg.scrape.authority : (e.address.length > 0 ? e.address : e.backend)),
-      new HeaderPair("accept", "text/plain"),
-    ];
+    let headers = getHeaders(path, cfg.scrape.authority.length > 0 ? cfg.scrape.authority : (e.address.length > 0 ? e.address : e.backend), "text/plain");
     // One shared cluster (endpoint mode): the destination header selects the endpoint.
     if (e.metricsCluster.length == 0 && cfg.scrape.clusterTemplate.length == 0 && cfg.mode == SteeringMode.Endpoint) {
       headers.push(new HeaderPair(cfg.steeringHeader, e.address));

@@ -719,9 +719,9 @@ export class PickerStage extends Stage {
     let b = fc.bands[band];
     if (offered != Offer.Queued) {
       flow.inc(flow.rejectedTotal);
-      let why = offered == Offer.FullRequests
-        ? "full; band=" + b.name + "; maxRequests=" + b.maxRequests.toString()
-        : "full; band=" + b.name + "; maxBytes=" + b.maxBytes.toString();
+      let why = "full; band=" + b.name + (offered == Offer.FullRequests
+        ? "; maxRequests=" + b.maxRequests.toString()
+        : "; maxBytes=" + b.maxBytes.toString());
       this.flowReply(stream, slot, 429, "wayroute_flow_queue_full", why,
         "request refused: pool " + c.name + " is full and its queue for band " + b.name + " too\n");
       return GATE_REPLIED;
