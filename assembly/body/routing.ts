@@ -68,12 +68,24 @@ export function skipReasonName(reason: SkipReason): string {
   }
 }
 
+/** The media type of a Content-Type value: parameters dropped, trimmed, lower-cased. */
+export function mediaType(ct: string): string {
+  let end = ct.indexOf(";");
+  if (end < 0) end = ct.length;
+  return ct.substring(0, end).trim().toLowerCase();
+}
+
+/** No Content-Encoding, an empty one, or `identity` (any case, blanks around). */
+export function isIdentityEncoding(enc: string | null): bool {
+  if (enc == null) return true;
+  const e = enc.trim().toLowerCase();
+  return e.length == 0 || e == "identity";
+}
+
 /** `application/json`, `application/*+json`, with parameters; absent counts as JSON. */
 export function isJsonContentType(ct: string | null): bool {
   if (ct == null) return true;
-  let end = ct.indexOf(";");
-  if (end < 0) end = ct.length;
-  const media = ct.substring(0, end).trim().toLowerCase();
+  const media = mediaType(ct);
   return media == "application/json" || (media.startsWith("application/") && media.endsWith("+json"));
 }
 
@@ -87,10 +99,7 @@ export function checkRequest(
 ): SkipReason {
   if (!cfg.paths.includes(pathOnly(path))) return SkipReason.PathNotRouted;
   if (!hasBody || contentLength == 0) return SkipReason.NoBody;
-  if (contentEncoding != null) {
-    const enc = contentEncoding.trim().toLowerCase();
-    if (enc.length > 0 && enc != "identity") return SkipReason.Encoded;
-  }
+  if (!isIdentityEncoding(contentEncoding)) return SkipReason.Encoded;
   if (!isJsonContentType(contentType)) return SkipReason.NotJson;
   if (contentLength > <i64>cfg.maxBodyBytes) return SkipReason.TooLarge;
   return SkipReason.None;

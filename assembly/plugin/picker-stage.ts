@@ -25,6 +25,7 @@ import { ConfigNode, ConfigReader } from "../config/reader";
 import { ByteBuffer } from "../json/byte-buffer";
 import { BodyScan, scanBodyBuffer, modelString } from "../body/scanner";
 import { isHeaderSafeModel } from "../rewrite/header-name";
+import { isIdentityEncoding, mediaType } from "../body/routing";
 import { PromptParts, prefixPrompt, promptApiForPath } from "../body/prefix-prompt";
 import { isFailureStatus } from "../endpoints/health";
 import { parseOrcaHeader } from "../orca/orca";
@@ -338,8 +339,7 @@ export class PickerStage extends Stage {
     if (method == null || method != "POST") return false;
     let ct = getHeader(MapType.HttpRequestHeaders, "content-type");
     if (ct == null || !isJsonContentType(ct)) return false;
-    let enc = getHeader(MapType.HttpRequestHeaders, "content-encoding");
-    return enc == null || enc.trim().toLowerCase() == "identity" || enc.trim().length == 0;
+    return isIdentityEncoding(getHeader(MapType.HttpRequestHeaders, "content-encoding"));
   }
 
   onRequestHeaders(stream: StreamState, endOfStream: bool): FilterHeadersStatus {
@@ -924,8 +924,7 @@ function contentLength(v: string): i64 {
 
 /** `application/json` or any `+json` media type, parameters ignored. */
 function isJsonContentType(v: string): bool {
-  let semi = v.indexOf(";");
-  let t = (semi >= 0 ? v.substring(0, semi) : v).trim().toLowerCase();
+  let t = mediaType(v);
   return t == "application/json" || t.endsWith("+json");
 }
 
