@@ -43,7 +43,7 @@ import { PickerMetrics } from "./picker-metrics";
 import { JOURNAL_SLOTS, PoolShared } from "./picker-shared";
 import { tickAtLeastEvery, wantTickEvery } from "./tick";
 import { PoolScraper } from "./picker-scrape";
-import { bodyRoutingSlotOf, headersHeldForBody } from "./stages/body-routing";
+import { bodyRoutingSlotOf, headersHeldForBody, parseContentLength } from "./stages/body-routing";
 import { logWarn, logInfo } from "./log";
 import { LORA_AFFINITY_SCORER } from "../scheduling/scorers/lora-affinity";
 import { LORA_AFFINITY_FILTER } from "../scheduling/filters/lora-affinity";
@@ -712,9 +712,8 @@ export class PickerStage extends Stage {
       flow.fairMoved(band, bucket, 0, 1);
       return GATE_PASS;
     }
-    let bytes: i64 = 0;
-    let cl = getHeader(MapType.HttpRequestHeaders, "content-length");
-    if (cl != null) bytes = contentLength(cl);
+    // Bytes it holds in the queue: its Content-Length, 0 when absent or not a plain number.
+    let bytes = max<i64>(parseContentLength(getHeader(MapType.HttpRequestHeaders, "content-length")), 0);
     let offered = flow.queue.offer(stream.contextId, band, key, bytes, now);
     let b = fc.bands[band];
     if (offered != Offer.Queued) {
@@ -907,19 +906,6 @@ export class PickerStage extends Stage {
       if (h.rt.config.prefix.shareAcrossWorkers) h.shared.publishDecision(ep.key, hashes, slot.hashCount);
     }
   }
-}
-
-/** A content-length value as bytes; 0 when it is not a plain decimal number. */
-function contentLength(v: string): i64 {
-  let s = v.trim();
-  if (s.length == 0 || s.length > 15) return 0;
-  let n: i64 = 0;
-  for (let i = 0; i < s.length; i++) {
-    let c = s.charCodeAt(i);
-    if (c < 48 || c > 57) return 0;
-    n = n * 10 + <i64>(c - 48);
-  }
-  return n;
 }
 
 /** `application/json` or any `+json` media type, parameters ignored. */

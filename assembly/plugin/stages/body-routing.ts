@@ -124,7 +124,8 @@ const result = new BodyRoutingResult();
 const rng = new Rng();
 let rngSeeded = false;
 
-function parseContentLength(v: string | null): i64 {
+/** A Content-Length value: a plain decimal number of bytes, else -1 (also when absent). */
+export function parseContentLength(v: string | null): i64 {
   if (v == null) return -1;
   const s = v.trim();
   if (s.length == 0 || s.length > 15) return -1;
