@@ -12,6 +12,7 @@
 // - Whole-name matches only: `…_total`, `…_by_reason` or a name in HELP text are other metrics.
 import { Engine, UNKNOWN_COUNT, UNKNOWN_FRACTION } from "../endpoints/endpoint";
 import { NameSet, PromReader } from "./prometheus";
+import { parseDecimal } from "./number";
 
 // What a wanted name feeds.
 const WAITING = 0;
@@ -173,16 +174,8 @@ export function splitAdapters(text: string): string[] {
 
 /** `max_lora` label text: digits (surrounding blanks allowed), else unknown. Capped at 1e6. */
 function maxLoraOf(text: string | null): i32 {
-  if (text == null) return UNKNOWN_COUNT;
-  let t = text.trim();
-  if (t.length == 0 || t.length > 12) return UNKNOWN_COUNT;
-  let v: i64 = 0;
-  for (let i = 0; i < t.length; i++) {
-    let c = t.charCodeAt(i);
-    if (c < 48 || c > 57) return UNKNOWN_COUNT;
-    v = v * 10 + <i64>(c - 48);
-  }
-  return v > 1_000_000 ? 1_000_000 : <i32>v;
+  let v = parseDecimal(text, 12);
+  return v < 0 ? UNKNOWN_COUNT : v > 1_000_000 ? 1_000_000 : <i32>v;
 }
 
 /** Reads the scrape page `text` for `engine` (tests and tools; the plugin reads bytes). */

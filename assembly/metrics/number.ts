@@ -6,6 +6,23 @@ function isDigit(c: i32): bool {
 }
 
 /**
+ * `s` (blanks around allowed) as a plain decimal number of 1 to `maxDigits` digits, else -1
+ * (also for null). Header and label values: Content-Length, `max_lora`, `:status`.
+ */
+export function parseDecimal(s: string | null, maxDigits: i32): i64 {
+  if (s == null) return -1;
+  let t = s.trim();
+  if (t.length == 0 || t.length > maxDigits) return -1;
+  let v: i64 = 0;
+  for (let i = 0; i < t.length; i++) {
+    let c = t.charCodeAt(i);
+    if (!isDigit(c)) return -1;
+    v = v * 10 + <i64>(c - 48);
+  }
+  return v;
+}
+
+/**
  * Parses `s[from, to)` as a float; NaN (and `ok == false` via isStrictNumber) when malformed.
  * Through the byte versions below (one implementation of the grammar): the text's UTF-8.
  */

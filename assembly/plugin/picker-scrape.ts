@@ -10,6 +10,7 @@ import { Endpoint } from "../endpoints/endpoint";
 import { EngineMetrics, metricNames, readEngineMetricsBytes } from "../metrics/engines";
 import { RateWindow } from "../pools/rate-window";
 import { filteredPath } from "../metrics/name-filter";
+import { parseDecimal } from "../metrics/number";
 import { SteeringMode } from "../pools/config";
 import { parseEndpointFeed } from "../pools/feed";
 import { Lease, decodeLease, encodeLease } from "../pools/state";
@@ -288,13 +289,9 @@ export class PoolScraper {
     if (s == null) return 0;
     // Exactly three digits, 100-999, else 0 (no trapping on a hostile ":status"; not parseInt,
     // which also takes signs, spaces and hex and brings its own parser into the module).
+    // (Blanks trimmed leave at most two digits: below 100, so 0 as well.)
     if (s.length != 3) return 0;
-    let v = 0;
-    for (let i = 0; i < 3; i++) {
-      const d = s.charCodeAt(i) - 0x30;
-      if (<u32>d > 9) return 0;
-      v = v * 10 + d;
-    }
+    let v = <i32>parseDecimal(s, 3);
     return v >= 100 ? v : 0;
   }
 

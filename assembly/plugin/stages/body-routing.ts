@@ -51,6 +51,7 @@ import { ConfigNode, ConfigReader } from "../../config/reader";
 import { BodyScan } from "../../body/scanner";
 import { promptText } from "../../body/prompt";
 import { ByteBuffer } from "../../json/byte-buffer";
+import { parseDecimal } from "../../metrics/number";
 import { BodyRoutingConfig, readBodyRoutingSection } from "../../body/routing-config";
 import { BodyRoutingResult, SkipReason, checkRequest, routeBody, skipReasonName } from "../../body/routing";
 import { Rng } from "../../scheduling/rng";
@@ -126,16 +127,7 @@ let rngSeeded = false;
 
 /** A Content-Length value: a plain decimal number of bytes, else -1 (also when absent). */
 export function parseContentLength(v: string | null): i64 {
-  if (v == null) return -1;
-  const s = v.trim();
-  if (s.length == 0 || s.length > 15) return -1;
-  let n: i64 = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x30 || c > 0x39) return -1;
-    n = n * 10 + <i64>(c - 0x30);
-  }
-  return n;
+  return parseDecimal(v, 15);
 }
 
 export class BodyRoutingStage extends Stage {
