@@ -13,22 +13,36 @@ export function metricName(s: string): string {
   return out;
 }
 
+/** The picker's metrics of one pool, by index into PickerMetrics' ids (names: METRIC_NAMES). */
+export enum PickerMetric {
+  Picks,
+  Sheds,
+  Unavailable,
+  FailOpen,
+  ScrapeErrors,
+  ScrapeTruncated,
+  ScrapeUnfiltered,
+  /** Gauge. */
+  ScrapeIntervalMs,
+  /** Gauge. */
+  StaleEndpoints,
+  Ejections,
+  Malformed,
+  FeedErrors,
+  SpoofedHeaders,
+  FallbackServed,
+}
+
+/** Metric name suffixes in PickerMetric order, blank-separated. */
+const METRIC_NAMES =
+  "picks_total shed_total unavailable_total fail_open_total scrape_errors_total scrape_truncated_total " +
+  "scrape_filter_ignored_total scrape_effective_interval_ms stale_endpoints ejections_total " +
+  "malformed_inputs_total feed_errors_total spoofed_headers_removed_total fallback_served_total";
+
 export class PickerMetrics {
   private base: string;
-  picks: u32 = 0;
-  sheds: u32 = 0;
-  unavailable: u32 = 0;
-  failOpen: u32 = 0;
-  scrapeErrors: u32 = 0;
-  scrapeTruncated: u32 = 0;
-  scrapeUnfiltered: u32 = 0;
-  scrapeIntervalMs: u32 = 0;
-  staleEndpoints: u32 = 0;
-  ejections: u32 = 0;
-  malformed: u32 = 0;
-  feedErrors: u32 = 0;
-  spoofedHeaders: u32 = 0;
-  fallbackServed: u32 = 0;
+  /** Host metric id of each PickerMetric. */
+  private ids: StaticArray<u32> = new StaticArray<u32>(PickerMetric.FallbackServed + 1);
   ok: bool = true;
   /** Metric id by endpoint key (i32 values: the endpoint index map's instance, no second one). */
   private perEndpoint: Map<string, i32> = new Map<string, i32>();
@@ -37,41 +51,28 @@ export class PickerMetrics {
     this.base = "wayroute_picker_" + metricName(pool) + "_";
   }
 
-  private def(type: MetricType, name: string): u32 {
-    let id = defineMetric(type, this.base + name);
-    if (lastHostStatus() != Status.Ok) this.ok = false;
-    return id;
-  }
-
   define(): void {
-    this.picks = this.def(MetricType.Counter, "picks_total");
-    this.sheds = this.def(MetricType.Counter, "shed_total");
-    this.unavailable = this.def(MetricType.Counter, "unavailable_total");
-    this.failOpen = this.def(MetricType.Counter, "fail_open_total");
-    this.scrapeErrors = this.def(MetricType.Counter, "scrape_errors_total");
-    this.scrapeTruncated = this.def(MetricType.Counter, "scrape_truncated_total");
-    this.scrapeUnfiltered = this.def(MetricType.Counter, "scrape_filter_ignored_total");
-    this.scrapeIntervalMs = this.def(MetricType.Gauge, "scrape_effective_interval_ms");
-    this.staleEndpoints = this.def(MetricType.Gauge, "stale_endpoints");
-    this.ejections = this.def(MetricType.Counter, "ejections_total");
-    this.malformed = this.def(MetricType.Counter, "malformed_inputs_total");
-    this.feedErrors = this.def(MetricType.Counter, "feed_errors_total");
-    this.spoofedHeaders = this.def(MetricType.Counter, "spoofed_headers_removed_total");
-    this.fallbackServed = this.def(MetricType.Counter, "fallback_served_total");
+    let names = METRIC_NAMES.split(" ");
+    for (let k = 0; k < names.length; k++) {
+      let gauge = k == PickerMetric.ScrapeIntervalMs || k == PickerMetric.StaleEndpoints;
+      let id = defineMetric(gauge ? MetricType.Gauge : MetricType.Counter, this.base + names[k]);
+      if (lastHostStatus() != Status.Ok) this.ok = false;
+      unchecked((this.ids[k] = id));
+    }
   }
 
-  inc(id: u32): void {
-    if (this.ok) incrementMetric(id, 1);
+  inc(m: PickerMetric): void {
+    if (this.ok) incrementMetric(unchecked(this.ids[m]), 1);
   }
 
-  set(id: u32, v: u64): void {
-    if (this.ok) recordMetric(id, v);
+  set(m: PickerMetric, v: u64): void {
+    if (this.ok) recordMetric(unchecked(this.ids[m]), v);
   }
 
   /** Counts a pick of endpoint `key`. */
   picked(key: string): void {
     if (!this.ok) return;
-    incrementMetric(this.picks, 1);
+    incrementMetric(unchecked(this.ids[PickerMetric.Picks]), 1);
     let id: u32 = 0;
     if (this.perEndpoint.has(key)) {
       id = <u32>this.perEndpoint.get(key);

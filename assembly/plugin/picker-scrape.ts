@@ -15,7 +15,7 @@ import { SteeringMode } from "../pools/config";
 import { parseEndpointFeed } from "../pools/feed";
 import { Lease, decodeLease, encodeLease } from "../pools/state";
 import { PoolRuntime } from "../pools/runtime";
-import { PickerMetrics } from "./picker-metrics";
+import { PickerMetric, PickerMetrics } from "./picker-metrics";
 import { PoolShared } from "./picker-shared";
 import { logWarn, logDebug, logEnabled, logInfo } from "./log";
 import { lastIndexOfChar } from "../util/last-index-of-char";
@@ -132,7 +132,7 @@ export class PoolScraper {
     // Between scrapes spaced out by the budget, in-flight counts carry the queue signal.
     this.rt.ctx.carryInFlight = eff > s.intervalMs;
     this.explainSuffix = " | scrape every " + eff.toString() + " ms (" + n.toString() + " endpoints, budget " + s.budgetPerSecond.toString() + "/s)";
-    this.metrics.set(this.metrics.scrapeIntervalMs, <u64>eff);
+    this.metrics.set(PickerMetric.ScrapeIntervalMs, <u64>eff);
     return eff;
   }
 
@@ -178,7 +178,7 @@ export class PoolScraper {
       let headers = getHeaders(feed.path, feed.authority.length > 0 ? feed.authority : feed.cluster, "application/json");
       let t = httpCall(feed.cluster, headers, new ArrayBuffer(0), [], <u32>feed.timeoutMs);
       if (t == 0) {
-        this.metrics.inc(this.metrics.feedErrors);
+        this.metrics.inc(PickerMetric.FeedErrors);
       } else {
         this.feedToken = t;
       }
@@ -253,7 +253,7 @@ export class PoolScraper {
     }
     let t = httpCall(cluster, headers, new ArrayBuffer(0), [], <u32>cfg.scrape.timeoutMs);
     if (t == 0) {
-      this.metrics.inc(this.metrics.scrapeErrors);
+      this.metrics.inc(PickerMetric.ScrapeErrors);
       return false;
     }
     this.tokens.set(t, e.key);
@@ -301,21 +301,21 @@ export class PoolScraper {
     if (st != 200) {
       // A failed scrape (error status, timeout, reset) keeps the previous values: they age
       // into staleness.
-      this.metrics.inc(this.metrics.scrapeErrors);
+      this.metrics.inc(PickerMetric.ScrapeErrors);
       if (this.rt.config.scrape.countFailuresAsUnhealthy && st == 0) {
-        if (this.shared.updateHealth(e, true, nowMs)) this.metrics.inc(this.metrics.ejections);
+        if (this.shared.updateHealth(e, true, nowMs)) this.metrics.inc(PickerMetric.Ejections);
       }
       return;
     }
     if (bodySize > <usize>this.rt.config.scrape.maxBodyBytes) {
       // Cut at the read cap: never published in part.
-      this.metrics.inc(this.metrics.scrapeTruncated);
+      this.metrics.inc(PickerMetric.ScrapeTruncated);
       return;
     }
     // An empty 200 is a valid sample that reports nothing: every value becomes unknown.
     let body = bodySize > 0 ? getBufferBytes(BufferType.HttpCallResponseBody, 0, bodySize) : null;
     if (bodySize > 0 && (body == null || <usize>body.byteLength != bodySize)) {
-      this.metrics.inc(this.metrics.scrapeErrors);
+      this.metrics.inc(PickerMetric.ScrapeErrors);
       return;
     }
     let m = body != null
@@ -326,12 +326,12 @@ export class PoolScraper {
       // properly (prometheus_client in multiprocess mode answers a filtered request with an
       // empty page). Not a sample: this endpoint is scraped unfiltered from now on, at once.
       this.unfiltered.set(ep.key, 0);
-      this.metrics.inc(this.metrics.scrapeUnfiltered);
+      this.metrics.inc(PickerMetric.ScrapeUnfiltered);
       logInfo("pool " + this.rt.config.name + ": endpoint " + ep.key + " ignores ?name[]= filters; scraping it unfiltered");
       if (this.window.admit(nowMs) && !this.scrape(e)) this.window.undo();
       return;
     }
-    if (m.malformed > 0 || m.cutLine) this.metrics.inc(this.metrics.malformed);
+    if (m.malformed > 0 || m.cutLine) this.metrics.inc(PickerMetric.Malformed);
     ep.waiting = m.waiting;
     ep.running = m.running;
     ep.kvUsage = m.kvUsage;
@@ -347,19 +347,19 @@ export class PoolScraper {
     let st = this.status(headerCount);
     let body = st == 200 && bodySize > 0 ? getBufferBytes(BufferType.HttpCallResponseBody, 0, bodySize < MAX_BODY ? bodySize : MAX_BODY) : null;
     if (body == null) {
-      this.metrics.inc(this.metrics.feedErrors);
+      this.metrics.inc(PickerMetric.FeedErrors);
       return;
     }
     let text = String.UTF8.decode(body);
     let res = parseEndpointFeed(text, this.rt.config.mode);
     if (!res.ok) {
-      this.metrics.inc(this.metrics.feedErrors);
-      this.metrics.inc(this.metrics.malformed);
+      this.metrics.inc(PickerMetric.FeedErrors);
+      this.metrics.inc(PickerMetric.Malformed);
       logWarn("pool " + this.rt.config.name + ": endpoint feed refused: " + res.error);
       return;
     }
     if (res.skipped > 0) {
-      this.metrics.inc(this.metrics.malformed);
+      this.metrics.inc(PickerMetric.Malformed);
       logWarn("pool " + this.rt.config.name + ": endpoint feed: skipped " + res.skipped.toString() + " entries, first: " + res.firstSkip);
     }
     this.shared.publishFeed(text);

@@ -39,7 +39,7 @@ import { Admission, resolvePriority } from "../scheduling/admission";
 import { staleCount } from "../scheduling/saturation";
 import { ConfigSection } from "./section";
 import { ClientHeaders, Stage, StageSlot, StreamState } from "./stage";
-import { PickerMetrics } from "./picker-metrics";
+import { PickerMetric, PickerMetrics } from "./picker-metrics";
 import { JOURNAL_SLOTS, PoolShared } from "./picker-shared";
 import { tickAtLeastEvery, wantTickEvery } from "./tick";
 import { PoolScraper } from "./picker-scrape";
@@ -260,7 +260,7 @@ export class PickerStage extends Stage {
         // One gauge for every VM: the VM that scrapes sets it (every VM counting over the whole
         // pool on every tick was most of a worker's tick at 1,024 endpoints).
         if (h.scraper.holding) {
-          h.metrics.set(h.metrics.staleEndpoints, <u64>staleCount(h.rt.endpoints, h.rt.config.saturation, now));
+          h.metrics.set(PickerMetric.StaleEndpoints, <u64>staleCount(h.rt.endpoints, h.rt.config.saturation, now));
         }
       }
     }
@@ -295,7 +295,7 @@ export class PickerStage extends Stage {
   private countSpoofed(stream: StreamState): void {
     if (this.pools.length == 0) return;
     let m = this.pools[0].metrics;
-    for (let i = 0; i < stream.steeringRemoved; i++) m.inc(m.spoofedHeaders);
+    for (let i = 0; i < stream.steeringRemoved; i++) m.inc(PickerMetric.SpoofedHeaders);
   }
 
   declareClientHeaders(headers: ClientHeaders): void {
@@ -475,7 +475,7 @@ export class PickerStage extends Stage {
     if (!stream.requestHeadersHeld) {
       // Nothing holds the headers any more (another stage released them): they are final, so
       // this request goes unsteered, like a FailOpen pass-through.
-      h.metrics.inc(h.metrics.failOpen);
+      h.metrics.inc(PickerMetric.FailOpen);
       return FilterDataStatus.Continue;
     }
     this.readBody(stream, h, slot.ownBuffer && bodySize > MAX_PICKER_BODY ? 0 : bodySize);
@@ -633,11 +633,11 @@ export class PickerStage extends Stage {
     slot.explanation = this.explain(h, d);
     if (d.admission == Admission.Shed) return this.shed(stream, slot, h);
     if (d.admission == Admission.Unavailable) {
-      h.metrics.inc(h.metrics.unavailable);
+      h.metrics.inc(PickerMetric.Unavailable);
       return this.reply(stream, slot, 503, "wayroute_picker_no_endpoint", "no eligible endpoint in pool " + c.name + "\n");
     }
     if (d.admission == Admission.PassThrough) {
-      h.metrics.inc(h.metrics.failOpen);
+      h.metrics.inc(PickerMetric.FailOpen);
       return true;
     }
     let primary = d.picks[0];
@@ -659,7 +659,7 @@ export class PickerStage extends Stage {
 
   /** 429: the pool is saturated and the request is sheddable. */
   private shed(stream: StreamState, slot: PickerSlot, h: PoolHandle): bool {
-    h.metrics.inc(h.metrics.sheds);
+    h.metrics.inc(PickerMetric.Sheds);
     return this.reply(stream, slot, 429, "wayroute_picker_shed", "request shed: pool " + h.rt.config.name + " is saturated\n");
   }
 
@@ -839,7 +839,7 @@ export class PickerStage extends Stage {
     if (orca != null) {
       let report = parseOrcaHeader(orca);
       if (!report.ok) {
-        h.metrics.inc(h.metrics.malformed);
+        h.metrics.inc(PickerMetric.Malformed);
       } else {
         let e = this.served(h, slot);
         if (e >= 0 && applyOrcaReport(h.rt.endpoints[e], report, nowMs())) h.shared.publishEndpoint(e);
@@ -888,14 +888,14 @@ export class PickerStage extends Stage {
     }
     let e = this.served(h, slot);
     if (e < 0) return;
-    if (h.rt.endpoints[e].key != slot.primaryKey) h.metrics.inc(h.metrics.fallbackServed);
+    if (h.rt.endpoints[e].key != slot.primaryKey) h.metrics.inc(PickerMetric.FallbackServed);
     let codeBytes = getProperty(["response", "code"]);
     let code = codeBytes != null ? <i32>decodePropertyU64(codeBytes, 0) : 0;
     let failed = code == 0 || isFailureStatus(code);
     let ep = h.rt.endpoints[e];
     if (failed || ep.consecutiveFailures > 0 || ep.ejectionCount > 0) {
       if (h.shared.updateHealth(e, failed, nowMs())) {
-        h.metrics.inc(h.metrics.ejections);
+        h.metrics.inc(PickerMetric.Ejections);
         logWarn("pool " + h.rt.config.name + ": endpoint " + ep.key + " ejected until " + ep.ejectedUntilMs.toString());
       }
     }
