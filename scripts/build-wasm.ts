@@ -272,6 +272,8 @@ async function main(): Promise<void> {
       if (packed.packed) {
         binary = appendCustomSection(packed.binary, VERSION_SECTION, version);
         note += `, data ${packed.imageBytes} -> ${packed.packedBytes} bytes packed`;
+        // Room for the decoder's table past the data: the VM starts with more memory.
+        if (packed.addedPages > 0) note += ` (initial memory raised by ${packed.addedPages} page(s) for the decoder's table)`;
       } else {
         note += `, data left unpacked: ${packed.reason}`;
       }

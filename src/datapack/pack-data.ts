@@ -8,16 +8,18 @@
  * the image's own address range (plus the codec's in-place slack). A new `_initialize` first runs
  * the decoder (`unpack-function.ts`), which rewrites the image over its original addresses and
  * overwrites the stream as it goes, using a table of probabilities in memory that is zero and
- * unused at that point (right past the slack, or else right below the image); it then zeroes the
- * slack and the table and calls the original `_initialize`. Memory after start is byte for byte
- * the memory of the unpacked module: no copy of the stream is left for the heap to trip over, and
- * memory keeps its size. A module whose initial memory has no room for the slack and the table,
- * or whose data starts below address 2 (the decoder reads the two bytes below the image) or would
- * not shrink, is left as it is.
+ * unused at that point (`placeTable`: right past the slack, or else right below the image, or else
+ * right past the slack in a page added to the initial memory); it then zeroes the slack and the
+ * table and calls the original `_initialize`. Memory after start is byte for byte the memory of the
+ * unpacked module: no copy of the stream is left for the heap to trip over, and memory keeps its
+ * size unless a page had to be added (then the build log says so, and the check compares with the
+ * unpacked module given the same initial memory). A module whose data starts below address 2 (the
+ * decoder reads the two bytes below the image), would not shrink, or whose memory maximum leaves no
+ * room for an added page, is left as it is.
  *
  * The step checks itself: it decodes the stream with the reference decoder, then instantiates the
  * packed and the unpacked module and compares their whole memory after `_initialize`; any
- * difference throws.
+ * difference (including a length difference) throws.
  */
 import binaryen from "binaryen";
 import { lzCompress, lzDecompress } from "./lz-codec.js";
@@ -44,6 +46,12 @@ export interface DataPackResult {
   imageBytes: number;
   /** Length of the compressed stream (the one segment's payload). */
   packedBytes: number;
+  /**
+   * Pages added to the declared initial memory to make room for the stream's slack and the
+   * decoder's table (0 unless the data ends too close to the end of its initial memory and there
+   * is no room below it either).
+   */
+  addedPages: number;
   /** Why the data was left unpacked (when `packed` is false), for the build log. */
   reason?: string;
 }
@@ -82,7 +90,7 @@ export function packData(binary: Uint8Array): DataPackResult {
       if (info.passive || info.offset === null) throw new DataPackError(`data segment ${i} is passive: only active segments can be packed`);
       segments.push({ offset: info.offset, data: new Uint8Array(info.data) });
     }
-    const unchanged = (reason: string, imageStart = 0, imageBytes = 0): DataPackResult => ({ binary, packed: false, segments: count, imageStart, imageBytes, packedBytes: imageBytes, reason });
+    const unchanged = (reason: string, imageStart = 0, imageBytes = 0): DataPackResult => ({ binary, packed: false, segments: count, imageStart, imageBytes, packedBytes: imageBytes, addedPages: 0, reason });
     if (segments.length === 0) return unchanged("no active data segments");
     const start = Math.min(...segments.map((s) => s.offset));
     const end = Math.max(...segments.map((s) => s.offset + s.data.length));
@@ -101,20 +109,17 @@ export function packData(binary: Uint8Array): DataPackResult {
     const memoryName = memoryExports[0]!.value;
     const memory = module.getMemoryInfo(memoryName);
     if (memory.module) throw new DataPackError("the memory is imported: its initial contents are not ours to pack");
-    // The stream's slack past the image must fit in the initial memory.
-    if (end + inPlaceSlack > memory.initial * PAGE) return unchanged(`no room for the stream's ${inPlaceSlack} bytes of slack in the initial memory`, start, image.length);
     const initialize = module.getExport(START_EXPORT);
     if (!initialize) throw new DataPackError(`the module exports no ${START_EXPORT} to restore the data in`);
     // A start function would run before the data is restored, and could not be checked.
     if (module.getStart()) throw new DataPackError("the module has a start function: it would run before the data is restored");
     const originalStart = binaryen.getExportInfo(initialize).value;
-    // The decoder's probability table: memory that is zero at instantiation and that nothing
-    // else uses before _initialize, past the stream's slack or else below the image, clear of the
-    // two bytes below the image that the decoder reads as zeros.
-    const below = start - BELOW_IMAGE - TABLE_BYTES;
-    const tableAt = end + inPlaceSlack + TABLE_BYTES <= memory.initial * PAGE ? end + inPlaceSlack : below >= 0 ? below : -1;
     if (start < BELOW_IMAGE) return unchanged(`the data starts below address ${BELOW_IMAGE}`, start, image.length);
-    if (tableAt < 0) return unchanged(`no zero memory for the decoder's ${TABLE_BYTES}-byte table past the data or below it`, start, image.length);
+    const { tableAt, addedPages } = placeTable(start, end + inPlaceSlack, memory.initial);
+    const pages = memory.initial + addedPages;
+    if (memory.max !== undefined && pages > memory.max) {
+      return unchanged(`no room for the stream's ${inPlaceSlack} bytes of slack and the decoder's ${TABLE_BYTES}-byte table within the memory's maximum of ${memory.max} pages`, start, image.length);
+    }
 
     addUnpackFunction(module, UNPACK, tableAt);
     const m = module;
@@ -152,7 +157,7 @@ export function packData(binary: Uint8Array): DataPackResult {
     m.addFunctionExport(START, START_EXPORT);
     m.removeExport(memoryExports[0]!.name);
     m.setMemory(
-      memory.initial,
+      pages,
       memory.max ?? -1,
       memoryExports[0]!.name,
       [{ offset: m.i32.const(streamAt), data: stream, passive: false }],
@@ -162,8 +167,44 @@ export function packData(binary: Uint8Array): DataPackResult {
     );
     if (!m.validate()) throw new DataPackError("the packed module does not validate");
     const packed = m.emitBinary();
-    verifyMemoryAfterStart(binary, packed);
-    return { binary: packed, packed: true, segments: count, imageStart: start, imageBytes: image.length, packedBytes: stream.length };
+    // With pages added, the unpacked module given the same initial memory is the reference (the
+    // heap takes the memory's size as its end): every byte of the added page is checked too.
+    verifyMemoryAfterStart(addedPages === 0 ? binary : withInitialPages(binary, segments, pages), packed);
+    return { binary: packed, packed: true, segments: count, imageStart: start, imageBytes: image.length, packedBytes: stream.length, addedPages };
+  } finally {
+    module.dispose();
+  }
+}
+
+/**
+ * Where the decoder's table goes, given the image's first address and the end of the stream's
+ * slack: in memory that is zero at instantiation and that nothing uses before the original
+ * `_initialize` (which runs after the table is zeroed again). First choice, right past the slack
+ * when the initial memory has room; else right below the image, clear of the two bytes below it
+ * that the decoder reads as zeros (no segment lies below the first one); else right past the
+ * slack anyway, in pages added to the initial memory: everything past the data (the heap, from
+ * __heap_base on) is free until the first allocation, which the original `_initialize` makes.
+ * Pages are also added when the slack alone does not fit in the initial memory.
+ */
+export function placeTable(imageStart: number, slackEnd: number, initialPages: number): { tableAt: number; addedPages: number } {
+  const memoryEnd = initialPages * PAGE;
+  const below = imageStart - BELOW_IMAGE - TABLE_BYTES;
+  const tableAt = slackEnd + TABLE_BYTES <= memoryEnd || below < 0 ? slackEnd : below;
+  const needed = Math.max(slackEnd, tableAt + TABLE_BYTES);
+  return { tableAt, addedPages: needed > memoryEnd ? Math.ceil((needed - memoryEnd) / PAGE) : 0 };
+}
+
+/** `binary` with its initial memory raised to `pages` (its segments as they were). */
+function withInitialPages(binary: Uint8Array, segments: Segment[], pages: number): Uint8Array {
+  const module = binaryen.readBinary(binary);
+  try {
+    module.setFeatures(binaryen.Features.All);
+    const memoryExport = exportsOfKind(module, binaryen.ExternalMemory)[0]!;
+    const memory = module.getMemoryInfo(memoryExport.value);
+    module.removeExport(memoryExport.name);
+    const m = module;
+    m.setMemory(pages, memory.max ?? -1, memoryExport.name, segments.map((s) => ({ offset: m.i32.const(s.offset), data: s.data, passive: false })), memory.shared, memory.is64, memoryExport.value);
+    return m.emitBinary();
   } finally {
     module.dispose();
   }

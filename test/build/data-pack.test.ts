@@ -10,7 +10,7 @@ import binaryen from "binaryen";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { lzCompress, lzDecompress } from "../../src/datapack/lz-codec.js";
-import { packData } from "../../src/datapack/pack-data.js";
+import { packData, placeTable } from "../../src/datapack/pack-data.js";
 import { TABLE_BYTES, addUnpackFunction } from "../../src/datapack/unpack-function.js";
 import { readWasmLayout } from "../../src/footprint/wasm-layout.js";
 import { wasmBytes } from "./wasm-files.js";
@@ -55,6 +55,18 @@ const image = fc.array(dataBytes, { maxLength: 40 }).map((parts) => {
   }
   return out;
 });
+
+function utf16(text: string): Uint8Array {
+  return Uint8Array.from([...text].flatMap((c) => [c.charCodeAt(0), 0]));
+}
+
+/** `length` bytes of UTF-16 text with some variety (compressible, not one long run). */
+function pageOfText(length: number): Uint8Array {
+  const words = ["endpoint", "queue", "pool", "model", "config", "field", "weight", "scorer", "filter", "header"];
+  let text = "";
+  for (let i = 0; text.length * 2 < length; i++) text += `${words[(i * 7) % words.length]}${i % 97} `;
+  return utf16(text).subarray(0, length);
+}
 
 /** A module with `segments` at their offsets, one page, and an `_initialize` that stores 42 at 0. */
 function moduleWith(segments: Array<{ offset: number; data: Uint8Array }>): Uint8Array {
@@ -209,17 +221,70 @@ describe("packed data in wasm", () => {
     );
   });
 
-  it("puts the decoder's table below the image when memory past it is full, and packs nothing when neither fits", () => {
-    const text = Uint8Array.from([..."config field must be a number; ".repeat(40)].flatMap((c) => [c.charCodeAt(0), 0]));
+  it("puts the decoder's table below the image when memory past it is full", () => {
+    const text = utf16("config field must be a number; ".repeat(40));
     const nearTopPlain = moduleWith([{ offset: 65536 - text.length - 8, data: text }]);
     const nearTop = packData(nearTopPlain);
     expect(nearTop.packed).toBe(true);
+    expect(nearTop.addedPages).toBe(0);
     expect(Buffer.from(memoryAfterInitialize(nearTop.binary).memory).equals(Buffer.from(memoryAfterInitialize(nearTopPlain).memory))).toBe(true);
-    const tightPlain = moduleWith([{ offset: 8, data: text }, { offset: 65536 - 16, data: text.subarray(0, 16) }]);
-    const tight = packData(tightPlain);
-    expect(tight.packed).toBe(false);
-    expect(tight.reason).toMatch(/table|slack/);
-    expect(tight.binary).toBe(tightPlain);
+  });
+
+  // No zero gap of the table's size in the initial memory: the table goes past the data, in a page
+  // added to the initial memory. Each layout packs, restores the data byte for byte, leaves the
+  // rest of the old memory as the unpacked module's and the added page all zeros.
+  const text = utf16("config field must be a number; ".repeat(40));
+  const layouts: Array<[string, Array<{ offset: number; data: Uint8Array }>]> = [
+    ["data ending right at the page boundary", [{ offset: 8, data: text }, { offset: 65536 - 16, data: text.subarray(0, 16) }]],
+    ["data ending within 2 KB of the page end", [{ offset: 8, data: text }, { offset: 65536 - 2048 - text.length, data: text }]],
+    ["no gap below the data (it starts at address 2)", [{ offset: 2, data: text }, { offset: 65536 - 1000 - text.length, data: text }]],
+    ["one segment filling the page but its first two bytes", [{ offset: 2, data: pageOfText(65536 - 2) }]],
+  ];
+  for (const [name, segments] of layouts) {
+    it(`packs a module with ${name}, in one added page`, () => {
+      const plain = moduleWith(segments);
+      const result = packData(plain);
+      expect(result.packed).toBe(true);
+      expect(result.reason).toBeUndefined();
+      expect(result.addedPages).toBe(1);
+      expect(readWasmLayout(result.binary).dataSegments).toEqual([result.packedBytes]);
+      const expected = memoryAfterInitialize(plain).memory;
+      const actual = memoryAfterInitialize(result.binary).memory;
+      expect(actual.length).toBe(expected.length + 65536);
+      expect(Buffer.from(actual.subarray(0, expected.length)).equals(Buffer.from(expected))).toBe(true);
+      expect(actual.subarray(expected.length).every((b) => b === 0)).toBe(true);
+    });
+  }
+
+  it("places the table past the slack, below the image, or in an added page, in that order", () => {
+    const PAGE = 65536;
+    // Room past the slack.
+    expect(placeTable(4000, 10_000, 1)).toEqual({ tableAt: 10_000, addedPages: 0 });
+    // Past the slack full, room below (two bytes clear of the image).
+    expect(placeTable(4000, PAGE - 100, 1)).toEqual({ tableAt: 4000 - 2 - TABLE_BYTES, addedPages: 0 });
+    // Neither: past the slack, one page more; also when the table would just fit below but for the two bytes.
+    expect(placeTable(TABLE_BYTES + 1, PAGE - 100, 1)).toEqual({ tableAt: PAGE - 100, addedPages: 1 });
+    expect(placeTable(8, PAGE, 1)).toEqual({ tableAt: PAGE, addedPages: 1 });
+    expect(placeTable(8, PAGE - TABLE_BYTES, 1)).toEqual({ tableAt: PAGE - TABLE_BYTES, addedPages: 0 });
+    // The slack itself past the initial memory: a page for it, the table below when it fits there.
+    expect(placeTable(4000, PAGE + 3, 1)).toEqual({ tableAt: 4000 - 2 - TABLE_BYTES, addedPages: 1 });
+  });
+
+  it("leaves a module unpacked when its memory maximum forbids the added page, and says why", () => {
+    const m = new binaryen.Module();
+    let plain: Uint8Array;
+    try {
+      m.setMemory(1, 1, "memory", [{ offset: m.i32.const(8), data: text, passive: false }, { offset: m.i32.const(65536 - 16), data: text.subarray(0, 16), passive: false }]);
+      m.addFunction("start", binaryen.none, binaryen.none, [], m.nop());
+      m.addFunctionExport("start", "_initialize");
+      plain = m.emitBinary();
+    } finally {
+      m.dispose();
+    }
+    const result = packData(plain);
+    expect(result.packed).toBe(false);
+    expect(result.reason).toMatch(/maximum of 1 pages/);
+    expect(result.binary).toBe(plain);
   });
 
   it("build/plugin.wasm starts with the memory of its unpacked build, in one data segment", () => {
