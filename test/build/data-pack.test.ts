@@ -138,6 +138,9 @@ function wasmDecode(stream: Uint8Array, length: number, inPlaceSlack: number, at
   return memory.slice(at, at + length);
 }
 
+/** The first test to read build/ may have to build the modules (~40 s, more on a loaded machine). */
+const BUILD_TIMEOUT_MS = 240_000;
+
 /** The encoder's optimal parse takes a while on inputs of a few KB, more so on a loaded machine. */
 const CODEC_TIMEOUT_MS = 240_000;
 
@@ -298,5 +301,5 @@ describe("packed data in wasm", () => {
     const segments = readWasmLayout(shipped).dataSegments;
     expect(segments).toHaveLength(1);
     expect(readWasmLayout(unpacked).dataSegments.length).toBeGreaterThan(100);
-  });
+  }, BUILD_TIMEOUT_MS);
 });
