@@ -1,5 +1,5 @@
 import { parseJson } from "../json/parse";
-import { ConfigReader, ConfigNode, words } from "./reader";
+import { ConfigReader, ConfigNode, wordIndex, words } from "./reader";
 import {
   BOOL, CHECKED, CUSTOM, ENUM, ENUM_BOOL, HEADER, INT32, INT64, NON_EMPTY, NUMBER, PATH, REQUIRED, STRING,
 } from "./fields";
@@ -120,5 +120,26 @@ describe("declared fields (readFields)", () => {
     expect(w[1]).toBe("b");
     expect(w[2]).toBe("c");
     expect(words("").length).toBe(0);
+  });
+
+  it("find a word in a list without splitting it", () => {
+    // [list, word, index]: whole words only, blanks and line breaks, first and last, absent.
+    const cases: string[][] = [
+      [" a  bc\n  c ", "a", "0"],
+      [" a  bc\n  c ", "bc", "1"],
+      [" a  bc\n  c ", "c", "2"],
+      [" a  bc\n  c ", "b", "-1"],
+      [" a  bc\n  c ", "bc c", "-1"],
+      [" a  bc\n  c ", "", "-1"],
+      ["", "a", "-1"],
+      ["name count", "count", "1"],
+      ["name count", "counts", "-1"],
+    ];
+    for (let i = 0; i < cases.length; i++) {
+      const c = cases[i];
+      expect(wordIndex(c[0], c[1])).toBe(I32.parseInt(c[2]), c[0] + " / " + c[1]);
+      // The same answer as the split list.
+      expect(wordIndex(c[0], c[1])).toBe(words(c[0]).indexOf(c[1]));
+    }
   });
 });

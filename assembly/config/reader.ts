@@ -102,6 +102,46 @@ export function words(list: string): string[] {
   return out;
 }
 
+/** Whether `s` equals `list`'s characters [start, end). */
+function spanIs(list: string, start: i32, end: i32, s: string): bool {
+  if (s.length != end - start) return false;
+  for (let i = start; i < end; i++) if (list.charCodeAt(i) != s.charCodeAt(i - start)) return false;
+  return true;
+}
+
+/** Whether `c` separates the words of a field table's list. */
+function isBlank(c: i32): bool {
+  return c == 0x20 || c == 0x0a;
+}
+
+/**
+ * The end of the first word of `list` at or after position `from`, with its start left in
+ * `wordStart` (read it before the next call), or -1 when no word is left. The config readers
+ * walk their key lists this way instead of splitting them: a split per object would be
+ * configure-time garbage for every endpoint, which the collector cannot free before
+ * `proxy_on_configure` returns, so it would stay in the VM's high-water mark.
+ */
+let wordStart: i32 = 0;
+function wordEnd(list: string, from: i32): i32 {
+  const n = list.length;
+  let i = from;
+  while (i < n && isBlank(list.charCodeAt(i))) i++;
+  if (i >= n) return -1;
+  wordStart = i;
+  while (i < n && !isBlank(list.charCodeAt(i))) i++;
+  return i;
+}
+
+/** Index of `s` among the blank-separated words of `list`, -1 when absent (allocates nothing). */
+export function wordIndex(list: string, s: string): i32 {
+  let index = 0;
+  for (let end = wordEnd(list, 0); end >= 0; end = wordEnd(list, end)) {
+    if (spanIs(list, wordStart, end, s)) return index;
+    index++;
+  }
+  return -1;
+}
+
 /** RFC 7230 tchar, lower-case only (Envoy lower-cases header names). */
 function isTokenChar(c: i32): bool {
   return (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c == 45 || c == 95 || c == 46 ||
@@ -193,7 +233,11 @@ export class ConfigReader {
 
   /** rejectUnknownKeys for a field table's key list (`keys`: names separated by blanks). */
   rejectUnknown(obj: ConfigNode, keys: string): bool {
-    return this.rejectUnknownKeys(obj, words(keys));
+    if (!obj.value.isObject()) return true;
+    for (let i = 0, n = obj.value.length; i < n; i++) {
+      if (wordIndex(keys, obj.value.keyAt(i)) < 0) return this.rejectUnknownKeys(obj, words(keys));
+    }
+    return true;
   }
 
   // ---- declared fields (fields.ts) ----
@@ -218,17 +262,18 @@ export class ConfigReader {
    */
   readFields(obj: ConfigNode, target: Object, keys: string, rows: usize, from: i32 = 0, choices: string = ""): i32 {
     const base = changetype<usize>(target);
-    const names = words(keys);
-    const n = names.length;
-    for (let i = from; i < n; i++) {
+    let end = wordEnd(keys, 0);
+    for (let k = 0; k < from && end >= 0; k++) end = wordEnd(keys, end);
+    let i = from;
+    for (; end >= 0; i++, end = wordEnd(keys, end)) {
       const row = rows + <usize>(i * ROW) * sizeof<f64>();
       const spec = <i32>load<f64>(row);
       const kind = spec & KIND_MASK;
       if (kind == <i32>CUSTOM || !this.ok) return i;
-      const key = unchecked(names[i]);
-      const node = obj.child(key);
+      const start = wordStart;
+      const node = this.memberAt(obj, keys, start, end);
       if (node == null) {
-        if (spec & <i32>REQUIRED) this.missing(obj, key);
+        if (spec & <i32>REQUIRED) this.missing(obj, keys.substring(start, end));
       } else {
         const at = base + <usize>load<f64>(row, 8);
         const min = load<f64>(row, 16);
@@ -243,7 +288,7 @@ export class ConfigReader {
           if (node.value.isBool()) store<bool>(at, node.value.asBool());
           else this.wrongType(node, "boolean");
         } else if (kind >= <i32>ENUM) {
-          const choice = this.choiceIn(node, words(choices));
+          const choice = this.choiceOf(node, choices);
           if (kind == <i32>ENUM) store<i32>(at, choice);
           else store<bool>(at, choice == 1);
         } else {
@@ -256,7 +301,18 @@ export class ConfigReader {
       }
       if (spec & <i32>CHECKED) return i + 1;
     }
-    return n;
+    return i;
+  }
+
+  /** The first member of `obj` named by `keys`[start, end), as `obj.child` finds it. */
+  private memberAt(obj: ConfigNode, keys: string, start: i32, end: i32): ConfigNode | null {
+    const v = obj.value;
+    if (!v.isObject()) return null;
+    for (let j = 0, n = v.length; j < n; j++) {
+      const key = v.keyAt(j);
+      if (spanIs(keys, start, end, key)) return new ConfigNode(v.valueAt(j)!, memberPath(obj.path, key));
+    }
+    return null;
   }
 
   private checkString(node: ConfigNode, s: string, kind: i32, spec: i32): void {
@@ -318,6 +374,14 @@ export class ConfigReader {
       this.fail(node, "must be one of " + quoted.join(", ") + ", got " + quote(s));
     }
     return i;
+  }
+
+  /** choiceIn for a blank-separated list of choices, allocating only to refuse. */
+  choiceOf(node: ConfigNode, choices: string): i32 {
+    const s = this.stringOf(node);
+    if (!this.ok) return -1;
+    const i = wordIndex(choices, s);
+    return i >= 0 ? i : this.choiceIn(node, words(choices));
   }
 
   /** Fails unless `node` is a string in `allowed`; returns it (or `allowed[0]` on error). */
