@@ -37,14 +37,17 @@ interface Answer {
   flow: string | undefined;
   /** When the answer was complete (ms since the test's start). */
   doneAt: number;
+  /** The request body that was sent (to find the upstream that served it). */
+  body: string;
 }
 
 const t0 = Date.now();
 
-function post(session: http2.ClientHttp2Session, path = "/v1/chat/completions"): Promise<Answer> {
+/** POSTs a chat with `text` as its prompt; `headers` are added to the request's. */
+function post(session: http2.ClientHttp2Session, path = "/v1/chat/completions", text = "hi", headers: Record<string, string> = {}): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const body = chat("m", "hi");
-    const req = session.request({ ":method": "POST", ":path": path, "content-type": "application/json", "content-length": String(Buffer.byteLength(body)) });
+    const body = chat("m", text);
+    const req = session.request({ ":method": "POST", ":path": path, "content-type": "application/json", "content-length": String(Buffer.byteLength(body)), ...headers });
     let status = 0;
     let flow: string | undefined;
     req.on("response", (h) => {
@@ -53,7 +56,7 @@ function post(session: http2.ClientHttp2Session, path = "/v1/chat/completions"):
       flow = Array.isArray(v) ? v[0] : v;
     });
     req.on("data", () => {});
-    req.on("end", () => resolve({ status, flow, doneAt: Date.now() - t0 }));
+    req.on("end", () => resolve({ status, flow, doneAt: Date.now() - t0, body }));
     req.on("error", reject);
     req.end(body);
   });
@@ -151,21 +154,7 @@ describeEnvoy("flow control in real Envoy", (binary) => {
     const s = http2.connect(stack.base);
     sessions.push(s);
     const prompt = (seed: string) => Array.from({ length: 40 }, (_, i) => `${seed} block ${i} `.padEnd(64, ".")).join("");
-    const send = (path: string, text: string) => new Promise<Answer & { body: string }>((resolve, reject) => {
-      const body = chat("m", text);
-      const req = s.request({ ":method": "POST", ":path": path, "content-type": "application/json", "content-length": String(Buffer.byteLength(body)) });
-      let status = 0;
-      let flow: string | undefined;
-      req.on("response", (h) => {
-        status = Number(h[":status"]);
-        const v = h["x-wayroute-flow"];
-        flow = Array.isArray(v) ? v[0] : v;
-      });
-      req.on("data", () => {});
-      req.on("end", () => resolve({ status, flow, doneAt: Date.now() - t0, body }));
-      req.on("error", reject);
-      req.end(body);
-    });
+    const send = (path: string, text: string) => post(s, path, text);
     const serverOf = (body: string) => stack!.upstreams.findIndex((u) => u.requests.some((r) => r.body.toString("utf8") === body));
     // A (prompt P) holds one endpoint for 1.2 s; B (prompt Q) the other for 0.5 s: the pool is full.
     const a = send("/v1/chat/completions?slowMs=1200", prompt("conversation P"));
@@ -186,16 +175,7 @@ describeEnvoy("flow control in real Envoy", (binary) => {
   it("tenants share the pool evenly across workers: a tenant on one worker gets as much as one on both", async () => {
     stack = await startStack({ binary, config: config({ maxWaitMs: 20000, tickMs: 20, maxInFlightPerEndpoint: 2, flowHeader: "x-tenant" }), servers: 1 });
     const [w0, w1] = await sessionPerWorker(stack, sessions);
-    const send = (s: http2.ClientHttp2Session, tenant: string) => new Promise<number>((resolve, reject) => {
-      const body = chat("m", "hi");
-      const req = s.request({ ":method": "POST", ":path": "/v1/chat/completions?slowMs=150", "content-type": "application/json", "content-length": String(Buffer.byteLength(body)), "x-tenant": tenant });
-      let status = 0;
-      req.on("response", (h) => (status = Number(h[":status"])));
-      req.on("data", () => {});
-      req.on("end", () => resolve(status));
-      req.on("error", reject);
-      req.end(body);
-    });
+    const send = (s: http2.ClientHttp2Session, tenant: string) => post(s, "/v1/chat/completions?slowMs=150", "hi", { "x-tenant": tenant }).then((a) => a.status);
     // Tenant b on both workers, tenant a only on worker 1; all backlogged behind two slots, which
     // worker 0's first requests take. A stream's end drains its own worker first, so without
     // fairness across workers worker 0 would keep refilling both slots with b while a waits.
