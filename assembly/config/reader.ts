@@ -34,6 +34,7 @@
  *   if (!r.ok) log(r.error);
  */
 import { hexByte } from "../json/hex";
+import { isValidHeaderName } from "../rewrite/header-name";
 import { JsonValue } from "../json/value";
 import {
   BOOL, CHECKED, CUSTOM, ENUM, HEADER, INT32, INT64, KIND_MASK, NON_EMPTY, NUMBER, PATH, REQUIRED, ROW,
@@ -140,21 +141,6 @@ export function wordIndex(list: string, s: string): i32 {
     index++;
   }
   return -1;
-}
-
-/** RFC 7230 tchar, lower-case only (Envoy lower-cases header names). */
-function isTokenChar(c: i32): bool {
-  return (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c == 45 || c == 95 || c == 46 ||
-    c == 33 || c == 35 || c == 36 || c == 37 || c == 38 || c == 39 || c == 42 || c == 43 ||
-    c == 94 || c == 96 || c == 124 || c == 126;
-}
-
-/** A header name as the schemas' headerName: a non-empty lower-case RFC 7230 token. */
-export function isHeaderToken(s: string): bool {
-  const n = s.length;
-  if (n == 0) return false;
-  for (let i = 0; i < n; i++) if (!isTokenChar(s.charCodeAt(i))) return false;
-  return true;
 }
 
 /** A JSON string literal for `s`, for messages. Control characters are escaped. */
@@ -320,7 +306,7 @@ export class ConfigReader {
       this.fail(node, "must not be empty");
     } else if (kind == <i32>PATH && !s.startsWith("/")) {
       this.fail(node, "must start with '/'");
-    } else if (kind == <i32>HEADER && !isHeaderToken(s)) {
+    } else if (kind == <i32>HEADER && !isValidHeaderName(s)) {
       this.fail(node, "header names are lower-case tokens (got " + quote(s) + ")");
     }
   }

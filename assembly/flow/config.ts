@@ -6,7 +6,8 @@
 // of `flowHeader`, e.g. a tenant) within a band, FIFO within a flow. A request is refused only
 // when its band is full (requests or bytes) or it waited `maxWaitMs`.
 // Every refusal names the JSON path. Mirrors schemas/pools.schema.json.
-import { ConfigNode, ConfigReader, isHeaderToken, quote } from "../config/reader";
+import { ConfigNode, ConfigReader, quote } from "../config/reader";
+import { isValidHeaderName } from "../rewrite/header-name";
 import { BOOL, CHECKED, CUSTOM, ENUM, INT32, INT64, NON_EMPTY, NUMBER, REQUIRED, STRING } from "../config/fields";
 
 /** When a waiting request may go. */
@@ -155,7 +156,7 @@ export function parseFlowControl(r: ConfigReader, node: ConfigNode): FlowControl
   let fh = node.child("flowHeader");
   if (fh != null) {
     let s = r.stringOf(fh);
-    if (r.ok && !isHeaderToken(s)) {
+    if (r.ok && !isValidHeaderName(s)) {
       r.fail(fh, "a lower-case header name (got " + quote(s) + ")");
     }
     c.flowHeader = s;
